@@ -1,0 +1,23 @@
+//! The ndarray backend of `tiled-occlusion`: `ndarray::ArrayD<E>` inputs (`f32`, `f64`, any
+//! [`Element`]), closures as models, and an explicit rayon-parallel model runner.
+//!
+//! ```
+//! use ndarray::{ArrayD, Axis, IxDyn};
+//! use tiled_occlusion_core::{Attribution, Inputs, Occlusion};
+//! use tiled_occlusion_ndarray::model;
+//!
+//! // A model that sums each example: occluding an element drops the score by its value.
+//! let mut sum = model(|x: &ArrayD<f64>| Ok::<_, String>(x.sum_axis(Axis(1))));
+//! let x = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+//! let a = Occlusion::new([1]).attribute(&mut sum, &Inputs::new(&x)).unwrap();
+//! assert_eq!(a.as_slice().unwrap(), &[1.0, 2.0, 3.0, 4.0]);
+//! ```
+#![warn(missing_docs)]
+
+mod ndarray_backend;
+mod parallel;
+
+pub use ndarray_backend::{model, Ndarray};
+pub use parallel::Parallel;
+pub use ndarray;
+pub use tiled_occlusion_core::Element;

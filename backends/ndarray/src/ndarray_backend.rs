@@ -1,0 +1,81 @@
+//! `ndarray::ArrayD` as a tensor of the core.
+
+use std::marker::PhantomData;
+
+use ndarray::{ArrayD, IxDyn};
+use tiled_occlusion_core::{
+    fill_occluded_batch, Backend, BaselineValue, Element, Error, FnModel, HostBaseline, ModelError, RegionBatch, Result,
+};
+
+/// The ndarray backend for element type `E`: its tensors are `ndarray::ArrayD<E>`, on the host.
+///
+/// Perturbed batches are built by copying the input once per region and writing the
+/// baseline into the region only.
+pub struct Ndarray<E>(PhantomData<fn() -> E>);
+
+impl<E: Element> Backend for Ndarray<E> {
+    type Tensor = ArrayD<E>;
+
+    fn shape(tensor: &ArrayD<E>) -> Vec<usize> {
+        tensor.shape().to_vec()
+    }
+
+    fn to_f64_vec(tensor: &ArrayD<E>) -> Result<Vec<f64>> {
+        Ok(tensor.iter().map(|v| v.to_f64_lossless()).collect())
+    }
+
+    fn from_f64_slice(_like: &ArrayD<E>, shape: &[usize], data: &[f64]) -> Result<ArrayD<E>> {
+        let values = data.iter().map(|&v| E::from_f64_nearest(v)).collect();
+        ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| Error::Backend(format!("shape {shape:?}: {e}")))
+    }
+
+    fn occluded_batch(input: &ArrayD<E>, baseline: &BaselineValue<'_, Self>, regions: &RegionBatch<'_>) -> Result<ArrayD<E>> {
+        let input = input.as_standard_layout();
+        let input = contiguous(&input)?;
+        let baseline_data;
+        let host_baseline = match baseline {
+            BaselineValue::Scalar(v) => HostBaseline::Scalar(E::from_f64_nearest(*v)),
+            BaselineValue::PerPosition(b) | BaselineValue::PerExample(b) => {
+                baseline_data = b.as_standard_layout();
+                let data = contiguous(&baseline_data)?;
+                let size: usize = regions.example_shape.iter().product();
+                let expected = if matches!(baseline, BaselineValue::PerExample(_)) { input.len() } else { size };
+                if data.len() != expected {
+                    return Err(Error::Backend(format!(
+                        "baseline has {} elements, expected {expected}",
+                        data.len()
+                    )));
+                }
+                if matches!(baseline, BaselineValue::PerExample(_)) {
+                    HostBaseline::PerExample(data)
+                } else {
+                    HostBaseline::PerPosition(data)
+                }
+            }
+        };
+        let mut out = Vec::new();
+        fill_occluded_batch(input, host_baseline, regions, &mut out);
+        ArrayD::from_shape_vec(IxDyn(&regions.batch_shape()), out).map_err(|e| Error::Backend(e.to_string()))
+    }
+}
+
+fn contiguous<'a, E>(array: &'a ndarray::CowArray<'_, E, IxDyn>) -> Result<&'a [E]> {
+    array.as_slice().ok_or_else(|| Error::Backend("array is not contiguous after as_standard_layout".into()))
+}
+
+/// A closure as a model of the ndarray backend: `FnMut(&ArrayD<E>) -> Result<ArrayD<E>, Err>`
+/// for any error that converts into a boxed error.
+///
+/// ```
+/// use ndarray::{ArrayD, Axis};
+/// let mut m = tiled_occlusion_ndarray::model(|x: &ArrayD<f32>| Ok::<_, String>(x.sum_axis(Axis(1))));
+/// # let _ = &mut m;
+/// ```
+pub fn model<E, F, Err>(f: F) -> FnModel<Ndarray<E>, F>
+where
+    E: Element,
+    F: FnMut(&ArrayD<E>) -> std::result::Result<ArrayD<E>, Err>,
+    Err: Into<ModelError>,
+{
+    FnModel::new(f)
+}

@@ -1,0 +1,91 @@
+//! Running independent model calls on several threads.
+
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Result, TensorOf};
+
+/// A model whose calls may run at the same time, for any backend whose model is a
+/// `Fn(&Tensor) -> Result<Tensor, Err> + Sync`.
+///
+/// The perturbed calls of an attribution are independent: `Parallel` builds, runs and scores
+/// them on a rayon pool, a wave of `2 × threads` calls at a time (so memory stays bounded by
+/// the wave, not the number of windows), and hands the scores back in call order, so the
+/// result is bit-for-bit the sequential one.
+///
+/// ```
+/// use ndarray::{ArrayD, Axis, IxDyn};
+/// use tiled_occlusion_core::{Attribution, Inputs, Occlusion};
+/// use tiled_occlusion_ndarray::{Ndarray, Parallel};
+///
+/// let mut model = Parallel::<Ndarray<f64>, _>::new(|x: &ArrayD<f64>| Ok::<_, String>(x.sum_axis(Axis(1))));
+/// let x = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+/// let a = Occlusion::new([2]).attribute(&mut model, &Inputs::new(&x)).unwrap();
+/// // Windows [0,2), [1,3), [2,4) drop the sum by 3, 5, 7; each position gets the mean of its windows.
+/// assert_eq!(a.as_slice().unwrap(), &[3.0, 4.0, 6.0, 7.0]);
+/// ```
+pub struct Parallel<B, F> {
+    f: F,
+    pool: Option<ThreadPool>,
+    backend: std::marker::PhantomData<fn() -> B>,
+}
+
+impl<B, F> Parallel<B, F> {
+    /// Runs calls on rayon's global pool (one thread per core unless `RAYON_NUM_THREADS` says
+    /// otherwise).
+    pub fn new(f: F) -> Self {
+        Parallel { f, pool: None, backend: std::marker::PhantomData }
+    }
+
+    /// Runs calls on a pool of its own with `threads` threads (`threads ≥ 1`).
+    pub fn with_threads(f: F, threads: usize) -> Result<Self> {
+        if threads == 0 {
+            return Err(Error::InvalidParameter { parameter: "threads", reason: "0 threads; use at least 1".into() });
+        }
+        let pool = ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Backend(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Parallel { f, pool: Some(pool), backend: std::marker::PhantomData })
+    }
+
+    fn threads(&self) -> usize {
+        self.pool.as_ref().map_or_else(rayon::current_num_threads, ThreadPool::current_num_threads)
+    }
+}
+
+impl<B, F, Err> Forward for Parallel<B, F>
+where
+    B: Backend,
+    F: Fn(&TensorOf<B>) -> std::result::Result<TensorOf<B>, Err> + Sync,
+    Err: Into<ModelError>,
+{
+    type Backend = B;
+
+    fn forward(&mut self, batch: &TensorOf<B>) -> std::result::Result<TensorOf<B>, ModelError> {
+        (self.f)(batch).map_err(Into::into)
+    }
+
+    fn forward_jobs(&mut self, jobs: &dyn ModelJobs<B>, sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>) -> Result<()> {
+        let wave = 2 * self.threads().max(1);
+        let f = &self.f;
+        let run = |index: usize| -> Result<Vec<f64>> {
+            let batch = jobs.build(index)?;
+            let output = f(&batch).map_err(|e| Error::Model(e.into()))?;
+            drop(batch);
+            jobs.score(index, &output)
+        };
+        let mut start = 0;
+        while start < jobs.len() {
+            let end = (start + wave).min(jobs.len());
+            let scores: Vec<Result<Vec<f64>>> = match &self.pool {
+                Some(pool) => pool.install(|| (start..end).into_par_iter().map(run).collect()),
+                None => (start..end).into_par_iter().map(run).collect(),
+            };
+            for (index, score) in (start..end).zip(scores) {
+                sink(index, score?)?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Models: anything that maps a batch to a batch.
+
+use std::marker::PhantomData;
+
+use crate::backend::{Backend, TensorOf};
+use crate::error::{Error, ModelError, Result};
+
+/// A model: maps a batch `(rows, d_1, …, d_m)` to an output whose first dimension is `rows`.
+///
+/// Backends provide adapters for their framework's modules; closures are models through
+/// [`FnModel`]. The provided [`Forward::forward_jobs`] runs independent model calls one
+/// after another; a model may override it to run them in parallel (see the ndarray
+/// backend's `Parallel`), as long as `sink` sees the jobs in index order.
+pub trait Forward {
+    /// The backend whose tensors the model takes and returns.
+    type Backend: Backend;
+
+    /// One model call on a batch.
+    fn forward(&mut self, batch: &TensorOf<Self::Backend>) -> std::result::Result<TensorOf<Self::Backend>, ModelError>;
+
+    /// Runs every job of `jobs`: builds its batch, calls the model, scores the output, and
+    /// passes `(index, scores)` to `sink`, in increasing index order.
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Self::Backend>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        for index in 0..jobs.len() {
+            let batch = jobs.build(index)?;
+            let output = self.forward(&batch).map_err(Error::Model)?;
+            drop(batch);
+            sink(index, jobs.score(index, &output)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl<M: Forward + ?Sized> Forward for &mut M {
+    type Backend = M::Backend;
+
+    fn forward(&mut self, batch: &TensorOf<Self::Backend>) -> std::result::Result<TensorOf<Self::Backend>, ModelError> {
+        (**self).forward(batch)
+    }
+
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Self::Backend>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        (**self).forward_jobs(jobs, sink)
+    }
+}
+
+/// Independent model calls, each described by an index: the core hands these to
+/// [`Forward::forward_jobs`]. `Sync`, so a model may run them on several threads.
+pub trait ModelJobs<B: Backend>: Sync {
+    /// Number of jobs.
+    fn len(&self) -> usize;
+
+    /// Whether there is no job.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The model input of job `index`.
+    fn build(&self, index: usize) -> Result<TensorOf<B>>;
+
+    /// One score per row of job `index`'s model output.
+    fn score(&self, index: usize, output: &TensorOf<B>) -> Result<Vec<f64>>;
+}
+
+/// A closure as a model of backend `B`: `FnMut(&B::Tensor) -> Result<B::Tensor, E>` for any
+/// error `E` that converts into a boxed error (`String`, `&str`, any `std::error::Error`,
+/// `anyhow::Error`, `Infallible`).
+///
+/// Backends offer shorter constructors that name `B` for you.
+pub struct FnModel<B, F> {
+    f: F,
+    backend: PhantomData<fn() -> B>,
+}
+
+impl<B, F> FnModel<B, F> {
+    /// Wraps the closure.
+    pub fn new(f: F) -> Self {
+        FnModel { f, backend: PhantomData }
+    }
+}
+
+impl<B, F, E> Forward for FnModel<B, F>
+where
+    B: Backend,
+    F: FnMut(&TensorOf<B>) -> std::result::Result<TensorOf<B>, E>,
+    E: Into<ModelError>,
+{
+    type Backend = B;
+
+    fn forward(&mut self, batch: &TensorOf<B>) -> std::result::Result<TensorOf<B>, ModelError> {
+        (self.f)(batch).map_err(Into::into)
+    }
+}

@@ -1,0 +1,45 @@
+//! The framework-free core of `tiled-occlusion`.
+//!
+//! Perturbation attributions (Occlusion, TiledOcclusion, FeatureAblation) written once over
+//! the small [`Backend`] trait: the core plans which regions are occluded in which model
+//! call, selects targets, and accumulates output drops in `f64` on the host; a backend only
+//! builds perturbed batches where its data lives and converts tensors to and from host data.
+//!
+//! The contract every method follows is the project's `SEMANTICS.md`; each method's
+//! documentation gives its formula. Nothing here panics on user input: every invalid
+//! configuration returns an [`Error`] that names the offending value.
+#![warn(missing_docs)]
+
+mod attribution;
+mod backend;
+mod baseline;
+mod element;
+mod error;
+mod feature_ablation;
+mod forward;
+mod host_fill;
+mod occlusion;
+mod output_drops;
+mod per_dimension;
+mod progress;
+mod reference_tiling;
+mod region;
+mod region_schedule;
+mod target;
+mod tiled_occlusion;
+
+pub use attribution::{Attribution, Inputs};
+pub use backend::{Backend, TensorOf};
+pub use baseline::{Baseline, BaselineValue};
+pub use element::Element;
+pub use error::{Error, ModelError, Result};
+pub use feature_ablation::{FeatureAblation, FeatureMask, GroupSchedule};
+pub use forward::{FnModel, Forward, ModelJobs};
+pub use host_fill::{fill_occluded_batch, HostBaseline};
+pub use occlusion::Occlusion;
+pub use per_dimension::PerDimension;
+pub use progress::{NestedProgress, NoProgress, ProgressCounter, ProgressHook};
+pub use region::{row_major_strides, BoxRegion, Region, RegionBatch};
+pub use region_schedule::{RegionSchedule, WindowGrid, WindowSchedule};
+pub use target::{Contrast, Target};
+pub use tiled_occlusion::{Aggregation, TiledOcclusion, TilingMode};

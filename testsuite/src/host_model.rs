@@ -1,0 +1,171 @@
+//! Reference models evaluated on the host, so the suite runs unchanged on every backend.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use tiled_occlusion_core::{Backend, Forward, ModelError, TensorOf};
+
+/// A model given by a formula and its parameters (the models of the conformance fixtures).
+///
+/// `flat(x)` flattens each example row-major:
+/// - `Linear`: `y = flat(x)·Wᵀ + b`, `W (C, D)`, `b (C)` → `(N, C)`;
+/// - `Mlp`: `y = tanh(flat(x)·W1ᵀ)·W2ᵀ`, `W1 (H, D)`, `W2 (C, H)` → `(N, C)`;
+/// - `Gap`: `y = mean over every non-channel position (channel = dim 1) · Wᵀ`, `W (C, channels)`
+///   → `(N, C)`; any spatial size; a rank-1 example is one channel;
+/// - `Sq`: `y = Σ a ⊙ x²` per example → `(N,)`;
+/// - `Custom`: any row-wise closure over `(example, D)` host data, giving `C` outputs per row.
+#[derive(Clone)]
+pub enum HostModel {
+    /// Affine.
+    Linear {
+        /// `(C, D)`, row-major.
+        w: Vec<f64>,
+        /// `(C)`.
+        b: Vec<f64>,
+    },
+    /// One hidden tanh layer.
+    Mlp {
+        /// `(H, D)`, row-major.
+        w1: Vec<f64>,
+        /// `(C, H)`, row-major.
+        w2: Vec<f64>,
+        /// `H`.
+        hidden: usize,
+    },
+    /// Global average pooling per channel, then linear.
+    Gap {
+        /// `(C, channels)`, row-major.
+        w: Vec<f64>,
+        /// `channels`.
+        channels: usize,
+    },
+    /// Weighted sum of squares, one value per example.
+    Sq {
+        /// `(D)`.
+        a: Vec<f64>,
+    },
+    /// A row-wise function with `outputs` values per example (`0` means shape `(N,)`).
+    Custom {
+        /// The function of one example's data.
+        f: std::sync::Arc<dyn Fn(&[f64]) -> Vec<f64> + Send + Sync>,
+        /// Values per example; `0` gives an output of shape `(N,)` with one value per example.
+        outputs: usize,
+    },
+}
+
+impl HostModel {
+    /// The model named as in the fixture format, from its named parameters.
+    pub fn from_params(kind: &str, params: &BTreeMap<String, (Vec<usize>, Vec<f64>)>) -> Result<Self, String> {
+        let get = |name: &str| params.get(name).cloned().ok_or_else(|| format!("model {kind} needs parameter {name}"));
+        match kind {
+            "linear" => Ok(HostModel::Linear { w: get("W")?.1, b: get("b")?.1 }),
+            "mlp" => {
+                let (shape, w1) = get("W1")?;
+                Ok(HostModel::Mlp { w1, w2: get("W2")?.1, hidden: shape.first().copied().unwrap_or(0) })
+            }
+            "gap" => {
+                let (shape, w) = get("W")?;
+                Ok(HostModel::Gap { w, channels: shape.get(1).copied().unwrap_or(0) })
+            }
+            "sq" => Ok(HostModel::Sq { a: get("a")?.1 }),
+            other => Err(format!("unknown model kind {other:?}")),
+        }
+    }
+
+    /// Output values per example of a one-row input of per-example shape `example_shape`.
+    pub fn eval_example(&self, x: &[f64], example_shape: &[usize]) -> Result<Vec<f64>, String> {
+        let dot = |w: &[f64], x: &[f64]| w.iter().zip(x).map(|(a, b)| a * b).sum::<f64>();
+        let d = x.len();
+        let check = |what: &str, len: usize, expected: usize| {
+            if len == expected {
+                Ok(())
+            } else {
+                Err(format!("{what} has {len} values, expected {expected} for an example of shape {example_shape:?}"))
+            }
+        };
+        match self {
+            HostModel::Linear { w, b } => {
+                check("W", w.len(), b.len() * d)?;
+                Ok(w.chunks(d).zip(b).map(|(row, b)| dot(row, x) + b).collect())
+            }
+            HostModel::Mlp { w1, w2, hidden } => {
+                check("W1", w1.len(), hidden * d)?;
+                let h: Vec<f64> = w1.chunks(d).map(|row| dot(row, x).tanh()).collect();
+                Ok(w2.chunks(*hidden).map(|row| dot(row, &h)).collect())
+            }
+            HostModel::Gap { w, channels } => {
+                let c = if example_shape.len() == 1 { 1 } else { example_shape[0] };
+                if c != *channels {
+                    return Err(format!("gap model has {channels} channels, the input {c}"));
+                }
+                let per = d / c;
+                let means: Vec<f64> = x.chunks(per).map(|ch| ch.iter().sum::<f64>() / per as f64).collect();
+                Ok(w.chunks(c).map(|row| dot(row, &means)).collect())
+            }
+            HostModel::Sq { a } => {
+                check("a", a.len(), d)?;
+                Ok(vec![a.iter().zip(x).map(|(a, x)| a * x * x).sum()])
+            }
+            HostModel::Custom { f, .. } => Ok(f(x)),
+        }
+    }
+
+    /// The output shape beyond the batch: `(C)`, or nothing for one value per example.
+    fn trailing_shape(&self) -> Vec<usize> {
+        match self {
+            HostModel::Linear { b, .. } => vec![b.len()],
+            HostModel::Mlp { w2, hidden, .. } => vec![w2.len() / hidden.max(&1)],
+            HostModel::Gap { w, channels } => vec![w.len() / channels.max(&1)],
+            HostModel::Sq { .. } => vec![],
+            HostModel::Custom { outputs: 0, .. } => vec![],
+            HostModel::Custom { outputs, .. } => vec![*outputs],
+        }
+    }
+
+    /// The model's output for a batch of shape `shape` (row-major `x`): `(data, shape)`.
+    pub fn eval(&self, x: &[f64], shape: &[usize]) -> Result<(Vec<f64>, Vec<usize>), String> {
+        let rows = shape.first().copied().ok_or("input has no batch dimension")?;
+        let size: usize = shape[1..].iter().product();
+        let mut out = Vec::new();
+        for r in 0..rows {
+            out.extend(self.eval_example(&x[r * size..(r + 1) * size], &shape[1..])?);
+        }
+        let mut out_shape = vec![rows];
+        out_shape.extend(self.trailing_shape());
+        Ok((out, out_shape))
+    }
+}
+
+/// A [`HostModel`] as a model of backend `B`, counting its calls and the rows it evaluated.
+///
+/// Each call reads the batch back to the host, evaluates the formula in `f64`, and returns a
+/// tensor made with `B::from_f64_slice` like the batch (so the backend's element type and
+/// device round-trip on every call).
+pub struct HostForward<B> {
+    model: HostModel,
+    /// Model calls so far.
+    pub calls: usize,
+    /// Rows evaluated so far.
+    pub rows: usize,
+    backend: PhantomData<fn() -> B>,
+}
+
+impl<B> HostForward<B> {
+    /// The model, with counters at 0.
+    pub fn new(model: HostModel) -> Self {
+        HostForward { model, calls: 0, rows: 0, backend: PhantomData }
+    }
+}
+
+impl<B: Backend> Forward for HostForward<B> {
+    type Backend = B;
+
+    fn forward(&mut self, batch: &TensorOf<B>) -> Result<TensorOf<B>, ModelError> {
+        let shape = B::shape(batch);
+        let x = B::to_f64_vec(batch)?;
+        let (y, y_shape) = self.model.eval(&x, &shape)?;
+        self.calls += 1;
+        self.rows += shape.first().copied().unwrap_or(0);
+        Ok(B::from_f64_slice(batch, &y_shape, &y)?)
+    }
+}
