@@ -71,16 +71,16 @@ impl<'a, B: Backend> ResolvedBaseline<'a, B> {
         let shape = B::shape(tensor);
         let example_shape = &input_shape[1..];
         let numel: usize = shape.iter().product();
+        let error = || Error::BaselineShape { baseline_shape: shape.clone(), input_shape: input_shape.to_vec() };
+        if numel == 1 && shape.len() <= input_shape.len() {
+            let v = B::to_f64_vec(tensor)?;
+            return v.first().map(|v| ResolvedBaseline::Scalar(*v)).ok_or_else(error);
+        }
         if shape == example_shape || (shape.first() == Some(&1) && &shape[1..] == example_shape) {
             return Ok(ResolvedBaseline::Borrowed { tensor, per_example: false });
         }
         if shape == input_shape {
             return Ok(ResolvedBaseline::Borrowed { tensor, per_example: true });
-        }
-        let error = || Error::BaselineShape { baseline_shape: shape.clone(), input_shape: input_shape.to_vec() };
-        if numel == 1 {
-            let v = B::to_f64_vec(tensor)?;
-            return v.first().map(|v| ResolvedBaseline::Scalar(*v)).ok_or_else(error);
         }
         let expanded = broadcast_to(&B::to_f64_vec(tensor)?, &shape, input_shape).ok_or_else(error)?;
         let varies_by_example = shape.len() == input_shape.len() && shape[0] != 1;
@@ -132,12 +132,8 @@ pub(crate) fn broadcast_to(data: &[f64], from: &[usize], to: &[usize]) -> Option
     let mut out = Vec::with_capacity(size);
     let mut index = vec![0usize; to.len()];
     for _ in 0..size {
-        let offset: usize = index
-            .iter()
-            .zip(&aligned)
-            .zip(&from_strides)
-            .map(|((&i, &f), &s)| if f == 1 { 0 } else { i * s })
-            .sum();
+        let offset: usize =
+            index.iter().zip(&aligned).zip(&from_strides).map(|((&i, &f), &s)| if f == 1 { 0 } else { i * s }).sum();
         out.push(data[offset]);
         for r in (0..to.len()).rev() {
             index[r] += 1;

@@ -104,7 +104,9 @@ pub enum Error {
         input_shape: Vec<usize>,
     },
     /// A feature mask has the wrong shape.
-    #[error("feature mask of shape {mask_shape:?} fits neither the per-example shape nor the input's shape {input_shape:?}")]
+    #[error(
+        "feature mask of shape {mask_shape:?} fits neither the per-example shape nor the input's shape {input_shape:?}"
+    )]
     FeatureMaskShape {
         /// The mask's shape.
         mask_shape: Vec<usize>,

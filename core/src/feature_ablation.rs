@@ -93,8 +93,10 @@ impl FeatureAblation {
         let Some(mask) = &self.mask else {
             return Ok(GroupSchedule::Shared((0..size).map(|p| vec![p]).collect()));
         };
-        let shape_error = || Error::FeatureMaskShape { mask_shape: mask.shape.clone(), input_shape: input_shape.to_vec() };
-        let shared = mask.shape == example_shape || (mask.shape.first() == Some(&1) && mask.shape[1..] == *example_shape);
+        let shape_error =
+            || Error::FeatureMaskShape { mask_shape: mask.shape.clone(), input_shape: input_shape.to_vec() };
+        let shared =
+            mask.shape == example_shape || (mask.shape.first() == Some(&1) && mask.shape[1..] == *example_shape);
         if shared {
             let groups = group_positions(&mask.ids);
             return Ok(GroupSchedule::Shared(groups.into_values().collect()));

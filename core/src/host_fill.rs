@@ -32,7 +32,12 @@ pub enum HostBaseline<'a, E> {
 /// fill_occluded_batch(&input, HostBaseline::Scalar(0.0), &batch, &mut out);
 /// assert_eq!(out, [1.0, 0.0, 0.0, 4.0]);
 /// ```
-pub fn fill_occluded_batch<E: Copy>(input: &[E], baseline: HostBaseline<'_, E>, regions: &RegionBatch<'_>, out: &mut Vec<E>) {
+pub fn fill_occluded_batch<E: Copy>(
+    input: &[E],
+    baseline: HostBaseline<'_, E>,
+    regions: &RegionBatch<'_>,
+    out: &mut Vec<E>,
+) {
     let size: usize = regions.example_shape.iter().product();
     out.reserve(regions.regions.len() * input.len());
     for region in &regions.regions {

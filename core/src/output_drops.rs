@@ -35,7 +35,11 @@ pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> usize {
 impl<B: Backend> OcclusionRun<'_, B> {
     /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]`, row-major over `(N, d…)`, with
     /// `Δ_j[n] = τ(F(X))[n] − τ(F(X^{R_j}))[n]`.
-    pub(crate) fn output_drop_sums(&self, model: &mut dyn Forward<Backend = B>, progress: &mut ProgressCounter<'_>) -> Result<Vec<f64>> {
+    pub(crate) fn output_drop_sums(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        progress: &mut ProgressCounter<'_>,
+    ) -> Result<Vec<f64>> {
         let examples = self.input_shape[0];
         let example_shape = &self.input_shape[1..];
         let size: usize = example_shape.iter().product();

@@ -72,7 +72,12 @@ pub(crate) fn check_input_shape(shape: &[usize]) -> Result<()> {
 pub(crate) fn check_positive(parameter: &'static str, values: &[usize], input_shape: &[usize]) -> Result<()> {
     let rank = input_shape.len() - 1;
     if values.len() != rank {
-        return Err(Error::RankMismatch { parameter, got: values.len(), expected: rank, input_shape: input_shape.to_vec() });
+        return Err(Error::RankMismatch {
+            parameter,
+            got: values.len(),
+            expected: rank,
+            input_shape: input_shape.to_vec(),
+        });
     }
     match values.iter().position(|&v| v == 0) {
         Some(dim) => Err(Error::Zero { parameter, dim }),

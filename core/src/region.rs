@@ -13,11 +13,7 @@ pub struct BoxRegion {
 impl BoxRegion {
     /// Number of positions in the box: `Π_r (end_r − start_r)`.
     pub fn len(&self) -> usize {
-        self.start
-            .iter()
-            .zip(&self.end)
-            .map(|(s, e)| e.saturating_sub(*s))
-            .product()
+        self.start.iter().zip(&self.end).map(|(s, e)| e.saturating_sub(*s)).product()
     }
 
     /// Whether the box holds no position.
@@ -159,10 +155,7 @@ mod tests {
     fn dense_mask_is_region_major() {
         let shape = [4];
         let batch = RegionBatch {
-            regions: vec![
-                Region::Box(BoxRegion { start: vec![0], end: vec![2] }),
-                Region::PerExample(vec![&[3], &[]]),
-            ],
+            regions: vec![Region::Box(BoxRegion { start: vec![0], end: vec![2] }), Region::PerExample(vec![&[3], &[]])],
             examples: 2,
             example_shape: &shape,
         };

@@ -72,7 +72,9 @@ impl Target {
     /// Checks the target against the number of examples, before any model call.
     pub(crate) fn check_examples(&self, examples: usize) -> Result<()> {
         match self {
-            Target::PerExample(c) if c.len() != examples => Err(Error::TargetCount { got: c.len(), expected: examples }),
+            Target::PerExample(c) if c.len() != examples => {
+                Err(Error::TargetCount { got: c.len(), expected: examples })
+            }
             _ => Ok(()),
         }
     }
@@ -98,7 +100,11 @@ impl TargetSelector {
         }
         target.check_examples(examples)?;
         let trailing = output_shape[1..].to_vec();
-        let rank_error = |needed: usize| Error::TargetRank { target: target.to_string(), needed, output_shape: output_shape.to_vec() };
+        let rank_error = |needed: usize| Error::TargetRank {
+            target: target.to_string(),
+            needed,
+            output_shape: output_shape.to_vec(),
+        };
         let check = |index: usize, dim: usize| -> Result<()> {
             let size = trailing[dim - 1];
             if index >= size {
@@ -150,13 +156,18 @@ impl TargetSelector {
                     Contrast::Class(o) => {
                         check(*o, 1)?;
                         if o == class {
-                            return Err(Error::ContrastiveTarget { reason: format!("class {class} is contrasted with itself") });
+                            return Err(Error::ContrastiveTarget {
+                                reason: format!("class {class} is contrasted with itself"),
+                            });
                         }
                     }
                     Contrast::MeanOfOthers => {
                         if trailing[0] < 2 {
                             return Err(Error::ContrastiveTarget {
-                                reason: format!("the output has {} class(es); the mean of the others needs at least 2", trailing[0]),
+                                reason: format!(
+                                    "the output has {} class(es); the mean of the others needs at least 2",
+                                    trailing[0]
+                                ),
                             });
                         }
                     }

@@ -151,7 +151,9 @@ impl TiledOcclusion {
     /// reference mode makes `Σ_φ (1 + ceil(W_φ / P))`).
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         match self.mode {
-            TilingMode::Shifted => Ok(run_model_calls(self.shifted_schedule(input_shape)?.len(), self.perturbations_per_eval)),
+            TilingMode::Shifted => {
+                Ok(run_model_calls(self.shifted_schedule(input_shape)?.len(), self.perturbations_per_eval))
+            }
             TilingMode::Reference => Ok(self.reference(input_shape)?.model_calls(self.perturbations_per_eval)),
         }
     }
@@ -179,7 +181,8 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
                 let schedule = self.shifted_schedule(&shape)?;
                 inputs.target.check_examples(shape[0])?;
                 let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, &shape)?;
-                let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), self.perturbations_per_eval));
+                let mut counter =
+                    ProgressCounter::new(progress, run_model_calls(schedule.len(), self.perturbations_per_eval));
                 let run = OcclusionRun {
                     input: inputs.input,
                     input_shape: &shape,

@@ -47,11 +47,14 @@ pub enum HostModel {
     /// A row-wise function with `outputs` values per example (`0` means shape `(N,)`).
     Custom {
         /// The function of one example's data.
-        f: std::sync::Arc<dyn Fn(&[f64]) -> Vec<f64> + Send + Sync>,
+        f: RowFunction,
         /// Values per example; `0` gives an output of shape `(N,)` with one value per example.
         outputs: usize,
     },
 }
+
+/// A model of one example's data, shared between threads.
+pub type RowFunction = std::sync::Arc<dyn Fn(&[f64]) -> Vec<f64> + Send + Sync>;
 
 impl HostModel {
     /// The model named as in the fixture format, from its named parameters.

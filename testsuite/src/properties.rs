@@ -3,14 +3,17 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use tiled_occlusion_core::{
-    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target,
-    TiledOcclusion, TilingMode,
+    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion,
+    TilingMode,
 };
 
 use crate::host_model::{HostForward, HostModel};
 use crate::oracle;
 use crate::scenario::{scenarios, BaselineKind, ModelKind, Scenario, CLASSES};
 use crate::test_backend::{close, host, max_abs_diff, tensor, TestBackend};
+
+/// An attribution method of any kind on the backend under test.
+type BoxedMethod<T> = Box<dyn Attribution<<T as TestBackend>::B>>;
 
 /// Runs `property` on random scenarios (256 cases unless `PROPTEST_CASES` says otherwise).
 pub fn check_scenarios<T: TestBackend>(name: &str, property: impl Fn(&Scenario) -> Result<(), TestCaseError>) {
@@ -38,7 +41,8 @@ pub fn run<T: TestBackend>(
     inputs: &Inputs<'_, T::B>,
 ) -> Result<(Vec<f64>, usize, usize), TestCaseError> {
     let mut model = HostForward::<T::B>::new(model);
-    let out = method.attribute(&mut model, inputs).map_err(|e| TestCaseError::fail(format!("attribute failed: {e}")))?;
+    let out =
+        method.attribute(&mut model, inputs).map_err(|e| TestCaseError::fail(format!("attribute failed: {e}")))?;
     Ok((host::<T>(&out), model.calls, model.rows))
 }
 
@@ -116,7 +120,8 @@ pub fn linear_models_match_analytic<T: TestBackend>() {
 
         let windows = oracle::occlusion_windows(&s.shape, &s.window, &s.strides);
         let expected = per_example(&|_, c| oracle::linear_occlusion(c, &s.shape, &windows));
-        let occlusion = Occlusion::new(s.window.clone()).with_strides(s.strides.clone()).with_perturbations_per_eval(s.per_eval);
+        let occlusion =
+            Occlusion::new(s.window.clone()).with_strides(s.strides.clone()).with_perturbations_per_eval(s.per_eval);
         let (got, ..) = run::<T>(&occlusion, s.host_model(), &t.inputs(target.clone()))?;
         assert_close::<T>("occlusion", &got, &expected)?;
 
@@ -146,7 +151,9 @@ pub fn linear_models_match_analytic<T: TestBackend>() {
                 oracle::linear_reference(&g, &x[n * size..(n + 1) * size], t.scalar, &s.shape, &s.window, &k)
             })
             .collect();
-        let reference = TiledOcclusion::new(s.window.clone(), k.clone()).with_mode(TilingMode::Reference).with_perturbations_per_eval(s.per_eval);
+        let reference = TiledOcclusion::new(s.window.clone(), k.clone())
+            .with_mode(TilingMode::Reference)
+            .with_perturbations_per_eval(s.per_eval);
         let (got, ..) = run::<T>(&reference, s.host_model(), &t.inputs_scalar(target.clone()))?;
         assert_close::<T>("reference", &got, &expected)
     });
@@ -157,13 +164,27 @@ pub fn linear_models_match_analytic<T: TestBackend>() {
 pub fn independent_of_batching<T: TestBackend>() {
     check_scenarios::<T>("independent_of_batching", |s| {
         let t = s.tensors::<T>();
-        let methods = |p: usize| -> Vec<(&'static str, Box<dyn Attribution<T::B>>, bool)> {
+        let methods = |p: usize| -> Vec<(&'static str, BoxedMethod<T>, bool)> {
             vec![
-                ("occlusion", Box::new(Occlusion::new(s.window.clone()).with_strides(s.strides.clone()).with_perturbations_per_eval(p)), false),
-                ("shifted", Box::new(TiledOcclusion::new(s.window.clone(), s.k.clone()).with_perturbations_per_eval(p)), false),
+                (
+                    "occlusion",
+                    Box::new(
+                        Occlusion::new(s.window.clone()).with_strides(s.strides.clone()).with_perturbations_per_eval(p),
+                    ),
+                    false,
+                ),
+                (
+                    "shifted",
+                    Box::new(TiledOcclusion::new(s.window.clone(), s.k.clone()).with_perturbations_per_eval(p)),
+                    false,
+                ),
                 (
                     "reference",
-                    Box::new(TiledOcclusion::new(s.window.clone(), 1).with_mode(TilingMode::Reference).with_perturbations_per_eval(p)),
+                    Box::new(
+                        TiledOcclusion::new(s.window.clone(), 1)
+                            .with_mode(TilingMode::Reference)
+                            .with_perturbations_per_eval(p),
+                    ),
                     true,
                 ),
                 ("feature ablation", Box::new(FeatureAblation::per_element().with_perturbations_per_eval(p)), false),
@@ -183,7 +204,9 @@ pub fn independent_of_batching<T: TestBackend>() {
                 shape.extend(&s.shape);
                 let x = tensor::<T>(&shape, &input[n * size..(n + 1) * size]);
                 let own_baseline = match (&baseline_rows, s.baseline) {
-                    (Some((_, data)), BaselineKind::PerExample) => Some(tensor::<T>(&shape, &data[n * size..(n + 1) * size])),
+                    (Some((_, data)), BaselineKind::PerExample) => {
+                        Some(tensor::<T>(&shape, &data[n * size..(n + 1) * size]))
+                    }
                     (Some((bs, data)), _) => Some(tensor::<T>(bs, data)),
                     (None, _) => None,
                 };
@@ -214,7 +237,7 @@ pub fn model_calls_match_formulas<T: TestBackend>() {
     check_scenarios::<T>("model_calls_match_formulas", |s| {
         let t = s.tensors::<T>();
         let (n, p) = (s.examples, s.per_eval);
-        let mut cases: Vec<(&str, Box<dyn Attribution<T::B>>, usize)> = Vec::new();
+        let mut cases: Vec<(&str, BoxedMethod<T>, usize)> = Vec::new();
         // Occlusion: Π_r (ceil((d_r − w_r)/s_r) + 1) windows.
         let windows: usize = (0..s.shape.len()).map(|r| ceil_div(s.shape[r] - s.window[r], s.strides[r]) + 1).product();
         let occlusion = Occlusion::new(s.window.clone()).with_strides(s.strides.clone()).with_perturbations_per_eval(p);
@@ -223,9 +246,17 @@ pub fn model_calls_match_formulas<T: TestBackend>() {
         let windows: usize = (0..s.shape.len())
             .map(|r| (0..s.k[r]).map(|f| ceil_div(s.shape[r] + f * (s.window[r] / s.k[r]), s.window[r])).sum::<usize>())
             .product();
-        cases.push(("shifted", Box::new(TiledOcclusion::new(s.window.clone(), s.k.clone()).with_perturbations_per_eval(p)), windows));
+        cases.push((
+            "shifted",
+            Box::new(TiledOcclusion::new(s.window.clone(), s.k.clone()).with_perturbations_per_eval(p)),
+            windows,
+        ));
         // Feature ablation, one group per element.
-        cases.push(("feature ablation", Box::new(FeatureAblation::per_element().with_perturbations_per_eval(p)), s.size()));
+        cases.push((
+            "feature ablation",
+            Box::new(FeatureAblation::per_element().with_perturbations_per_eval(p)),
+            s.size(),
+        ));
         for (name, method, regions) in cases {
             let calls = 1 + ceil_div(regions, p);
             let mut model = HostForward::<T::B>::new(s.host_model());
@@ -249,7 +280,9 @@ pub fn model_calls_match_formulas<T: TestBackend>() {
             })
             .collect();
         let long_enough = lengths.iter().zip(&s.window).all(|(l, &w)| l.iter().all(|&l| l >= w));
-        let reference = TiledOcclusion::new(s.window.clone(), s.k.clone()).with_mode(TilingMode::Reference).with_perturbations_per_eval(p);
+        let reference = TiledOcclusion::new(s.window.clone(), s.k.clone())
+            .with_mode(TilingMode::Reference)
+            .with_perturbations_per_eval(p);
         if long_enough {
             // Enumerate phases directly: the sum over phase tuples of 1 + ceil(Π windows / P).
             let mut total = 0;
@@ -266,10 +299,15 @@ pub fn model_calls_match_formulas<T: TestBackend>() {
             // A model of any input length, since phases may shorten the input.
             let sum = HostModel::Custom { f: std::sync::Arc::new(|x: &[f64]| vec![x.iter().sum()]), outputs: 0 };
             let mut model = HostForward::<T::B>::new(sum);
-            reference.attribute(&mut model, &t.inputs_scalar(Target::None)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            reference
+                .attribute(&mut model, &t.inputs_scalar(Target::None))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(model.calls, total, "reference calls");
         } else {
-            prop_assert!(reference.model_calls(&s.input_shape()).is_err(), "reference mode must refuse phases shorter than the window");
+            prop_assert!(
+                reference.model_calls(&s.input_shape()).is_err(),
+                "reference mode must refuse phases shorter than the window"
+            );
         }
         Ok(())
     });
@@ -283,17 +321,23 @@ pub fn every_position_covered_prod_k_times<T: TestBackend>() {
         let sentinel = 1000.0;
         let x = tensor::<T>(&s.input_shape(), &s.input_data());
         let detector = HostModel::Custom {
-            f: std::sync::Arc::new(move |x: &[f64]| vec![if x.iter().any(|v| *v == sentinel) { 0.0 } else { 1.0 }]),
+            f: std::sync::Arc::new(move |x: &[f64]| vec![if x.contains(&sentinel) { 0.0 } else { 1.0 }]),
             outputs: 0,
         };
         let inputs = Inputs::new(&x).with_baseline(Baseline::Scalar(sentinel));
         let prod: f64 = s.k.iter().product::<usize>() as f64;
         // Windows larger than the input are allowed in shifted mode: grow some.
-        let window: Vec<usize> = s.window.iter().zip(&s.k).map(|(&w, &k)| if s.seed % 3 == 0 { w + k } else { w }).collect();
+        let window: Vec<usize> =
+            s.window.iter().zip(&s.k).map(|(&w, &k)| if s.seed % 3 == 0 { w + k } else { w }).collect();
         for (aggregation, expected) in [(Aggregation::Sum, prod), (Aggregation::Mean, 1.0)] {
-            let tiled = TiledOcclusion::new(window.clone(), s.k.clone()).with_aggregation(aggregation).with_perturbations_per_eval(s.per_eval);
+            let tiled = TiledOcclusion::new(window.clone(), s.k.clone())
+                .with_aggregation(aggregation)
+                .with_perturbations_per_eval(s.per_eval);
             let (got, ..) = run::<T>(&tiled, detector.clone(), &inputs)?;
-            prop_assert!(got.iter().all(|v| *v == expected), "{aggregation:?}: expected {expected} everywhere, got {got:?}");
+            prop_assert!(
+                got.iter().all(|v| *v == expected),
+                "{aggregation:?}: expected {expected} everywhere, got {got:?}"
+            );
         }
         Ok(())
     });

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use tiled_occlusion_core::{Baseline, Contrast, Inputs, TensorOf, Target};
+use tiled_occlusion_core::{Baseline, Contrast, Inputs, Target, TensorOf};
 
 use crate::host_model::HostModel;
 use crate::rng::SplitMix64;

@@ -42,10 +42,13 @@ pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     if a.len() != b.len() {
         return f64::INFINITY;
     }
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| if x.is_nan() && y.is_nan() { 0.0 } else { (x - y).abs() })
-        .fold(0.0, |m, d| if d.is_nan() { f64::NAN } else { m.max(d) })
+    a.iter().zip(b).map(|(x, y)| if x.is_nan() && y.is_nan() { 0.0 } else { (x - y).abs() }).fold(0.0, |m, d| {
+        if d.is_nan() {
+            f64::NAN
+        } else {
+            m.max(d)
+        }
+    })
 }
 
 /// Whether `a` and `b` agree within `tolerance · max(1, max |b|)`.

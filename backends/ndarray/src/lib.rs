@@ -17,7 +17,7 @@
 mod ndarray_backend;
 mod parallel;
 
-pub use ndarray_backend::{model, Ndarray};
-pub use parallel::Parallel;
 pub use ndarray;
+pub use ndarray_backend::{model, Ndarray};
+pub use parallel::{parallel_model, Parallel};
 pub use tiled_occlusion_core::Element;

@@ -29,7 +29,11 @@ impl<E: Element> Backend for Ndarray<E> {
         ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| Error::Backend(format!("shape {shape:?}: {e}")))
     }
 
-    fn occluded_batch(input: &ArrayD<E>, baseline: &BaselineValue<'_, Self>, regions: &RegionBatch<'_>) -> Result<ArrayD<E>> {
+    fn occluded_batch(
+        input: &ArrayD<E>,
+        baseline: &BaselineValue<'_, Self>,
+        regions: &RegionBatch<'_>,
+    ) -> Result<ArrayD<E>> {
         let input = input.as_standard_layout();
         let input = contiguous(&input)?;
         let baseline_data;
@@ -41,10 +45,7 @@ impl<E: Element> Backend for Ndarray<E> {
                 let size: usize = regions.example_shape.iter().product();
                 let expected = if matches!(baseline, BaselineValue::PerExample(_)) { input.len() } else { size };
                 if data.len() != expected {
-                    return Err(Error::Backend(format!(
-                        "baseline has {} elements, expected {expected}",
-                        data.len()
-                    )));
+                    return Err(Error::Backend(format!("baseline has {} elements, expected {expected}", data.len())));
                 }
                 if matches!(baseline, BaselineValue::PerExample(_)) {
                     HostBaseline::PerExample(data)

@@ -65,7 +65,11 @@ where
         (self.f)(batch).map_err(Into::into)
     }
 
-    fn forward_jobs(&mut self, jobs: &dyn ModelJobs<B>, sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>) -> Result<()> {
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<B>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
         let wave = 2 * self.threads().max(1);
         let f = &self.f;
         let run = |index: usize| -> Result<Vec<f64>> {
@@ -88,4 +92,21 @@ where
         }
         Ok(())
     }
+}
+
+/// A `Sync` closure as a model of the ndarray backend whose calls run in parallel on rayon's
+/// global pool: shorthand for `Parallel::<Ndarray<E>, _>::new(f)`.
+///
+/// ```
+/// use ndarray::{ArrayD, Axis};
+/// let mut m = tiled_occlusion_ndarray::parallel_model(|x: &ArrayD<f32>| Ok::<_, String>(x.sum_axis(Axis(1))));
+/// # let _ = &mut m;
+/// ```
+pub fn parallel_model<E, F, Err>(f: F) -> Parallel<crate::Ndarray<E>, F>
+where
+    E: tiled_occlusion_core::Element,
+    F: Fn(&ndarray::ArrayD<E>) -> std::result::Result<ndarray::ArrayD<E>, Err> + Sync,
+    Err: Into<ModelError>,
+{
+    Parallel::new(f)
 }

@@ -65,7 +65,9 @@ fn main() -> ExitCode {
     };
     let (mut passed, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     for file in files {
-        let outcomes = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}")).and_then(|t| run(backend, &t));
+        let outcomes = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read {file}: {e}"))
+            .and_then(|t| run(backend, &t));
         let outcomes = match outcomes {
             Ok(o) => o,
             Err(e) => {
