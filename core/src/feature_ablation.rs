@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use crate::attribution::{Attribution, Inputs};
 use crate::backend::{Backend, TensorOf};
-use crate::baseline::ResolvedBaseline;
 use crate::error::{Error, Result};
 use crate::forward::Forward;
-use crate::output_drops::{run_model_calls, OcclusionRun};
+use crate::output_drops::{output_drop_sums_of_inputs, run_model_calls};
 use crate::per_dimension::check_input_shape;
-use crate::progress::{ProgressCounter, ProgressHook};
+use crate::progress::ProgressHook;
 use crate::region::Region;
 use crate::region_schedule::RegionSchedule;
 
@@ -167,18 +166,7 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
     ) -> Result<TensorOf<B>> {
         let shape = B::shape(inputs.input);
         let schedule = self.groups(&shape)?;
-        inputs.target.check_examples(shape[0])?;
-        let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, &shape)?;
-        let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), self.perturbations_per_eval));
-        let run = OcclusionRun {
-            input: inputs.input,
-            input_shape: &shape,
-            baseline: baseline.value(),
-            target: &inputs.target,
-            schedule: &schedule,
-            per_eval: self.perturbations_per_eval,
-        };
-        let map = run.output_drop_sums(model, &mut counter)?;
+        let map = output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
         B::from_f64_slice(inputs.input, &shape, &map)
     }
 }

@@ -2,12 +2,11 @@
 
 use crate::attribution::{Attribution, Inputs};
 use crate::backend::{Backend, TensorOf};
-use crate::baseline::ResolvedBaseline;
 use crate::error::{Error, Result};
 use crate::forward::Forward;
-use crate::output_drops::{run_model_calls, OcclusionRun};
+use crate::output_drops::{output_drop_sums_of_inputs, run_model_calls};
 use crate::per_dimension::{check_input_shape, check_positive, PerDimension};
-use crate::progress::{ProgressCounter, ProgressHook};
+use crate::progress::ProgressHook;
 use crate::region_schedule::{WindowGrid, WindowSchedule};
 
 /// Occlusion (Zeiler & Fergus 2014) with Captum's semantics: slide a window over the input,
@@ -133,20 +132,10 @@ impl<B: Backend> Attribution<B> for Occlusion {
     ) -> Result<TensorOf<B>> {
         let shape = B::shape(inputs.input);
         let grid = self.grid(&shape)?;
-        inputs.target.check_examples(shape[0])?;
-        let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, &shape)?;
-        let mut counter = ProgressCounter::new(progress, run_model_calls(grid.len(), self.perturbations_per_eval));
         let weights = coverage(&grid, &shape[1..]);
         let schedule = WindowSchedule::new(vec![grid]);
-        let run = OcclusionRun {
-            input: inputs.input,
-            input_shape: &shape,
-            baseline: baseline.value(),
-            target: &inputs.target,
-            schedule: &schedule,
-            per_eval: self.perturbations_per_eval,
-        };
-        let mut map = run.output_drop_sums(model, &mut counter)?;
+        let mut map =
+            output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
         divide_by_coverage(&mut map, &weights);
         B::from_f64_slice(inputs.input, &shape, &map)
     }

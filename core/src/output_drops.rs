@@ -2,11 +2,12 @@
 //! input and on every region of a schedule, and sum each region's output drop into the
 //! positions it covers.
 
+use crate::attribution::Inputs;
 use crate::backend::{Backend, TensorOf};
-use crate::baseline::BaselineValue;
+use crate::baseline::{BaselineValue, ResolvedBaseline};
 use crate::error::{Error, Result};
 use crate::forward::{Forward, ModelJobs};
-use crate::progress::ProgressCounter;
+use crate::progress::{ProgressCounter, ProgressHook};
 use crate::region::RegionBatch;
 use crate::region_schedule::RegionSchedule;
 use crate::target::{Target, TargetSelector};
@@ -30,6 +31,32 @@ pub(crate) struct OcclusionRun<'a, B: Backend> {
 /// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`.
 pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> usize {
     1 + regions.div_ceil(per_eval)
+}
+
+/// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]` for the regions of `schedule` on the user's `inputs` of
+/// shape `shape`, telling `progress` about `1 + ceil(R / P)` model calls: the common body of
+/// Occlusion, shifted TiledOcclusion and FeatureAblation (each checks its own parameters and
+/// normalises the sums afterwards).
+pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
+    model: &mut dyn Forward<Backend = B>,
+    inputs: &Inputs<'_, B>,
+    shape: &[usize],
+    schedule: &dyn RegionSchedule,
+    per_eval: usize,
+    progress: &mut dyn ProgressHook,
+) -> Result<Vec<f64>> {
+    inputs.target.check_examples(shape[0])?;
+    let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?;
+    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval));
+    let run = OcclusionRun {
+        input: inputs.input,
+        input_shape: shape,
+        baseline: baseline.value(),
+        target: &inputs.target,
+        schedule,
+        per_eval,
+    };
+    run.output_drop_sums(model, &mut counter)
 }
 
 impl<B: Backend> OcclusionRun<'_, B> {

@@ -2,10 +2,9 @@
 
 use crate::attribution::{Attribution, Inputs};
 use crate::backend::{Backend, TensorOf};
-use crate::baseline::ResolvedBaseline;
 use crate::error::{Error, Result};
 use crate::forward::Forward;
-use crate::output_drops::{run_model_calls, OcclusionRun};
+use crate::output_drops::{output_drop_sums_of_inputs, run_model_calls};
 use crate::per_dimension::{check_input_shape, check_positive, PerDimension};
 use crate::progress::{ProgressCounter, ProgressHook};
 use crate::reference_tiling::ReferenceTiling;
@@ -179,19 +178,14 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
         match self.mode {
             TilingMode::Shifted => {
                 let schedule = self.shifted_schedule(&shape)?;
-                inputs.target.check_examples(shape[0])?;
-                let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, &shape)?;
-                let mut counter =
-                    ProgressCounter::new(progress, run_model_calls(schedule.len(), self.perturbations_per_eval));
-                let run = OcclusionRun {
-                    input: inputs.input,
-                    input_shape: &shape,
-                    baseline: baseline.value(),
-                    target: &inputs.target,
-                    schedule: &schedule,
-                    per_eval: self.perturbations_per_eval,
-                };
-                let mut map = run.output_drop_sums(model, &mut counter)?;
+                let mut map = output_drop_sums_of_inputs(
+                    model,
+                    inputs,
+                    &shape,
+                    &schedule,
+                    self.perturbations_per_eval,
+                    progress,
+                )?;
                 if self.aggregation.unwrap_or_default() == Aggregation::Mean {
                     let phases = schedule.grids().len() as f64;
                     map.iter_mut().for_each(|v| *v /= phases);
