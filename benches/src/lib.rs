@@ -44,3 +44,51 @@ mod tests {
         assert!(median(&[]).is_nan());
     }
 }
+
+/// A backend whose tensors carry a shape and no input data, so that an attribution on it
+/// costs only what the core does per model call (scheduling regions, selecting the target,
+/// accumulating the drops into the map) and nothing for building batches.
+pub mod shape_only {
+    use tiled_occlusion_core::{Backend, BaselineValue, RegionBatch, Result};
+
+    /// The marker type of the shape-only backend.
+    pub struct ShapeOnly;
+
+    /// A tensor of [`ShapeOnly`]: a shape and, for model outputs and maps, its values.
+    pub struct ShapeTensor {
+        /// The shape.
+        pub shape: Vec<usize>,
+        /// The values (empty for inputs and perturbed batches).
+        pub data: Vec<f64>,
+    }
+
+    impl Backend for ShapeOnly {
+        type Tensor = ShapeTensor;
+
+        fn shape(tensor: &ShapeTensor) -> Vec<usize> {
+            tensor.shape.clone()
+        }
+
+        fn to_f64_vec(tensor: &ShapeTensor) -> Result<Vec<f64>> {
+            Ok(tensor.data.clone())
+        }
+
+        fn from_f64_slice(_like: &ShapeTensor, shape: &[usize], data: &[f64]) -> Result<ShapeTensor> {
+            Ok(ShapeTensor { shape: shape.to_vec(), data: data.to_vec() })
+        }
+
+        fn occluded_batch(
+            _input: &ShapeTensor,
+            _baseline: &BaselineValue<'_, Self>,
+            regions: &RegionBatch<'_>,
+        ) -> Result<ShapeTensor> {
+            Ok(ShapeTensor { shape: regions.batch_shape(), data: Vec::new() })
+        }
+    }
+
+    /// A model of the shape-only backend that scores every row 0.
+    pub fn zero_model(batch: &ShapeTensor) -> std::result::Result<ShapeTensor, String> {
+        let rows = batch.shape.first().copied().unwrap_or(0);
+        Ok(ShapeTensor { shape: vec![rows], data: vec![0.0; rows] })
+    }
+}
