@@ -12,7 +12,8 @@
 //! formulas and where we differ from Captum are in `docs/SEMANTICS.md`.
 //!
 //! This crate re-exports the core ([`tiled_occlusion_core`]) and, behind features, the
-//! backends: `ndarray` (default) as the module [`ndarray`].
+//! backends: `ndarray` (default) as the module `ndarray`, `candle` (features `candle`,
+//! `candle-cuda`, `candle-metal`) as `candle`, `tch` as `tch`.
 //!
 //! ```
 //! # #[cfg(feature = "ndarray")] {
@@ -40,6 +41,13 @@ pub use tiled_occlusion_core::*;
 #[cfg(feature = "ndarray")]
 pub mod ndarray {
     pub use tiled_occlusion_ndarray::*;
+}
+
+/// The candle backend: `candle_core::Tensor` inputs (`f16`, `bf16`, `f32`, `f64`) on any
+/// device, `Module`s and closures as models (see [`tiled_occlusion_candle`]).
+#[cfg(feature = "candle")]
+pub mod candle {
+    pub use tiled_occlusion_candle::*;
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -47,7 +47,11 @@ fn check<T: TestBackend>(
         Ok(out) => host::<T>(&out),
         Err(e) => panic!("{}: {name}: {e}", T::NAME),
     };
-    assert!(close(&out, expected, 1e-5), "{}: {name}: got {out:?}, Captum gives {expected:?}", T::NAME);
+    assert!(
+        close(&out, expected, T::TOLERANCE.max(1e-5)),
+        "{}: {name}: got {out:?}, Captum gives {expected:?}",
+        T::NAME
+    );
 }
 
 /// Captum's `test_simple_multi_input_relu_conv`-style cases on `BasicModel_MultiLayer`.

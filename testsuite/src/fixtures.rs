@@ -103,7 +103,8 @@ pub struct CaseOutcome {
     pub name: String,
     /// `max |actual − expected|`, or the error that stopped the case.
     pub max_error: Result<f64, String>,
-    /// The bound: `1e-4 · max(1, max |expected|)`.
+    /// The bound: `max(1e-4, T::TOLERANCE) · max(1, max |expected|)` (wider only for
+    /// half-precision backends).
     pub bound: f64,
 }
 
@@ -122,7 +123,7 @@ pub fn parse(text: &str) -> Result<FixtureFile, String> {
 /// Runs one case on backend `T`.
 pub fn run_case<T: TestBackend>(case: &FixtureCase) -> CaseOutcome {
     let scale = case.expected.data.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
-    CaseOutcome { name: case.name.clone(), max_error: attribute_case::<T>(case), bound: 1e-4 * scale }
+    CaseOutcome { name: case.name.clone(), max_error: attribute_case::<T>(case), bound: T::TOLERANCE.max(1e-4) * scale }
 }
 
 fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {

@@ -5,56 +5,79 @@
 
 use std::process::ExitCode;
 
+use tiled_occlusion_core::TensorOf;
 use tiled_occlusion_testsuite::fixtures::{run_file, CaseOutcome};
+use tiled_occlusion_testsuite::TestBackend;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: conformance --backend <{}> FILE.json...", backends().join("|"));
+    eprintln!("usage: conformance --backend <{}> FILE.json...", backend_names().join("|"));
     ExitCode::from(2)
 }
 
-fn backends() -> Vec<&'static str> {
-    let mut names = Vec::new();
-    if cfg!(feature = "ndarray") {
-        names.extend(["ndarray", "ndarray-f32"]);
-    }
-    names
-}
+/// Declares the backends this build can run: a `TestBackend` marker per name, each made of a
+/// backend type, a tolerance and how to make a tensor from host data.
+macro_rules! runner_backends {
+    ($( $feature:literal, $name:literal, $marker:ident, $backend:ty, $tolerance:expr, $make:expr; )*) => {
+        $(
+            #[cfg(feature = $feature)]
+            struct $marker;
 
-fn run(backend: &str, text: &str) -> Result<Vec<CaseOutcome>, String> {
-    match backend {
-        #[cfg(feature = "ndarray")]
-        "ndarray" => run_file::<ndarray_backends::F64>(text),
-        #[cfg(feature = "ndarray")]
-        "ndarray-f32" => run_file::<ndarray_backends::F32>(text),
-        other => Err(format!("unknown backend {other:?}; built with: {}", backends().join(", "))),
-    }
+            #[cfg(feature = $feature)]
+            impl TestBackend for $marker {
+                type B = $backend;
+                const NAME: &'static str = $name;
+                const TOLERANCE: f64 = $tolerance;
+                fn tensor(shape: &[usize], data: &[f64]) -> Result<TensorOf<$backend>, String> {
+                    #[allow(clippy::redundant_closure_call)]
+                    ($make)(shape, data)
+                }
+            }
+        )*
+
+        fn backend_names() -> Vec<&'static str> {
+            let mut names = Vec::new();
+            $( if cfg!(feature = $feature) { names.push($name); } )*
+            names
+        }
+
+        fn run(backend: &str, text: &str) -> Result<Vec<CaseOutcome>, String> {
+            match backend {
+                $(
+                    #[cfg(feature = $feature)]
+                    $name => run_file::<$marker>(text),
+                )*
+                other => Err(format!("unknown backend {other:?}; this build has: {}", backend_names().join(", "))),
+            }
+        }
+    };
 }
 
 #[cfg(feature = "ndarray")]
-mod ndarray_backends {
+fn ndarray_tensor<E: tiled_occlusion_core::Element>(
+    shape: &[usize],
+    data: &[f64],
+) -> Result<tiled_occlusion_ndarray::ndarray::ArrayD<E>, String> {
     use tiled_occlusion_ndarray::ndarray::{ArrayD, IxDyn};
-    use tiled_occlusion_ndarray::Ndarray;
-    use tiled_occlusion_testsuite::TestBackend;
+    ArrayD::from_shape_vec(IxDyn(shape), data.iter().map(|&v| E::from_f64_nearest(v)).collect())
+        .map_err(|e| e.to_string())
+}
 
-    pub struct F64;
-    impl TestBackend for F64 {
-        type B = Ndarray<f64>;
-        const NAME: &'static str = "ndarray-f64";
-        const TOLERANCE: f64 = 1e-10;
-        fn tensor(shape: &[usize], data: &[f64]) -> Result<ArrayD<f64>, String> {
-            ArrayD::from_shape_vec(IxDyn(shape), data.to_vec()).map_err(|e| e.to_string())
-        }
+#[cfg(feature = "candle")]
+fn candle_tensor(dtype: candle_core::DType) -> impl Fn(&[usize], &[f64]) -> Result<candle_core::Tensor, String> {
+    move |shape, data| {
+        candle_core::Tensor::from_slice(data, shape, &candle_core::Device::Cpu)
+            .and_then(|t| t.to_dtype(dtype))
+            .map_err(|e| e.to_string())
     }
+}
 
-    pub struct F32;
-    impl TestBackend for F32 {
-        type B = Ndarray<f32>;
-        const NAME: &'static str = "ndarray-f32";
-        const TOLERANCE: f64 = 1e-4;
-        fn tensor(shape: &[usize], data: &[f64]) -> Result<ArrayD<f32>, String> {
-            ArrayD::from_shape_vec(IxDyn(shape), data.iter().map(|&v| v as f32).collect()).map_err(|e| e.to_string())
-        }
-    }
+runner_backends! {
+    "ndarray", "ndarray", NdarrayF64, tiled_occlusion_ndarray::Ndarray<f64>, 1e-10, ndarray_tensor::<f64>;
+    "ndarray", "ndarray-f32", NdarrayF32, tiled_occlusion_ndarray::Ndarray<f32>, 1e-4, ndarray_tensor::<f32>;
+    "candle", "candle", CandleF64, tiled_occlusion_candle::Candle, 1e-10, candle_tensor(candle_core::DType::F64);
+    "candle", "candle-f32", CandleF32, tiled_occlusion_candle::Candle, 1e-4, candle_tensor(candle_core::DType::F32);
+    "candle", "candle-f16", CandleF16, tiled_occlusion_candle::Candle, 1e-2, candle_tensor(candle_core::DType::F16);
+    "candle", "candle-bf16", CandleBf16, tiled_occlusion_candle::Candle, 5e-2, candle_tensor(candle_core::DType::BF16);
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,29 @@
+//! The candle backend of `tiled-occlusion`: explain a candle model without leaving candle.
+//!
+//! Inputs are `candle_core::Tensor`s of dtype `f16`, `bf16`, `f32` or `f64` on any device;
+//! models are any `candle_core::Module` ([`ModuleModel`]) or closure ([`model`]). Perturbed
+//! batches are built on the input's device; drops are accumulated in `f64` on the host and
+//! the map is returned in the input's dtype, on its device.
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use tiled_occlusion_candle::model;
+//! use tiled_occlusion_core::{Attribution, Inputs, TiledOcclusion};
+//!
+//! let mut sum = model(|x: &Tensor| x.sum(1));
+//! let x = Tensor::new(&[[1f64, 2., 3., 4.]], &Device::Cpu)?;
+//! let a = TiledOcclusion::new([2], [2]).attribute(&mut sum, &Inputs::new(&x))?;
+//! // Every position is covered by one window of each of the two phases.
+//! assert_eq!(a.to_vec2::<f64>()?, [[2.0, 4.0, 6.0, 5.5]]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+mod candle_backend;
+mod device;
+mod models;
+
+pub use candle_backend::Candle;
+pub use candle_core;
+pub use device::device;
+pub use models::{model, ModuleModel};
