@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The project's one test command: formatting, lints, docs, every test and doctest, and the
-# conformance runner on the golden fixtures. Needs only a Rust toolchain (rustup adds rustfmt
-# and clippy when they are missing).
+# The project's one test command: formatting, lints, docs, every test and doctest of every
+# backend (ndarray, candle, tch), and the conformance runner on the golden fixtures.
+# Installs what it needs: rustfmt and clippy through rustup when missing, and PyTorch 2.13.0
+# in `.venv` for the tch backend's libtorch (scripts/setup-libtorch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,22 +15,30 @@ for component in rustfmt clippy; do
   fi
 done
 
+step "libtorch for the tch backend"
+./scripts/setup-libtorch.sh
+# shellcheck source=libtorch-env.sh
+source scripts/libtorch-env.sh
+
+features=tiled-occlusion/candle,tiled-occlusion/tch,tiled-occlusion-testsuite/candle,tiled-occlusion-testsuite/tch
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features "$features" -- -D warnings
 
 step "cargo doc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features "$features"
 
-step "cargo test (unit, property, fixture, example and doc tests)"
-cargo test --workspace --all-targets --locked
-cargo test --workspace --doc --locked
+step "cargo test (unit, property, fixture, cross-backend, example and doc tests)"
+cargo test --workspace --all-targets --locked --features "$features"
+cargo test --workspace --doc --locked --features "$features"
 
 step "conformance runner on the golden fixtures"
-for backend in ndarray ndarray-f32; do
-  cargo run --release --locked -q -p tiled-occlusion-testsuite --bin conformance -- \
+for backend in ndarray ndarray-f32 candle candle-f32 candle-f16 candle-bf16 tch tch-f32 tch-f16 tch-bf16; do
+  printf '%-12s ' "$backend"
+  cargo run --release --locked -q -p tiled-occlusion-testsuite --features candle,tch --bin conformance -- \
     --backend "$backend" testsuite/fixtures/captum-fixtures.json | tail -n 1
 done
 

@@ -50,7 +50,14 @@ pub mod candle {
     pub use tiled_occlusion_candle::*;
 }
 
+/// The tch backend: `tch::Tensor` inputs (`Float`, `Double`, `Half`, `BFloat16`) on the CPU or
+/// CUDA, TorchScript modules, `nn::Module`s and closures as models (see [`tiled_occlusion_tch`]).
+#[cfg(feature = "tch")]
+pub mod tch {
+    pub use tiled_occlusion_tch::*;
+}
+
 /// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "ndarray"))]
+#[cfg(all(doctest, feature = "ndarray", feature = "candle", feature = "tch"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -16,8 +16,16 @@ use crate::region::RegionBatch;
 /// aggregation) happens in the core on host data; a backend only reports shapes, converts to
 /// and from host `f64` data, and builds the perturbed batch where the data lives.
 pub trait Backend: Sized + Send + Sync + 'static {
-    /// The framework's tensor type, batch first: `(N, d_1, …, d_m)`.
-    type Tensor: Send + Sync;
+    /// The framework's tensor type, batch first: `(N, d_1, …, d_m)`. `Send` (batches may be
+    /// handed to other threads) but not necessarily `Sync`: `tch::Tensor` is not.
+    type Tensor: Send;
+
+    /// Checks that `input` is something this backend can explain (a floating-point element
+    /// type, say), before any model call. The default accepts every tensor.
+    fn check_input(input: &Self::Tensor) -> Result<()> {
+        let _ = input;
+        Ok(())
+    }
 
     /// The tensor's shape.
     fn shape(tensor: &Self::Tensor) -> Vec<usize>;

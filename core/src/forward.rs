@@ -52,8 +52,10 @@ impl<M: Forward + ?Sized> Forward for &mut M {
 }
 
 /// Independent model calls, each described by an index: the core hands these to
-/// [`Forward::forward_jobs`]. `Sync`, so a model may run them on several threads.
-pub trait ModelJobs<B: Backend>: Sync {
+/// [`Forward::forward_jobs`]. A model may build the batches in order on its own thread and
+/// evaluate them on several threads (batches are `Send`), as long as it hands the scores to
+/// the sink in index order.
+pub trait ModelJobs<B: Backend> {
     /// Number of jobs.
     fn len(&self) -> usize;
 

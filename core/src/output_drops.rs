@@ -71,6 +71,7 @@ impl<B: Backend> OcclusionRun<'_, B> {
         let example_shape = &self.input_shape[1..];
         let size: usize = example_shape.iter().product();
 
+        B::check_input(self.input)?;
         let output = model.forward(self.input).map_err(Error::Model)?;
         let output_shape = B::shape(&output);
         let selector = TargetSelector::new(self.target, &output_shape, examples, examples)?;

@@ -70,6 +70,10 @@ fn occlusion_mask(regions: &RegionBatch<'_>, device: &Device) -> candle_core::Re
 impl Backend for Candle {
     type Tensor = Tensor;
 
+    fn check_input(input: &Tensor) -> Result<()> {
+        float_dtype(input).map(|_| ())
+    }
+
     fn shape(tensor: &Tensor) -> Vec<usize> {
         tensor.dims().to_vec()
     }

@@ -7,10 +7,11 @@ use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Resul
 /// A model whose calls may run at the same time, for any backend whose model is a
 /// `Fn(&Tensor) -> Result<Tensor, Err> + Sync`.
 ///
-/// The perturbed calls of an attribution are independent: `Parallel` builds, runs and scores
-/// them on a rayon pool, a wave of `2 × threads` calls at a time (so memory stays bounded by
-/// the wave, not the number of windows), and hands the scores back in call order, so the
-/// result is bit-for-bit the sequential one.
+/// The perturbed calls of an attribution are independent: `Parallel` takes them a wave of
+/// `2 × threads` calls at a time (so memory stays bounded by the wave, not the number of
+/// windows), builds the wave's batches in order on the calling thread, runs the model on them
+/// on a rayon pool, and scores them in call order, so the result is bit-for-bit the
+/// sequential one. Batches only need to be `Send`.
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis, IxDyn};
@@ -72,21 +73,19 @@ where
     ) -> Result<()> {
         let wave = 2 * self.threads().max(1);
         let f = &self.f;
-        let run = |index: usize| -> Result<Vec<f64>> {
-            let batch = jobs.build(index)?;
-            let output = f(&batch).map_err(|e| Error::Model(e.into()))?;
-            drop(batch);
-            jobs.score(index, &output)
-        };
+        let run = |batch: TensorOf<B>| f(&batch).map_err(|e| Error::Model(e.into()));
         let mut start = 0;
         while start < jobs.len() {
             let end = (start + wave).min(jobs.len());
-            let scores: Vec<Result<Vec<f64>>> = match &self.pool {
-                Some(pool) => pool.install(|| (start..end).into_par_iter().map(run).collect()),
-                None => (start..end).into_par_iter().map(run).collect(),
+            // Building a batch is a copy, cheap next to the model: build on this thread, run
+            // the model on the pool, score in order here.
+            let batches = (start..end).map(|index| jobs.build(index)).collect::<Result<Vec<_>>>()?;
+            let outputs: Vec<Result<TensorOf<B>>> = match &self.pool {
+                Some(pool) => pool.install(|| batches.into_par_iter().map(run).collect()),
+                None => batches.into_par_iter().map(run).collect(),
             };
-            for (index, score) in (start..end).zip(scores) {
-                sink(index, score?)?;
+            for (index, output) in (start..end).zip(outputs) {
+                sink(index, jobs.score(index, &output?)?)?;
             }
             start = end;
         }

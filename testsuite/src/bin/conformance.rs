@@ -71,6 +71,17 @@ fn candle_tensor(dtype: candle_core::DType) -> impl Fn(&[usize], &[f64]) -> Resu
     }
 }
 
+#[cfg(feature = "tch")]
+fn tch_tensor(kind: tch::Kind) -> impl Fn(&[usize], &[f64]) -> Result<tch::Tensor, String> {
+    move |shape, data| {
+        let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        tch::Tensor::f_from_slice(data)
+            .and_then(|t| t.f_reshape(dims))
+            .and_then(|t| t.f_to_kind(kind))
+            .map_err(|e| e.to_string())
+    }
+}
+
 runner_backends! {
     "ndarray", "ndarray", NdarrayF64, tiled_occlusion_ndarray::Ndarray<f64>, 1e-10, ndarray_tensor::<f64>;
     "ndarray", "ndarray-f32", NdarrayF32, tiled_occlusion_ndarray::Ndarray<f32>, 1e-4, ndarray_tensor::<f32>;
@@ -78,6 +89,10 @@ runner_backends! {
     "candle", "candle-f32", CandleF32, tiled_occlusion_candle::Candle, 1e-4, candle_tensor(candle_core::DType::F32);
     "candle", "candle-f16", CandleF16, tiled_occlusion_candle::Candle, 1e-2, candle_tensor(candle_core::DType::F16);
     "candle", "candle-bf16", CandleBf16, tiled_occlusion_candle::Candle, 5e-2, candle_tensor(candle_core::DType::BF16);
+    "tch", "tch", TchF64, tiled_occlusion_tch::Tch, 1e-10, tch_tensor(tch::Kind::Double);
+    "tch", "tch-f32", TchF32, tiled_occlusion_tch::Tch, 1e-4, tch_tensor(tch::Kind::Float);
+    "tch", "tch-f16", TchF16, tiled_occlusion_tch::Tch, 1e-2, tch_tensor(tch::Kind::Half);
+    "tch", "tch-bf16", TchBf16, tiled_occlusion_tch::Tch, 5e-2, tch_tensor(tch::Kind::BFloat16);
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,47 @@
+//! Choosing a tch device by name, with an error that says what is missing.
+
+use tch::Device;
+use tiled_occlusion_core::{Error, Result};
+
+/// The tch device named by `spec`: `cpu`, `cuda` or `cuda:N`. Asking for a CUDA device that
+/// libtorch cannot see is an error that says so.
+///
+/// ```no_run
+/// assert!(tiled_occlusion_tch::device("cpu").is_ok());
+/// assert!(tiled_occlusion_tch::device("tpu").is_err());
+/// ```
+pub fn device(spec: &str) -> Result<Device> {
+    let (kind, ordinal) = match spec.split_once(':') {
+        Some((kind, n)) => {
+            let ordinal = n.parse::<usize>().map_err(|_| Error::InvalidParameter {
+                parameter: "device",
+                reason: format!("{spec:?}: {n:?} is not a device number"),
+            })?;
+            (kind, Some(ordinal))
+        }
+        None => (spec, None),
+    };
+    match (kind, ordinal) {
+        ("cpu", None) => Ok(Device::Cpu),
+        ("cuda", ordinal) => {
+            let ordinal = ordinal.unwrap_or(0);
+            let available = tch::Cuda::device_count().max(0) as usize;
+            if ordinal < available {
+                Ok(Device::Cuda(ordinal))
+            } else if available == 0 {
+                Err(Error::Backend(format!(
+                    "device {spec:?} asked for, but libtorch sees no CUDA device (no GPU, no driver, or a CPU-only \
+                     libtorch)"
+                )))
+            } else {
+                Err(Error::Backend(format!(
+                    "device {spec:?} asked for, but libtorch sees only {available} CUDA devices"
+                )))
+            }
+        }
+        _ => Err(Error::InvalidParameter {
+            parameter: "device",
+            reason: format!("{spec:?} is not a device; use cpu, cuda or cuda:N"),
+        }),
+    }
+}

@@ -1,0 +1,128 @@
+//! tch models as [`Forward`] models, evaluated under `no_grad`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use tch::{CModule, Tensor};
+use tiled_occlusion_core::{Forward, ModelError};
+
+use crate::Tch;
+
+/// A TorchScript module (`tch::CModule`, e.g. from `torch.jit.save`) as a model, called
+/// through `forward_ts` under `no_grad`: an exception inside the module becomes
+/// [`Error::Model`](tiled_occlusion_core::Error::Model) with libtorch's message, not a panic.
+#[derive(Debug)]
+pub struct TorchScript {
+    module: CModule,
+}
+
+impl TorchScript {
+    /// Wraps a loaded module.
+    pub fn new(module: CModule) -> Self {
+        TorchScript { module }
+    }
+
+    /// Loads a TorchScript file onto `device`.
+    pub fn load(path: impl AsRef<std::path::Path>, device: tch::Device) -> tiled_occlusion_core::Result<Self> {
+        let path = path.as_ref();
+        CModule::load_on_device(path, device).map(Self::new).map_err(|e| {
+            tiled_occlusion_core::Error::Backend(format!("cannot load TorchScript model {}: {e}", path.display()))
+        })
+    }
+
+    /// The wrapped module.
+    pub fn module(&self) -> &CModule {
+        &self.module
+    }
+
+    /// Gives the module back.
+    pub fn into_inner(self) -> CModule {
+        self.module
+    }
+}
+
+impl Forward for TorchScript {
+    type Backend = Tch;
+
+    fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
+        tch::no_grad(|| self.module.forward_ts(&[batch])).map_err(Into::into)
+    }
+}
+
+/// Any `tch::nn::Module` as a model, under `no_grad`. `nn::Module::forward` cannot return an
+/// error and panics when libtorch fails; the panic is caught and returned as
+/// [`Error::Model`](tiled_occlusion_core::Error::Model) with its message.
+#[derive(Debug)]
+pub struct NnModule<M> {
+    module: M,
+}
+
+impl<M: tch::nn::Module> NnModule<M> {
+    /// Wraps `module`.
+    pub fn new(module: M) -> Self {
+        NnModule { module }
+    }
+
+    /// The wrapped module.
+    pub fn module(&self) -> &M {
+        &self.module
+    }
+
+    /// Gives the module back.
+    pub fn into_inner(self) -> M {
+        self.module
+    }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "the module panicked".to_owned())
+}
+
+impl<M: tch::nn::Module> Forward for NnModule<M> {
+    type Backend = Tch;
+
+    fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
+        let module = &self.module;
+        catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| module.forward(batch))))
+            .map_err(|payload| format!("nn::Module::forward panicked: {}", panic_message(payload.as_ref())).into())
+    }
+}
+
+/// A closure as a model of the tch backend, called under `no_grad`:
+/// `FnMut(&Tensor) -> Result<Tensor, Err>` for any error that converts into a boxed error
+/// (`tch::TchError` does). Build it with [`model`].
+pub struct TchFn<F> {
+    f: F,
+}
+
+/// A closure as a model of the tch backend (see [`TchFn`]).
+///
+/// ```no_run
+/// use tch::Tensor;
+/// let mut m = tiled_occlusion_tch::model(|x: &Tensor| x.f_sum_dim_intlist(1, false, tch::Kind::Float));
+/// # let _ = &mut m;
+/// ```
+pub fn model<F, Err>(f: F) -> TchFn<F>
+where
+    F: FnMut(&Tensor) -> Result<Tensor, Err>,
+    Err: Into<ModelError>,
+{
+    TchFn { f }
+}
+
+impl<F, Err> Forward for TchFn<F>
+where
+    F: FnMut(&Tensor) -> Result<Tensor, Err>,
+    Err: Into<ModelError>,
+{
+    type Backend = Tch;
+
+    fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
+        let f = &mut self.f;
+        tch::no_grad(|| f(batch)).map_err(Into::into)
+    }
+}

@@ -1,0 +1,77 @@
+//! The model adapters and device selection of the tch backend.
+
+use tch::nn::{self, Module};
+use tch::{Device, Kind, Tensor};
+use tiled_occlusion_core::{Attribution, Error, Inputs, Occlusion, Target};
+use tiled_occlusion_tch::{device, model, NnModule, Tch};
+
+#[test]
+fn nn_module_linear_matches_analytic() {
+    // y = x · Wᵀ: occluding x_i with 0 drops output c by W[c, i] · x_i.
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut linear = nn::linear(vs.root(), 3, 2, nn::LinearConfig { bias: true, ..Default::default() });
+    tch::no_grad(|| {
+        linear.ws.copy_(&Tensor::from_slice(&[1.0f32, 2.0, 3.0, -1.0, 0.5, 4.0]).reshape([2, 3]));
+    });
+    let mut m = NnModule::new(linear);
+    let x = Tensor::from_slice(&[2.0f32, -1.0, 0.5]).reshape([1, 3]);
+    let map = Occlusion::new([1])
+        .attribute(&mut m, &Inputs::<Tch>::new(&x).with_target(Target::Class(1)))
+        .expect("attribution");
+    let got = Vec::<f32>::try_from(map.flatten(0, -1)).expect("host copy");
+    assert_eq!(got, [-2.0, -0.5, 2.0]);
+    assert!(!x.requires_grad() && !map.requires_grad());
+}
+
+#[derive(Debug)]
+struct Panics;
+
+impl Module for Panics {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        // Mismatched shapes: libtorch raises and tch's infallible method panics.
+        xs.matmul(&Tensor::zeros([7, 7], (Kind::Float, Device::Cpu)))
+    }
+}
+
+#[test]
+fn a_panicking_nn_module_is_an_error() {
+    let x = Tensor::zeros([1, 3], (Kind::Float, Device::Cpu));
+    match Occlusion::new([1]).attribute(&mut NnModule::new(Panics), &Inputs::<Tch>::new(&x)) {
+        Err(Error::Model(e)) => assert!(e.to_string().contains("panicked"), "{e}"),
+        other => panic!("expected a model error, got {:?}", other.map(|t| t.size())),
+    }
+}
+
+#[test]
+fn closures_run_without_gradients() {
+    let w = Tensor::from_slice(&[1.0f64, 2.0]).set_requires_grad(true);
+    let mut m = model(|x: &Tensor| {
+        let y = (x * &w).f_sum_dim_intlist(1, false, Kind::Double)?;
+        assert!(!y.requires_grad(), "the model runs under no_grad");
+        Ok::<_, tch::TchError>(y)
+    });
+    let x = Tensor::from_slice(&[3.0f64, 4.0]).reshape([1, 2]);
+    let map = Occlusion::new([1]).attribute(&mut m, &Inputs::<Tch>::new(&x)).expect("attribution");
+    assert_eq!(Vec::<f64>::try_from(map.flatten(0, -1)).expect("host copy"), [3.0, 8.0]);
+}
+
+#[test]
+fn integer_inputs_are_rejected_with_their_kind() {
+    let x = Tensor::from_slice(&[1i64, 2, 3]).reshape([1, 3]);
+    let mut m = model(|x: &Tensor| Ok::<_, tch::TchError>(x.shallow_clone()));
+    let e = Occlusion::new([1]).attribute(&mut m, &Inputs::<Tch>::new(&x)).expect_err("an error");
+    assert!(e.to_string().contains("Int64"), "{e}");
+}
+
+#[test]
+fn devices_are_checked() {
+    assert!(matches!(device("cpu"), Ok(Device::Cpu)));
+    for (spec, needle) in [("tpu", "not a device"), ("cuda:x", "not a device number"), ("cpu:1", "not a device")] {
+        let e = device(spec).expect_err("an error").to_string();
+        assert!(e.contains(needle), "{spec}: {e}");
+    }
+    if !tch::Cuda::is_available() {
+        let e = device("cuda").expect_err("an error").to_string();
+        assert!(e.contains("no CUDA device"), "{e}");
+    }
+}
