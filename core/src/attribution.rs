@@ -68,3 +68,33 @@ pub trait Attribution<B: Backend> {
         self.attribute_with_progress(model, inputs, &mut NoProgress)
     }
 }
+
+impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for &M {
+    fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
+        (**self).model_calls(input_shape)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        inputs: &Inputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<TensorOf<B>> {
+        (**self).attribute_with_progress(model, inputs, progress)
+    }
+}
+
+impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for Box<M> {
+    fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
+        (**self).model_calls(input_shape)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        inputs: &Inputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<TensorOf<B>> {
+        (**self).attribute_with_progress(model, inputs, progress)
+    }
+}

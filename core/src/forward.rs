@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use crate::backend::{Backend, TensorOf};
 use crate::error::{Error, ModelError, Result};
+use crate::parameters::Parameters;
 
 /// A model: maps a batch `(rows, d_1, …, d_m)` to an output whose first dimension is `rows`.
 ///
@@ -33,6 +34,12 @@ pub trait Forward {
         }
         Ok(())
     }
+
+    /// The model's perturbable parameters, for wrappers that add noise to weights
+    /// ([`FusionGrad`](crate::FusionGrad)); `None` (the default) when it does not expose them.
+    fn parameters(&mut self) -> Option<&mut dyn Parameters> {
+        None
+    }
 }
 
 impl<M: Forward + ?Sized> Forward for &mut M {
@@ -48,6 +55,10 @@ impl<M: Forward + ?Sized> Forward for &mut M {
         sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
     ) -> Result<()> {
         (**self).forward_jobs(jobs, sink)
+    }
+
+    fn parameters(&mut self) -> Option<&mut dyn Parameters> {
+        (**self).parameters()
     }
 }
 

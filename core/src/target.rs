@@ -59,12 +59,14 @@ impl fmt::Display for Target {
 }
 
 impl Target {
-    /// The same target for an input whose examples are repeated `times` times (rows
-    /// `[i·N, (i+1)·N)` hold copies of the `N` examples), as wrappers that batch noisy copies
-    /// need it.
-    pub fn repeat_examples(&self, times: usize) -> Target {
+    /// The same target for an input whose every example is repeated `times` times in place
+    /// (rows `[n·times, (n+1)·times)` hold copies of example `n`), as wrappers that batch
+    /// noisy copies need it.
+    pub fn repeat_interleave(&self, times: usize) -> Target {
         match self {
-            Target::PerExample(c) => Target::PerExample(c.iter().copied().cycle().take(c.len() * times).collect()),
+            Target::PerExample(c) => {
+                Target::PerExample(c.iter().flat_map(|&class| std::iter::repeat_n(class, times)).collect())
+            }
             other => other.clone(),
         }
     }
@@ -237,7 +239,7 @@ mod tests {
 
     #[test]
     fn repeats_per_example_targets() {
-        assert_eq!(Target::PerExample(vec![1, 2]).repeat_examples(2), Target::PerExample(vec![1, 2, 1, 2]));
-        assert_eq!(Target::Class(4).repeat_examples(3), Target::Class(4));
+        assert_eq!(Target::PerExample(vec![1, 2]).repeat_interleave(2), Target::PerExample(vec![1, 1, 2, 2]));
+        assert_eq!(Target::Class(4).repeat_interleave(3), Target::Class(4));
     }
 }

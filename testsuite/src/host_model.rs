@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use tiled_occlusion_core::{Backend, Forward, ModelError, TensorOf};
+use tiled_occlusion_core::{Backend, Error, Forward, ModelError, Parameters, TensorOf};
 
 /// A model given by a formula and its parameters (the models of the conformance fixtures).
 ///
@@ -113,6 +113,22 @@ impl HostModel {
         }
     }
 
+    /// The named parameter vectors of the model (none for `Custom`), in a fixed order.
+    pub fn parameters_mut(&mut self) -> Vec<(&'static str, &mut Vec<f64>)> {
+        match self {
+            HostModel::Linear { w, b } => vec![("W", w), ("b", b)],
+            HostModel::Mlp { w1, w2, .. } => vec![("W1", w1), ("W2", w2)],
+            HostModel::Gap { w, .. } => vec![("W", w)],
+            HostModel::Sq { a } => vec![("a", a)],
+            HostModel::Custom { .. } => vec![],
+        }
+    }
+
+    /// The parameter values, for bit-for-bit comparisons.
+    pub fn parameter_bits(&mut self) -> Vec<(&'static str, Vec<u64>)> {
+        self.parameters_mut().into_iter().map(|(name, v)| (name, v.iter().map(|x| x.to_bits()).collect())).collect()
+    }
+
     /// The output shape beyond the batch: `(C)`, or nothing for one value per example.
     fn trailing_shape(&self) -> Vec<usize> {
         match self {
@@ -145,18 +161,42 @@ impl HostModel {
 /// tensor made with `B::from_f64_slice` like the batch (so the backend's element type and
 /// device round-trip on every call).
 pub struct HostForward<B> {
-    model: HostModel,
+    /// The model (its parameters change while FusionGrad runs).
+    pub model: HostModel,
     /// Model calls so far.
     pub calls: usize,
     /// Rows evaluated so far.
     pub rows: usize,
+    /// When set, call number `k` (0 = the first) returns an error instead of an output.
+    pub fail_at_call: Option<usize>,
+    saved: Option<HostModel>,
     backend: PhantomData<fn() -> B>,
 }
 
 impl<B> HostForward<B> {
     /// The model, with counters at 0.
     pub fn new(model: HostModel) -> Self {
-        HostForward { model, calls: 0, rows: 0, backend: PhantomData }
+        HostForward { model, calls: 0, rows: 0, fail_at_call: None, saved: None, backend: PhantomData }
+    }
+}
+
+impl<B> Parameters for HostForward<B> {
+    fn save(&mut self) -> tiled_occlusion_core::Result<()> {
+        self.saved = Some(self.model.clone());
+        Ok(())
+    }
+
+    fn restore(&mut self) -> tiled_occlusion_core::Result<()> {
+        let saved = self.saved.clone().ok_or_else(|| Error::Backend("restore before save".into()))?;
+        self.model = saved;
+        Ok(())
+    }
+
+    fn perturb(&mut self, noise: &mut dyn FnMut(&str, &mut [f64])) -> tiled_occlusion_core::Result<()> {
+        for (name, values) in self.model.parameters_mut() {
+            noise(name, values);
+        }
+        Ok(())
     }
 }
 
@@ -164,11 +204,23 @@ impl<B: Backend> Forward for HostForward<B> {
     type Backend = B;
 
     fn forward(&mut self, batch: &TensorOf<B>) -> Result<TensorOf<B>, ModelError> {
+        if self.fail_at_call == Some(self.calls) {
+            self.calls += 1;
+            return Err(format!("model refused call {}", self.calls - 1).into());
+        }
         let shape = B::shape(batch);
         let x = B::to_f64_vec(batch)?;
         let (y, y_shape) = self.model.eval(&x, &shape)?;
         self.calls += 1;
         self.rows += shape.first().copied().unwrap_or(0);
         Ok(B::from_f64_slice(batch, &y_shape, &y)?)
+    }
+
+    fn parameters(&mut self) -> Option<&mut dyn Parameters> {
+        if matches!(self.model, HostModel::Custom { .. }) {
+            None
+        } else {
+            Some(self)
+        }
     }
 }

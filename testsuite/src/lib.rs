@@ -19,6 +19,7 @@ pub mod captum_cases;
 pub mod fixtures;
 pub mod host_model;
 pub mod invalid_configurations;
+pub mod noise_properties;
 pub mod oracle;
 pub mod properties;
 pub mod rng;
@@ -52,6 +53,34 @@ macro_rules! backend_conformance_tests {
             #[test]
             fn captum_sum_and_squares() {
                 $crate::captum_cases::captum_sum_and_squares::<$backend>();
+            }
+            #[test]
+            fn noise_no_noise_gives_the_inner_method() {
+                $crate::noise_properties::no_noise_gives_the_inner_method::<$backend>();
+            }
+            #[test]
+            fn noise_same_seed_same_result_whatever_the_batching() {
+                $crate::noise_properties::same_seed_same_result_whatever_the_batching::<$backend>();
+            }
+            #[test]
+            fn noise_vargrad_is_mean_square_minus_square_mean() {
+                $crate::noise_properties::vargrad_is_mean_square_minus_square_mean::<$backend>();
+            }
+            #[test]
+            fn noise_progress_counts_every_inner_call() {
+                $crate::noise_properties::progress_counts_every_inner_call::<$backend>();
+            }
+            #[test]
+            fn noise_fusion_grad_restores_parameters() {
+                $crate::noise_properties::fusion_grad_restores_parameters::<$backend>();
+            }
+            #[test]
+            fn noise_invalid_settings_are_errors() {
+                $crate::noise_properties::invalid_noise_settings_are_errors::<$backend>();
+            }
+            #[test]
+            fn noise_captum_noise_tunnel_parity() {
+                $crate::noise_properties::captum_noise_tunnel_parity::<$backend>();
             }
             #[test]
             fn k1_equals_occlusion() {

@@ -10,10 +10,7 @@ use tiled_occlusion_core::{
 use crate::host_model::{HostForward, HostModel};
 use crate::oracle;
 use crate::scenario::{scenarios, BaselineKind, ModelKind, Scenario, CLASSES};
-use crate::test_backend::{close, host, max_abs_diff, tensor, TestBackend};
-
-/// An attribution method of any kind on the backend under test.
-type BoxedMethod<T> = Box<dyn Attribution<<T as TestBackend>::B>>;
+use crate::test_backend::{close, host, max_abs_diff, tensor, BoxedMethod, TestBackend};
 
 /// Runs `property` on random scenarios (256 cases unless `PROPTEST_CASES` says otherwise).
 pub fn check_scenarios<T: TestBackend>(name: &str, property: impl Fn(&Scenario) -> Result<(), TestCaseError>) {

@@ -21,6 +21,9 @@ pub trait TestBackend: 'static {
     fn tensor(shape: &[usize], data: &[f64]) -> Result<TensorOf<Self::B>, String>;
 }
 
+/// An attribution method of any kind on the backend under test.
+pub type BoxedMethod<T> = Box<dyn tiled_occlusion_core::Attribution<<T as TestBackend>::B>>;
+
 /// Reads a tensor back as `f64`, for comparisons.
 pub fn host<T: TestBackend>(tensor: &TensorOf<T::B>) -> Vec<f64> {
     match T::B::to_f64_vec(tensor) {

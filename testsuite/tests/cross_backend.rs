@@ -9,10 +9,10 @@ use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
 use tch::{Kind, Tensor as TchTensor};
 use tiled_occlusion_candle::Candle;
 use tiled_occlusion_core::{
-    Aggregation, Attribution, Backend, Baseline, FeatureAblation, FeatureMask, FnModel, Inputs, Occlusion, Target,
-    TensorOf, TiledOcclusion, TilingMode,
+    Aggregation, Attribution, Backend, Baseline, FeatureAblation, FeatureMask, FnModel, FusionGrad, InputNoise, Inputs,
+    NoiseTunnel, NoiseTunnelType, Occlusion, Target, TensorOf, TiledOcclusion, TilingMode,
 };
-use tiled_occlusion_ndarray::{ndarray, Ndarray};
+use tiled_occlusion_ndarray::{ndarray, ArrayModel, ArrayParameters, Ndarray};
 use tiled_occlusion_tch::Tch;
 use tiled_occlusion_testsuite::rng::SplitMix64;
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
@@ -123,6 +123,34 @@ fn settings() -> Vec<Setting> {
             target: Target::Class(3),
         },
         Setting {
+            name: "noise tunnel vargrad of occlusion",
+            method: Box::new(|| {
+                Box::new(
+                    NoiseTunnel::new(Occlusion::new([3, 2, 2]).with_strides([3, 2, 1]))
+                        .with_type(NoiseTunnelType::VarGrad)
+                        .with_samples(3)
+                        .with_samples_batch_size(2)
+                        .with_stdev(0.2)
+                        .with_seed(5),
+                )
+            }),
+            baseline_tensor: true,
+            target: Target::PerExample(vec![0, 2]),
+        },
+        Setting {
+            name: "noise tunnel smoothgrad of tiled occlusion",
+            method: Box::new(|| {
+                Box::new(
+                    NoiseTunnel::new(TiledOcclusion::new([3, 4, 2], [1, 2, 2]))
+                        .with_samples(4)
+                        .with_input_noise(InputNoise::Multiplicative { stdev: 0.3 })
+                        .with_seed(6),
+                )
+            }),
+            baseline_tensor: false,
+            target: Target::Class(1),
+        },
+        Setting {
             name: "feature ablation",
             method: Box::new(move || {
                 Box::new(
@@ -228,4 +256,118 @@ fn backends_agree_in_f64() {
 #[test]
 fn backends_agree_in_f32() {
     agree(false);
+}
+
+fn as2(a: &ArrayD<f64>) -> Result<ndarray::ArrayView2<'_, f64>, String> {
+    a.view().into_dimensionality::<Ix2>().map_err(|e| e.to_string())
+}
+
+/// The network of `ndarray_model` as a function of named parameters `w1`, `w2`.
+fn mlp_of_parameters(p: &ArrayParameters<f64>, x: &ArrayD<f64>) -> Result<ArrayD<f64>, String> {
+    let n = x.len_of(Axis(0));
+    let flat = x
+        .to_shape((n, FEATURES))
+        .map_err(|e| e.to_string())?
+        .into_dimensionality::<Ix2>()
+        .map_err(|e| e.to_string())?;
+    let h = flat.dot(&as2(&p["w1"])?).mapv(f64::tanh);
+    Ok(h.dot(&as2(&p["w2"])?).mapv(|v| v.exp().ln_1p()).into_dyn())
+}
+
+/// The signature of [`mlp_of_parameters`].
+type ParameterFn = fn(&ArrayParameters<f64>, &ArrayD<f64>) -> Result<ArrayD<f64>, String>;
+
+/// The network of `ndarray_model` with its weights as named parameters `w1`, `w2`.
+fn ndarray_parameter_model(w: &Weights) -> ArrayModel<f64, ParameterFn> {
+    let w1 = ArrayD::from_shape_vec(IxDyn(&[FEATURES, HIDDEN]), w.w1.clone()).expect("w1");
+    let w2 = ArrayD::from_shape_vec(IxDyn(&[HIDDEN, CLASSES]), w.w2.clone()).expect("w2");
+    ArrayModel::new([("w1".to_string(), w1), ("w2".to_string(), w2)], mlp_of_parameters as ParameterFn)
+}
+
+/// The same network as a candle module over `VarMap` variables `w1`, `w2`.
+fn candle_parameter_model(w: &Weights) -> tiled_occlusion_candle::VarMapModel<impl candle_core::Module> {
+    let varmap = tiled_occlusion_candle::candle_nn::VarMap::new();
+    let var = |v: &[f64], shape: (usize, usize)| {
+        CandleTensor::from_slice(v, shape, &CandleDevice::Cpu)
+            .and_then(|t| candle_core::Var::from_tensor(&t))
+            .expect("var")
+    };
+    let (w1, w2) = (var(&w.w1, (FEATURES, HIDDEN)), var(&w.w2, (HIDDEN, CLASSES)));
+    if let Ok(mut data) = varmap.data().lock() {
+        data.insert("w1".into(), w1.clone());
+        data.insert("w2".into(), w2.clone());
+    }
+    let module = move |x: &CandleTensor| -> candle_core::Result<CandleTensor> {
+        let n = x.dims()[0];
+        let logits = x.reshape((n, FEATURES))?.matmul(w1.as_tensor())?.tanh()?.matmul(w2.as_tensor())?;
+        (logits.exp()? + 1.0)?.log()
+    };
+    tiled_occlusion_candle::VarMapModel::new(module, varmap)
+}
+
+/// The same network as a tch module over `VarStore` variables `w1`, `w2`.
+#[derive(Debug)]
+struct TchNet {
+    w1: TchTensor,
+    w2: TchTensor,
+}
+
+impl tch::nn::Module for TchNet {
+    fn forward(&self, x: &TchTensor) -> TchTensor {
+        let n = x.size()[0];
+        x.reshape([n, FEATURES as i64]).matmul(&self.w1).tanh().matmul(&self.w2).softplus()
+    }
+}
+
+fn tch_parameter_model(w: &Weights) -> tiled_occlusion_tch::VarStoreModule<TchNet> {
+    let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    vs.set_kind(Kind::Double); // before creating the variables, so they are never rounded to f32
+    let root = vs.root();
+    let w1 = root.var_copy("w1", &TchTensor::from_slice(&w.w1).reshape([FEATURES as i64, HIDDEN as i64]));
+    let w2 = root.var_copy("w2", &TchTensor::from_slice(&w.w2).reshape([HIDDEN as i64, CLASSES as i64]));
+    tiled_occlusion_tch::VarStoreModule::new(TchNet { w1, w2 }, vs)
+}
+
+/// FusionGrad with the same seed gives the same map on the three backends (f64), each
+/// perturbing its own framework's parameters, and every backend restores them.
+#[test]
+fn fusion_grad_agrees_across_backends() {
+    let w = weights();
+    let mut rng = SplitMix64::new(13);
+    let x = rng.values(SHAPE.iter().product());
+    let fusion = FusionGrad::new(TiledOcclusion::new([3, 2, 2], [1, 2, 1]))
+        .with_weight_samples(3)
+        .with_input_samples(2)
+        .with_input_samples_batch_size(1)
+        .with_seed(21);
+    let target = Target::PerExample(vec![3, 1]);
+
+    let xn = ArrayD::from_shape_vec(IxDyn(&SHAPE), x.clone()).expect("array");
+    let mut nd = ndarray_parameter_model(&w);
+    let reference = run(&fusion, &mut nd, &xn, None, &target);
+    assert_eq!(nd.parameters()["w1"].as_slice().map(<[f64]>::to_vec), Some(w.w1.clone()), "ndarray restores w1");
+
+    let xc = CandleTensor::from_slice(&x, &SHAPE, &CandleDevice::Cpu).expect("tensor");
+    let mut cm = candle_parameter_model(&w);
+    let candle = run(&fusion, &mut cm, &xc, None, &target);
+
+    let xt = TchTensor::from_slice(&x).reshape(SHAPE.iter().map(|&d| d as i64).collect::<Vec<_>>());
+    let mut tm = tch_parameter_model(&w);
+    let tch = run(&fusion, &mut tm, &xt, None, &target);
+
+    let plain = run(
+        &TiledOcclusion::new([3, 2, 2], [1, 2, 1]),
+        &mut FnModel::<Ndarray<f64>, _>::new(ndarray_model::<f64>(&w)),
+        &xn,
+        None,
+        &target,
+    );
+    assert!(relative(&reference, &plain) > 1e-3, "σ > 0 changes the map");
+    let (ec, et) = (relative(&candle, &reference), relative(&tch, &reference));
+    println!("FusionGrad: candle {ec:.2e}, tch {et:.2e} (relative to ndarray)");
+    assert!(ec <= 1e-10 && et <= 1e-10, "FusionGrad differs: candle {ec:.3e}, tch {et:.3e}");
+    let cw1 = cm.varmap().data().lock().map(|d| d["w1"].as_tensor().flatten_all().and_then(|t| t.to_vec1::<f64>()));
+    assert_eq!(cw1.ok().and_then(Result::ok), Some(w.w1.clone()), "candle restores w1");
+    let tw1 = Vec::<f64>::try_from(tm.var_store().variables()["w1"].flatten(0, -1)).expect("host copy");
+    assert_eq!(tw1, w.w1, "tch restores w1");
 }

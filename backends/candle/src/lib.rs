@@ -22,8 +22,11 @@
 mod candle_backend;
 mod device;
 mod models;
+mod var_map_model;
 
 pub use candle_backend::Candle;
 pub use candle_core;
+pub use candle_nn;
 pub use device::device;
 pub use models::{model, ModuleModel};
+pub use var_map_model::VarMapModel;

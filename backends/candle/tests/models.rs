@@ -36,3 +36,38 @@ fn half_precision_maps_come_back_in_the_input_dtype() {
         assert_eq!(got, [[2.0, 4.0, 6.0, 5.5]], "{dtype:?}");
     }
 }
+
+#[test]
+fn var_map_parameters_are_restored_after_success_and_after_an_error() {
+    use candle_nn::{linear, VarBuilder, VarMap};
+    use tiled_occlusion_candle::VarMapModel;
+    use tiled_occlusion_core::{FusionGrad, Target};
+
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let layer = linear(6, 3, vb.pp("head")).expect("layer");
+    let mut model = VarMapModel::new(layer, varmap);
+    let bits = |m: &VarMapModel<candle_nn::Linear>| {
+        let data = m.varmap().data().lock().expect("lock");
+        let mut named: Vec<(String, Vec<u32>)> = data
+            .iter()
+            .map(|(name, var)| {
+                let values = var.as_tensor().flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("values");
+                (name.clone(), values.into_iter().map(f32::to_bits).collect())
+            })
+            .collect();
+        named.sort();
+        named
+    };
+    let before = bits(&model);
+    let x = Tensor::new(&[[0.5f32, -1., 2., 0.25, 1.5, -0.75]], &Device::Cpu).expect("input");
+    let fusion = FusionGrad::new(Occlusion::new([2])).with_weight_samples(3).with_input_samples(2).with_seed(4);
+    let fused = fusion.attribute(&mut model, &Inputs::<Candle>::new(&x).with_target(Target::Class(1))).expect("fusion");
+    assert_eq!(bits(&model), before, "after success");
+    let plain = Occlusion::new([2]).attribute(&mut model, &Inputs::<Candle>::new(&x).with_target(Target::Class(1)));
+    let host = |t: &Tensor| t.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("values");
+    assert_ne!(host(&fused), host(&plain.expect("plain")), "σ > 0 changes the map");
+    let e = fusion.attribute(&mut model, &Inputs::<Candle>::new(&x).with_target(Target::Class(7)));
+    assert!(matches!(e, Err(Error::TargetOutOfRange { .. })), "{:?}", e.map(|t| t.dims().to_vec()));
+    assert_eq!(bits(&model), before, "after an error");
+}

@@ -14,9 +14,11 @@
 //! ```
 #![warn(missing_docs)]
 
+mod array_model;
 mod ndarray_backend;
 mod parallel;
 
+pub use array_model::{ArrayModel, ArrayParameters};
 pub use ndarray;
 pub use ndarray_backend::{model, Ndarray};
 pub use parallel::{parallel_model, Parallel};

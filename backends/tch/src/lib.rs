@@ -23,9 +23,11 @@
 
 mod device;
 mod models;
+mod parameters;
 mod tch_backend;
 
 pub use device::device;
 pub use models::{model, NnModule, TchFn, TorchScript};
+pub use parameters::VarStoreModule;
 pub use tch;
 pub use tch_backend::Tch;

@@ -5,20 +5,32 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use tch::{CModule, Tensor};
 use tiled_occlusion_core::{Forward, ModelError};
 
+use crate::parameters::SavedTensors;
 use crate::Tch;
 
 /// A TorchScript module (`tch::CModule`, e.g. from `torch.jit.save`) as a model, called
 /// through `forward_ts` under `no_grad`: an exception inside the module becomes
 /// [`Error::Model`](tiled_occlusion_core::Error::Model) with libtorch's message, not a panic.
-#[derive(Debug)]
 pub struct TorchScript {
     module: CModule,
+    saved: SavedTensors,
+}
+
+impl std::fmt::Debug for TorchScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TorchScript").field("module", &self.module).finish_non_exhaustive()
+    }
 }
 
 impl TorchScript {
     /// Wraps a loaded module.
     pub fn new(module: CModule) -> Self {
-        TorchScript { module }
+        TorchScript { module, saved: SavedTensors::default() }
+    }
+
+    /// The copies kept for restoring the parameters.
+    pub(crate) fn saved_mut(&mut self) -> &mut SavedTensors {
+        &mut self.saved
     }
 
     /// Loads a TorchScript file onto `device`.
@@ -45,6 +57,10 @@ impl Forward for TorchScript {
 
     fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
         tch::no_grad(|| self.module.forward_ts(&[batch])).map_err(Into::into)
+    }
+
+    fn parameters(&mut self) -> Option<&mut dyn tiled_occlusion_core::Parameters> {
+        Some(self)
     }
 }
 

@@ -1,0 +1,80 @@
+//! Running means and variances of attribution samples, in `f64`.
+
+/// Per-element running mean, mean of squares and second central moment of a sequence of
+/// equally long samples (Welford's update: `μ_k = μ_{k−1} + (a − μ_{k−1})/k`,
+/// `M2_k = M2_{k−1} + (a − μ_{k−1})(a − μ_k)`).
+///
+/// Identical samples give back exactly that sample as the mean, and the variance
+/// `M2/k = E[a²] − E[a]²` is never negative.
+#[derive(Clone, Debug)]
+pub(crate) struct SampleMoments {
+    count: Vec<u32>,
+    mean: Vec<f64>,
+    mean_sq: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl SampleMoments {
+    /// Moments of `len` elements, before any sample.
+    pub(crate) fn new(len: usize) -> Self {
+        SampleMoments { count: vec![0; len], mean: vec![0.0; len], mean_sq: vec![0.0; len], m2: vec![0.0; len] }
+    }
+
+    /// Adds one sample of elements `[offset, offset + values.len())`.
+    pub(crate) fn add(&mut self, offset: usize, values: &[f64]) {
+        for (i, &a) in (offset..).zip(values) {
+            self.count[i] += 1;
+            let k = f64::from(self.count[i]);
+            let delta = a - self.mean[i];
+            self.mean[i] += delta / k;
+            self.m2[i] += delta * (a - self.mean[i]);
+            self.mean_sq[i] += (a * a - self.mean_sq[i]) / k;
+        }
+    }
+
+    /// `E[a]`.
+    pub(crate) fn mean(self) -> Vec<f64> {
+        self.mean
+    }
+
+    /// `E[a²]`.
+    pub(crate) fn mean_of_squares(self) -> Vec<f64> {
+        self.mean_sq
+    }
+
+    /// `E[a²] − E[a]²`, computed as `M2 / k`.
+    pub(crate) fn variance(self) -> Vec<f64> {
+        self.m2.iter().zip(&self.count).map(|(m2, &k)| if k == 0 { 0.0 } else { m2 / f64::from(k) }).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SampleMoments;
+
+    #[test]
+    fn moments_match_their_definitions() {
+        let samples = [[1.0, -2.0], [4.0, 0.5], [-3.0, 0.25]];
+        let mut m = SampleMoments::new(2);
+        samples.iter().for_each(|s| m.add(0, s));
+        let mean = m.clone().mean();
+        let sq = m.clone().mean_of_squares();
+        let var = m.variance();
+        for i in 0..2 {
+            let e: f64 = samples.iter().map(|s| s[i]).sum::<f64>() / 3.0;
+            let e2: f64 = samples.iter().map(|s| s[i] * s[i]).sum::<f64>() / 3.0;
+            assert!((mean[i] - e).abs() < 1e-15);
+            assert!((sq[i] - e2).abs() < 1e-14);
+            assert!((var[i] - (e2 - e * e)).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn identical_samples_give_exactly_the_sample() {
+        let a = [0.1, 1.0 / 3.0, 7e-9];
+        let mut m = SampleMoments::new(3);
+        (0..7).for_each(|_| m.add(0, &a));
+        assert_eq!(m.clone().mean(), a);
+        assert_eq!(m.variance(), [0.0; 3]);
+    }
+}
