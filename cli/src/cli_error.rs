@@ -1,0 +1,38 @@
+//! The command's errors: one line that says what to fix.
+
+/// An error of the command, printed as one line (`error: …`) with a non-zero exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A command-line value that cannot be used (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Anything that went wrong while running (exit code 1).
+    #[error("{0}")]
+    Run(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Run(_) => 1,
+        }
+    }
+}
+
+impl From<tiled_occlusion_core::Error> for CliError {
+    fn from(e: tiled_occlusion_core::Error) -> Self {
+        CliError::Run(e.to_string())
+    }
+}
+
+/// `Err(CliError::Usage(…))`.
+pub fn usage<T>(message: impl Into<String>) -> Result<T, CliError> {
+    Err(CliError::Usage(message.into()))
+}
+
+/// `Err(CliError::Run(…))`.
+pub fn run_error<T>(message: impl Into<String>) -> Result<T, CliError> {
+    Err(CliError::Run(message.into()))
+}

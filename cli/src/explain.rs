@@ -1,0 +1,227 @@
+//! `tiled-occlusion explain`: classify each photo, explain the prediction with Occlusion
+//! and/or TiledOcclusion, write heat maps, raw maps, a comparison and a gallery.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use image::RgbImage;
+use ndarray::{ArrayD, Axis};
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Occlusion, Target, TiledOcclusion, TilingMode};
+use tiled_occlusion_ndarray::{Ndarray, Parallel};
+
+use crate::cli_error::{run_error, usage, CliError};
+use crate::comparison::{compose, Panel};
+use crate::explain_args::{ExplainArgs, MethodChoice, ModeChoice};
+use crate::gallery::write_gallery;
+use crate::heatmap::{channel_sum, overlay};
+use crate::image_input::{prepare, InputGeometry};
+use crate::labels::Labels;
+use crate::onnx_model::OnnxClassifier;
+use crate::progress_report::ProgressReport;
+use crate::window_spec::SizeSpec;
+
+/// Softmax of each row of `(B, classes)`.
+pub fn softmax_rows(scores: &ArrayD<f32>) -> ArrayD<f32> {
+    let mut out = scores.clone();
+    for mut row in out.axis_iter_mut(Axis(0)) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum: f32 = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    out
+}
+
+/// Whether `row` already is a probability distribution.
+fn is_distribution(row: &[f32]) -> bool {
+    row.iter().all(|p| (0.0..=1.0).contains(p)) && (row.iter().sum::<f32>() - 1.0).abs() < 1e-3
+}
+
+/// A method with its label and file name part.
+struct NamedMethod {
+    method: Box<dyn Attribution<Ndarray<f32>>>,
+    title: &'static str,
+    detail: String,
+    file: &'static str,
+}
+
+/// `18` for a short form, `3,18,18` otherwise.
+fn describe(spec: &SizeSpec) -> String {
+    match spec {
+        SizeSpec::Spatial(n) => n.to_string(),
+        SizeSpec::Full(v) => v.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+    }
+}
+
+fn methods(args: &ExplainArgs, geometry: InputGeometry) -> Result<Vec<NamedMethod>, CliError> {
+    let example = geometry.example_shape();
+    let window_spec = SizeSpec::parse("--window", &args.window)?;
+    let k_spec = SizeSpec::parse("--k", &args.k)?;
+    let window = window_spec.resolve("--window", &example, geometry.layout, geometry.channels)?;
+    let k = k_spec.resolve("--k", &example, geometry.layout, 1)?;
+    if let Some(r) = (0..window.len()).find(|&r| window[r] % k[r] != 0) {
+        return usage(format!(
+            "--window {} is not divisible by --k {} in dimension {r} ({} / {}); pick a window that is a multiple of k",
+            args.window, args.k, window[r], k[r]
+        ));
+    }
+    let (strides, strides_text) = match &args.strides {
+        Some(text) => {
+            let spec = SizeSpec::parse("--strides", text)?;
+            let channel = window[if geometry.layout == crate::image_input::Layout::Nchw { 0 } else { 2 }];
+            (spec.resolve("--strides", &example, geometry.layout, channel)?, describe(&spec))
+        }
+        None => {
+            let s: Vec<usize> = window.iter().zip(&k).map(|(w, k)| w / k).collect();
+            let text = match (&window_spec, &k_spec) {
+                (SizeSpec::Spatial(w), SizeSpec::Spatial(k)) => (w / k).to_string(),
+                _ => s.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+            };
+            (s, text)
+        }
+    };
+    if args.perturbations_per_eval == 0 {
+        return usage("--perturbations-per-eval 0: use at least 1");
+    }
+    let mut out = Vec::new();
+    if args.method != MethodChoice::Tiled {
+        out.push(NamedMethod {
+            method: Box::new(
+                Occlusion::new(window.clone())
+                    .with_strides(strides)
+                    .with_perturbations_per_eval(args.perturbations_per_eval),
+            ),
+            title: "Occlusion",
+            detail: format!("w{} s{}", describe(&window_spec), strides_text),
+            file: "occlusion",
+        });
+    }
+    if args.method != MethodChoice::Occlusion {
+        let mode = match args.mode {
+            ModeChoice::Shifted => TilingMode::Shifted,
+            ModeChoice::Reference => TilingMode::Reference,
+        };
+        out.push(NamedMethod {
+            method: Box::new(
+                TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(args.perturbations_per_eval),
+            ),
+            title: "TiledOcclusion",
+            detail: format!(
+                "w{} k{}{}",
+                describe(&window_spec),
+                describe(&k_spec),
+                if args.mode == ModeChoice::Reference { " ref" } else { "" }
+            ),
+            file: "tiled",
+        });
+    }
+    Ok(out)
+}
+
+/// The class to explain.
+fn target_class(text: &str, prediction: usize, classes: usize, labels: &Labels) -> Result<usize, CliError> {
+    let class = match text {
+        "top1" => prediction,
+        t => match t.parse::<usize>() {
+            Ok(id) => id,
+            Err(_) => labels.id_of(t)?,
+        },
+    };
+    if class >= classes {
+        return usage(format!(
+            "--target {text}: class {class} does not exist, the model has {classes} classes (0..{})",
+            classes - 1
+        ));
+    }
+    Ok(class)
+}
+
+fn output_stem(image: &Path) -> String {
+    image.file_stem().map_or_else(|| "image".to_string(), |s| s.to_string_lossy().to_string())
+}
+
+fn save_png(image: &RgbImage, path: &Path) -> Result<(), CliError> {
+    image.save(path).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Runs the command.
+pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
+    let labels = match &args.labels {
+        Some(path) => Labels::read(path)?,
+        None => Labels::default(),
+    };
+    if !(0.0..100.0).contains(&args.outlier_percent) {
+        return usage(format!("--outlier-percent {}: use a value in [0, 100)", args.outlier_percent));
+    }
+    let classifier = OnnxClassifier::load(&args.model, args.layout, args.size)?;
+    let geometry = classifier.geometry;
+    let methods = methods(args, geometry)?;
+    let resize = match args.resize {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some((geometry.height.max(geometry.width) * 8).div_ceil(7)),
+    };
+    let threads = match args.threads {
+        Some(0) => return usage("--threads 0: use at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    std::fs::create_dir_all(&args.output)
+        .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
+    let softmax = args.softmax;
+    let model_fn = |x: &ArrayD<f32>| -> Result<ArrayD<f32>, String> {
+        let scores = classifier.classify(x)?;
+        Ok(if softmax { softmax_rows(&scores) } else { scores })
+    };
+    let mut model = Parallel::<Ndarray<f32>, _>::with_threads(model_fn, threads)?;
+    let mut written: Vec<PathBuf> = Vec::new();
+    for path in &args.images {
+        let prepared = prepare(path, geometry, args.normalize, resize)?;
+        let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
+        let row: Vec<f32> = scores.iter().copied().collect();
+        let probabilities: Vec<f32> =
+            if is_distribution(&row) { row.clone() } else { softmax_rows(&scores).iter().copied().collect() };
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+        let prediction = order.first().copied().ok_or_else(|| CliError::Run("the model returned no scores".into()))?;
+        let class = target_class(&args.target, prediction, row.len(), &labels)?;
+        println!("{}:", path.display());
+        for &c in order.iter().take(5) {
+            println!("  {:>6.2}%  {} ({c})", 100.0 * probabilities[c], labels.name(c));
+        }
+        let stem = output_stem(path);
+        let mut panels = vec![Panel {
+            picture: prepared.shown.clone(),
+            title: labels.name(prediction),
+            detail: format!("p={:.3} class {prediction}", probabilities[prediction]),
+        }];
+        let inputs = Inputs::new(&prepared.input)
+            .with_baseline(Baseline::Scalar(args.baseline))
+            .with_target(Target::Class(class));
+        for named in &methods {
+            let calls = named.method.model_calls(prepared.input.shape())?;
+            let label = format!("{} {}", named.title, named.detail);
+            let mut report = ProgressReport::new(&label, args.quiet);
+            let start = Instant::now();
+            let map = named.method.attribute_with_progress(&mut model, &inputs, &mut report)?;
+            let seconds = start.elapsed().as_secs_f64();
+            report.finish();
+            println!("  {label}: {calls} model calls in {seconds:.2} s, explaining {} ({class})", labels.name(class));
+            let npy = args.output.join(format!("{stem}.{}.npy", named.file));
+            ndarray_npy::write_npy(&npy, &map)
+                .or_else(|e| run_error(format!("cannot write {}: {e}", npy.display())))?;
+            let (h, w, values) = channel_sum(&map, geometry.layout);
+            let heat = overlay(&prepared.shown, h, w, &values, args.outlier_percent, 0.5);
+            let png = args.output.join(format!("{stem}.{}.png", named.file));
+            save_png(&heat, &png)?;
+            written.extend([npy, png]);
+            panels.push(Panel { picture: heat, title: named.title.to_string(), detail: named.detail.clone() });
+        }
+        let comparison = args.output.join(format!("{stem}.comparison.png"));
+        save_png(&compose(&panels), &comparison)?;
+        written.push(comparison);
+    }
+    write_gallery(&args.output)?;
+    println!("wrote {} files and index.html to {}", written.len(), args.output.display());
+    Ok(())
+}

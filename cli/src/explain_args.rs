@@ -1,0 +1,119 @@
+//! The options of `tiled-occlusion explain`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::image_input::{Layout, Normalization};
+
+/// Which methods to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodChoice {
+    /// TiledOcclusion only.
+    Tiled,
+    /// Occlusion only.
+    Occlusion,
+    /// Both, side by side.
+    Both,
+}
+
+/// TiledOcclusion's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeChoice {
+    /// Shifted windows over the untouched input (the default).
+    Shifted,
+    /// The Python reference implementation's numbers.
+    Reference,
+}
+
+/// `tiled-occlusion explain IMAGE… --model MODEL.onnx [options]`.
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Photos to explain (PNG or JPEG).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+
+    /// The ONNX image classifier: input (N, C, H, W) or (N, H, W, C) with 1 or 3 channels,
+    /// output (N, classes).
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub model: PathBuf,
+
+    /// Which methods to run.
+    #[arg(long, value_enum, default_value_t = MethodChoice::Both)]
+    pub method: MethodChoice,
+
+    /// Window size: one number for height and width (covering every channel), or one per
+    /// input dimension in the model's layout (e.g. 3,18,18).
+    #[arg(long, default_value = "18", value_name = "N|C,H,W")]
+    pub window: String,
+
+    /// TiledOcclusion's tilings per dimension: one number for height and width (1 for the
+    /// channels), or one per dimension (e.g. 1,2,2). The window must be divisible by it.
+    #[arg(long, default_value = "2", value_name = "N|C,H,W")]
+    pub k: String,
+
+    /// Occlusion's strides: one number for height and width (the window's channel size for
+    /// the channels), or one per dimension. Default: window / k, the tiled map's resolution.
+    #[arg(long, value_name = "N|C,H,W")]
+    pub strides: Option<String>,
+
+    /// TiledOcclusion's mode.
+    #[arg(long, value_enum, default_value_t = ModeChoice::Shifted)]
+    pub mode: ModeChoice,
+
+    /// The value occluded inputs take, in the model's input space (after normalisation):
+    /// 0 is mid-grey with minus127 and the mean colour with imagenet.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub baseline: f64,
+
+    /// What to explain: `top1` (the predicted class), a class id, or a class name from the
+    /// labels file.
+    #[arg(long, default_value = "top1")]
+    pub target: String,
+
+    /// Explain the softmax probability of the target instead of the model's raw output.
+    #[arg(long)]
+    pub softmax: bool,
+
+    /// How pixel values become model inputs.
+    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
+    pub normalize: Normalization,
+
+    /// Resize the photo's shorter side to this many pixels, then centre-crop to the model's
+    /// input size; 0 resizes straight to the input size. Default: 8/7 of the input size
+    /// (256 for 224).
+    #[arg(long, value_name = "PIXELS")]
+    pub resize: Option<usize>,
+
+    /// The model's input layout, when its shape does not tell.
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
+
+    /// The input height and width, for models whose input size is not fixed.
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<usize>,
+
+    /// Class names: one per line, or a JSON list.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+
+    /// Occluded copies per model call.
+    #[arg(long, default_value_t = 1, value_name = "P")]
+    pub perturbations_per_eval: usize,
+
+    /// Threads evaluating the model (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Heat maps above this share of the attribution mass saturate (Captum's outlier_perc).
+    #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
+    pub outlier_percent: f64,
+
+    /// Output folder.
+    #[arg(long, short, default_value = "tiled-occlusion-out", value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}

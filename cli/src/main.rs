@@ -1,0 +1,57 @@
+//! `tiled-occlusion`: explain an ONNX image classifier with Occlusion and TiledOcclusion.
+
+mod cli_error;
+mod comparison;
+mod explain;
+mod explain_args;
+mod gallery;
+mod heatmap;
+mod image_input;
+mod labels;
+mod onnx_model;
+mod progress_report;
+mod text;
+mod window_spec;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Explain an image classifier's predictions by occlusion.
+#[derive(Parser, Debug)]
+#[command(name = "tiled-occlusion", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Explain the predictions of an ONNX image classifier on photos, with Occlusion and
+    /// TiledOcclusion side by side.
+    Explain(explain_args::ExplainArgs),
+}
+
+fn main() -> ExitCode {
+    // Whatever happens, one line on stderr: a panic is a bug, reported as such.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        eprintln!("error: internal error (please report it): {message}");
+    }));
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Explain(args) => explain::explain(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

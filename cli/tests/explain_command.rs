@@ -1,0 +1,198 @@
+//! The `tiled-occlusion explain` command on a tiny committed ONNX model
+//! (`scripts/make_cli_test_model.py`): outputs against an analytic result, and every kind of
+//! bad input ending in one line of error and a non-zero exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::{ArrayD, Ix4};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_tiled-occlusion")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A fresh folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tiled-occlusion-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// A 16×16 RGB picture with value `(3·x + 5·y + 40·c) mod 256` at pixel `(x, y)`, channel `c`.
+fn picture(dir: &Path) -> PathBuf {
+    let img = image::RgbImage::from_fn(16, 16, |x, y| {
+        image::Rgb([0u32, 1, 2].map(|c| ((3 * x + 5 * y + 40 * c) % 256) as u8))
+    });
+    let path = dir.join("picture.png");
+    img.save(&path).expect("picture");
+    path
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(binary()).args(args).output().expect("the binary runs")
+}
+
+#[test]
+fn occlusion_of_a_linear_model_matches_the_analytic_map() {
+    let dir = scratch("analytic");
+    let pic = picture(&dir);
+    let out = dir.join("out");
+    let model = fixture("tiny_classifier.onnx");
+    let o = run(&[
+        "explain",
+        pic.to_str().unwrap_or_default(),
+        "--model",
+        model.to_str().unwrap_or_default(),
+        "--normalize",
+        "unit",
+        "--resize",
+        "0",
+        "--method",
+        "both",
+        "--window",
+        "4",
+        "--k",
+        "2",
+        "--strides",
+        "4",
+        "--target",
+        "0",
+        "-q",
+        "-o",
+        out.to_str().unwrap_or_default(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "stdout {stdout}\nstderr {}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("model calls"), "{stdout}");
+    for f in [
+        "picture.occlusion.npy",
+        "picture.occlusion.png",
+        "picture.tiled.npy",
+        "picture.tiled.png",
+        "picture.comparison.png",
+        "index.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+    assert!(html.contains("picture.comparison.png"));
+    // Class 0 is 0.1 · Σ x over the top-left 8×8 quarter of every channel; baseline 0, so
+    // with non-overlapping 3×4×4 windows each position's attribution is 0.1 · Σ x over the
+    // quarter's part of its window.
+    let map: ArrayD<f32> = ndarray_npy::read_npy(out.join("picture.occlusion.npy")).expect("npy");
+    let map = map.into_dimensionality::<Ix4>().expect("rank 4");
+    assert_eq!(map.shape(), &[1, 3, 16, 16]);
+    let x = |c: usize, y: usize, xx: usize| ((3 * xx + 5 * y + 40 * c) % 256) as f32 / 255.0;
+    for y in 0..16 {
+        for xx in 0..16 {
+            let (wy, wx) = (y / 4 * 4, xx / 4 * 4);
+            let mut expected = 0.0f32;
+            if wy < 8 && wx < 8 {
+                for c in 0..3 {
+                    for dy in 0..4 {
+                        for dx in 0..4 {
+                            expected += 0.1 * x(c, wy + dy, wx + dx);
+                        }
+                    }
+                }
+            }
+            for c in 0..3 {
+                let got = map[[0, c, y, xx]];
+                assert!(
+                    (got - expected).abs() <= 1e-4 * expected.abs().max(1.0),
+                    "({c},{y},{xx}): {got} vs {expected}"
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the command and checks a failure: the exit code, one line of stderr naming the
+/// problem, no panic.
+fn fails(args: &[&str], code: i32, needle: &str) {
+    let o = run(args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: stderr {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {stderr:?}");
+    assert!(lines[0].starts_with("error: "), "{args:?}: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: {stderr:?} does not mention {needle:?}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{args:?}: {stderr}");
+}
+
+#[test]
+fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
+    let dir = scratch("bad");
+    let pic = picture(&dir);
+    let pic = pic.to_str().unwrap_or_default();
+    let model = fixture("tiny_classifier.onnx");
+    let model = model.to_str().unwrap_or_default();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap_or_default();
+    let corrupt = dir.join("corrupt.png");
+    std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\nnot really a png").expect("write");
+    let not_onnx = dir.join("model.onnx");
+    std::fs::write(&not_onnx, b"this is not a protobuf").expect("write");
+    let labels = dir.join("labels.txt");
+    std::fs::write(&labels, "zero\none\ntwo\n").expect("write");
+    let labels = labels.to_str().unwrap_or_default();
+    let base = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> =
+            ["explain", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q", "-o", out]
+                .map(String::from)
+                .to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let check = |args: Vec<String>, code: i32, needle: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&refs, code, needle);
+    };
+    check(
+        vec![
+            "explain".into(),
+            dir.join("missing.png").display().to_string(),
+            "--model".into(),
+            model.into(),
+            "-o".into(),
+            out.into(),
+        ],
+        1,
+        "cannot open image",
+    );
+    check(
+        vec!["explain".into(), corrupt.display().to_string(), "--model".into(), model.into(), "-o".into(), out.into()],
+        1,
+        "cannot decode image",
+    );
+    check(
+        vec!["explain".into(), pic.into(), "--model".into(), not_onnx.display().to_string(), "-o".into(), out.into()],
+        1,
+        "is not an ONNX model",
+    );
+    check(
+        vec!["explain".into(), pic.into(), "--model".into(), dir.join("none.onnx").display().to_string()],
+        1,
+        "does not exist",
+    );
+    check(base(&["--layout", "nhwc"]), 2, "channels");
+    check(base(&["--window", "0"]), 2, "--window");
+    check(base(&["--window", "abc"]), 2, "positive whole number");
+    check(base(&["--window", "3,4"]), 2, "dimensions per example");
+    check(base(&["--k", "3", "--window", "4"]), 2, "not divisible");
+    check(base(&["--target", "seven"]), 2, "--labels");
+    let mut with_labels = base(&["--target", "seven"]);
+    with_labels.extend(["--labels".to_string(), labels.to_string()]);
+    check(with_labels, 2, "unknown class name");
+    check(base(&["--target", "9"]), 2, "does not exist");
+    check(base(&["--labels", "/nonexistent/labels.txt"]), 1, "cannot read the labels file");
+    check(base(&["--threads", "0"]), 2, "--threads");
+    check(base(&["--perturbations-per-eval", "0"]), 2, "perturbations");
+    let _ = std::fs::remove_dir_all(&dir);
+}

