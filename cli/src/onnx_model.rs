@@ -45,9 +45,11 @@ fn geometry(
         Some(l) => l,
         None if is_channels(declared[1]) && !is_channels(declared[3]) => Layout::Nchw,
         None if is_channels(declared[3]) && !is_channels(declared[1]) => Layout::Nhwc,
-        None => return usage(format!(
+        None => {
+            return usage(format!(
             "cannot tell whether the model's input {declared:?} is NCHW or NHWC: give --layout nchw or --layout nhwc"
-        )),
+        ))
+        }
     };
     let (c, h, w) = match layout {
         Layout::Nchw => (declared[1], declared[2], declared[3]),
