@@ -19,7 +19,10 @@ fn nn_module_linear_matches_analytic() {
         .attribute(&mut m, &Inputs::<Tch>::new(&x).with_target(Target::Class(1)))
         .expect("attribution");
     let got = Vec::<f32>::try_from(map.flatten(0, -1)).expect("host copy");
-    assert_eq!(got, [-2.0, -0.5, 2.0]);
+    // The (random) bias cancels in the drop, up to f32 rounding.
+    for (g, e) in got.iter().zip([-2.0f32, -0.5, 2.0]) {
+        assert!((g - e).abs() <= 1e-5, "{got:?}");
+    }
     assert!(!x.requires_grad() && !map.requires_grad());
 }
 
