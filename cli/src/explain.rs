@@ -190,6 +190,10 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
             println!("  {:>6.2}%  {} ({c})", 100.0 * probabilities[c], labels.name(c));
         }
         let stem = output_stem(path);
+        let input_npy = args.output.join(format!("{stem}.input.npy"));
+        ndarray_npy::write_npy(&input_npy, &prepared.input)
+            .or_else(|e| run_error(format!("cannot write {}: {e}", input_npy.display())))?;
+        written.push(input_npy);
         let mut panels = vec![Panel {
             picture: prepared.shown.clone(),
             title: labels.name(prediction),

@@ -1,21 +1,9 @@
 //! `tiled-occlusion`: explain an ONNX image classifier with Occlusion and TiledOcclusion.
 
-mod cli_error;
-mod comparison;
-mod explain;
-mod explain_args;
-mod gallery;
-mod heatmap;
-mod image_input;
-mod labels;
-mod onnx_model;
-mod progress_report;
-mod text;
-mod window_spec;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tiled_occlusion_cli::{explain, explain_args};
 
 /// Explain an image classifier's predictions by occlusion.
 #[derive(Parser, Debug)]

@@ -13,6 +13,7 @@
 mod attribution;
 mod backend;
 mod baseline;
+mod device_spec;
 mod element;
 mod error;
 mod feature_ablation;
@@ -36,6 +37,7 @@ mod tiled_occlusion;
 pub use attribution::{Attribution, Inputs};
 pub use backend::{Backend, TensorOf};
 pub use baseline::{Baseline, BaselineValue};
+pub use device_spec::DeviceSpec;
 pub use element::Element;
 pub use error::{Error, ModelError, Result};
 pub use feature_ablation::{FeatureAblation, FeatureMask, GroupSchedule};

@@ -1,7 +1,7 @@
 //! Choosing a candle device by name, with an error that says what is missing.
 
 use candle_core::Device;
-use tiled_occlusion_core::{Error, Result};
+use tiled_occlusion_core::{DeviceSpec, Error, Result};
 
 /// The candle device named by `spec`: `cpu`, `cuda` or `cuda:N`, `metal` or `metal:N`.
 ///
@@ -15,18 +15,10 @@ use tiled_occlusion_core::{Error, Result};
 /// assert!(e.to_string().contains("tpu"));
 /// ```
 pub fn device(spec: &str) -> Result<Device> {
-    let (kind, ordinal) = match spec.split_once(':') {
-        Some((kind, n)) => {
-            let ordinal = n.parse::<usize>().map_err(|_| Error::InvalidParameter {
-                parameter: "device",
-                reason: format!("{spec:?}: {n:?} is not a device number"),
-            })?;
-            (kind, ordinal)
-        }
-        None => (spec, 0),
-    };
-    match kind {
-        "cpu" if ordinal == 0 => Ok(Device::Cpu),
+    let DeviceSpec { kind, ordinal } = DeviceSpec::parse(spec)?;
+    let (explicit, ordinal) = (ordinal.is_some(), ordinal.unwrap_or(0));
+    match kind.as_str() {
+        "cpu" if !explicit => Ok(Device::Cpu),
         "cuda" => {
             if !cfg!(feature = "cuda") {
                 return Err(unsupported(spec, "CUDA", "cuda", "candle-cuda"));

@@ -8,7 +8,7 @@ use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Resul
 /// `Fn(&Tensor) -> Result<Tensor, Err> + Sync`.
 ///
 /// The perturbed calls of an attribution are independent: `Parallel` takes them a wave of
-/// `2 × threads` calls at a time (so memory stays bounded by the wave, not the number of
+/// `8 × threads` calls at a time (so memory stays bounded by the wave, not the number of
 /// windows), builds the wave's batches in order on the calling thread, runs the model on them
 /// on a rayon pool, and scores them in call order, so the result is bit-for-bit the
 /// sequential one. Batches only need to be `Send`.
@@ -71,7 +71,9 @@ where
         jobs: &dyn ModelJobs<B>,
         sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
     ) -> Result<()> {
-        let wave = 2 * self.threads().max(1);
+        // Eight calls per thread per wave: enough to amortise the synchronisation for tiny
+        // models, few enough to keep memory bounded.
+        let wave = 8 * self.threads().max(1);
         let f = &self.f;
         let run = |batch: TensorOf<B>| f(&batch).map_err(|e| Error::Model(e.into()));
         let mut start = 0;

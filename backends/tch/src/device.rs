@@ -1,7 +1,7 @@
 //! Choosing a tch device by name, with an error that says what is missing.
 
 use tch::Device;
-use tiled_occlusion_core::{Error, Result};
+use tiled_occlusion_core::{DeviceSpec, Error, Result};
 
 /// The tch device named by `spec`: `cpu`, `cuda` or `cuda:N`. Asking for a CUDA device that
 /// libtorch cannot see is an error that says so.
@@ -11,17 +11,8 @@ use tiled_occlusion_core::{Error, Result};
 /// assert!(tiled_occlusion_tch::device("tpu").is_err());
 /// ```
 pub fn device(spec: &str) -> Result<Device> {
-    let (kind, ordinal) = match spec.split_once(':') {
-        Some((kind, n)) => {
-            let ordinal = n.parse::<usize>().map_err(|_| Error::InvalidParameter {
-                parameter: "device",
-                reason: format!("{spec:?}: {n:?} is not a device number"),
-            })?;
-            (kind, Some(ordinal))
-        }
-        None => (spec, None),
-    };
-    match (kind, ordinal) {
+    let DeviceSpec { kind, ordinal } = DeviceSpec::parse(spec)?;
+    match (kind.as_str(), ordinal) {
         ("cpu", None) => Ok(Device::Cpu),
         ("cuda", ordinal) => {
             let ordinal = ordinal.unwrap_or(0);
