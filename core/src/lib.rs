@@ -16,10 +16,12 @@ mod baseline;
 mod device_spec;
 mod element;
 mod error;
+mod faithfulness;
 mod feature_ablation;
 mod forward;
 mod fusion_grad;
 mod host_fill;
+mod map_statistics;
 mod noise;
 mod noise_tunnel;
 mod occlusion;
@@ -40,10 +42,14 @@ pub use baseline::{Baseline, BaselineValue};
 pub use device_spec::DeviceSpec;
 pub use element::Element;
 pub use error::{Error, ModelError, Result};
+pub use faithfulness::{
+    gaussian_blur, trapezoid_auc, DeletionInsertion, MapGeometry, PerturbationCurve, RegionPerturbation, Score,
+};
 pub use feature_ablation::{FeatureAblation, FeatureMask, GroupSchedule};
 pub use forward::{FnModel, Forward, ModelJobs};
 pub use fusion_grad::{FusionGrad, WeightNoise};
 pub use host_fill::{fill_occluded_batch, HostBaseline};
+pub use map_statistics::{entropy_complexity, gini_sparseness, normalized_total_variation};
 pub use noise::{derive_seed, name_stream, InputNoise, NoiseStream};
 pub use noise_tunnel::{NoiseTunnel, NoiseTunnelType};
 pub use occlusion::Occlusion;

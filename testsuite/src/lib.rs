@@ -19,6 +19,7 @@ pub mod captum_cases;
 pub mod fixtures;
 pub mod host_model;
 pub mod invalid_configurations;
+pub mod metric_cases;
 pub mod noise_properties;
 pub mod oracle;
 pub mod properties;
@@ -81,6 +82,14 @@ macro_rules! backend_conformance_tests {
             #[test]
             fn noise_captum_noise_tunnel_parity() {
                 $crate::noise_properties::captum_noise_tunnel_parity::<$backend>();
+            }
+            #[test]
+            fn metrics_deletion_and_insertion_by_hand() {
+                $crate::metric_cases::deletion_and_insertion_by_hand::<$backend>();
+            }
+            #[test]
+            fn metrics_aopc_by_hand() {
+                $crate::metric_cases::aopc_by_hand::<$backend>();
             }
             #[test]
             fn k1_equals_occlusion() {
