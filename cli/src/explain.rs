@@ -68,7 +68,7 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry) -> Result<Vec<NamedMetho
     let (strides, strides_text) = match &args.strides {
         Some(text) => {
             let spec = SizeSpec::parse("--strides", text)?;
-            let channel = window[if geometry.layout == crate::image_input::Layout::Nchw { 0 } else { 2 }];
+            let channel = window[geometry.channel_axis()];
             (spec.resolve("--strides", &example, geometry.layout, channel)?, describe(&spec))
         }
         None => {
@@ -144,6 +144,24 @@ fn save_png(image: &RgbImage, path: &Path) -> Result<(), CliError> {
     image.save(path).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))
 }
 
+/// The shorter side to resize to: `--resize` (0: stretch, `None`), or 8/7 of the input size.
+pub fn resize_for(resize: Option<usize>, geometry: InputGeometry) -> Option<usize> {
+    match resize {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some((geometry.height.max(geometry.width) * 8).div_ceil(7)),
+    }
+}
+
+/// `--threads`, or every core.
+pub fn thread_count(threads: Option<usize>) -> Result<usize, CliError> {
+    match threads {
+        Some(0) => usage("--threads 0: use at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 /// Runs the command.
 pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     let labels = match &args.labels {
@@ -156,16 +174,8 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     let classifier = OnnxClassifier::load(&args.model, args.layout, args.size)?;
     let geometry = classifier.geometry;
     let methods = methods(args, geometry)?;
-    let resize = match args.resize {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some((geometry.height.max(geometry.width) * 8).div_ceil(7)),
-    };
-    let threads = match args.threads {
-        Some(0) => return usage("--threads 0: use at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let resize = resize_for(args.resize, geometry);
+    let threads = thread_count(args.threads)?;
     std::fs::create_dir_all(&args.output)
         .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
     let softmax = args.softmax;

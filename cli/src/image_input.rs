@@ -61,6 +61,14 @@ pub struct InputGeometry {
 }
 
 impl InputGeometry {
+    /// The channel axis of the per-example shape.
+    pub fn channel_axis(&self) -> usize {
+        match self.layout {
+            Layout::Nchw => 0,
+            Layout::Nhwc => 2,
+        }
+    }
+
     /// The per-example shape in the layout.
     pub fn example_shape(&self) -> Vec<usize> {
         match self.layout {

@@ -4,12 +4,14 @@
 
 pub mod cli_error;
 pub mod comparison;
+pub mod evaluate;
 pub mod explain;
 pub mod explain_args;
 pub mod gallery;
 pub mod heatmap;
 pub mod image_input;
 pub mod labels;
+pub mod method_config;
 pub mod onnx_model;
 pub mod progress_report;
 pub mod text;

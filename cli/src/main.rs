@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tiled_occlusion_cli::{explain, explain_args};
+use tiled_occlusion_cli::{evaluate, explain, explain_args};
 
 /// Explain an image classifier's predictions by occlusion.
 #[derive(Parser, Debug)]
@@ -18,6 +18,9 @@ enum Command {
     /// Explain the predictions of an ONNX image classifier on photos, with Occlusion and
     /// TiledOcclusion side by side.
     Explain(explain_args::ExplainArgs),
+    /// Compare method configurations by faithfulness metrics (deletion and insertion AUC,
+    /// AOPC) and map statistics (total variation, entropy, Gini) over a set of photos.
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Explain(args) => explain::explain(args),
+        Command::Evaluate(args) => evaluate::evaluate(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -196,3 +196,77 @@ fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
     check(base(&["--perturbations-per-eval", "0"]), 2, "perturbations");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn evaluate_prints_a_table_and_writes_every_number() {
+    let dir = scratch("evaluate");
+    let pic = picture(&dir);
+    let csv = dir.join("metrics.csv");
+    let model = fixture("tiny_classifier.onnx");
+    let o = run(&[
+        "evaluate",
+        pic.to_str().unwrap_or_default(),
+        pic.to_str().unwrap_or_default(),
+        "--model",
+        model.to_str().unwrap_or_default(),
+        "--normalize",
+        "unit",
+        "--resize",
+        "0",
+        "--config",
+        "occlusion:4:4",
+        "--config",
+        "tiled:4:2",
+        "--steps",
+        "8",
+        "--patch",
+        "4",
+        "--regions",
+        "4",
+        "-q",
+        "--csv",
+        csv.to_str().unwrap_or_default(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("| occlusion:4:4 | 17 |"), "{stdout}");
+    assert!(stdout.contains("| tiled:4:2 |"), "{stdout}");
+    let text = std::fs::read_to_string(&csv).unwrap_or_default();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "2 images × 2 configs: {text}");
+    for row in rows {
+        let numbers: Vec<f64> = row.split(',').skip(3).filter_map(|v| v.parse().ok()).collect();
+        assert_eq!(numbers.len(), 6, "{row}");
+        assert!(numbers.iter().all(|v| v.is_finite()), "{row}");
+        // Probabilities' curves have areas in [0, 1]; Gini lies in [0, 1).
+        assert!(
+            (0.0..=1.0).contains(&numbers[0]) && (0.0..=1.0).contains(&numbers[1]) && (0.0..1.0).contains(&numbers[5]),
+            "{row}"
+        );
+    }
+    fails(
+        &[
+            "evaluate",
+            pic.to_str().unwrap_or_default(),
+            "--model",
+            model.to_str().unwrap_or_default(),
+            "--config",
+            "blur:4:4",
+        ],
+        2,
+        "unknown method",
+    );
+    fails(
+        &[
+            "evaluate",
+            pic.to_str().unwrap_or_default(),
+            "--model",
+            model.to_str().unwrap_or_default(),
+            "--config",
+            "tiled:4",
+        ],
+        2,
+        "METHOD:WINDOW",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

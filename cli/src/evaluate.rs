@@ -1,0 +1,172 @@
+//! `tiled-occlusion evaluate`: faithfulness metrics of several method configurations over a
+//! set of photos, as a table of means and standard deviations (and a CSV of every number).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use tiled_occlusion_core::{
+    entropy_complexity, gini_sparseness, normalized_total_variation, Attribution, Baseline, DeletionInsertion, Inputs,
+    MapGeometry, RegionPerturbation, Score, Target,
+};
+use tiled_occlusion_ndarray::{Ndarray, Parallel};
+
+use crate::cli_error::{run_error, usage, CliError};
+use crate::image_input::{prepare, Layout, Normalization};
+use crate::method_config::{MethodConfig, STUDY_CONFIGS};
+use crate::onnx_model::OnnxClassifier;
+use crate::progress_report::ProgressReport;
+
+/// `tiled-occlusion evaluate IMAGE… --model MODEL.onnx [options]`.
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Photos (PNG or JPEG).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// The ONNX image classifier (as for `explain`).
+    #[arg(long, value_name = "MODEL.onnx")]
+    pub model: PathBuf,
+    /// A method configuration, `occlusion:WINDOW:STRIDES`, `tiled:WINDOW:K` or
+    /// `tiled-reference:WINDOW:K` (sizes over height and width, all channels); repeat for
+    /// several. Default: the README study's five.
+    #[arg(long = "config", value_name = "METHOD:W:S|K")]
+    pub configs: Vec<String>,
+    /// Deletion/insertion steps.
+    #[arg(long, default_value_t = 50)]
+    pub steps: usize,
+    /// The insertion start's Gaussian blur, in pixels.
+    #[arg(long, default_value_t = 5.0)]
+    pub blur: f64,
+    /// AOPC patch side in pixels.
+    #[arg(long, default_value_t = 16)]
+    pub patch: usize,
+    /// AOPC: number of patches removed.
+    #[arg(long, default_value_t = 20)]
+    pub regions: usize,
+    /// The value occluded and deleted inputs take (after normalisation).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub baseline: f64,
+    /// How pixel values become model inputs.
+    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
+    pub normalize: Normalization,
+    /// Shorter side before the centre crop (0: stretch); default 8/7 of the input size.
+    #[arg(long, value_name = "PIXELS")]
+    pub resize: Option<usize>,
+    /// Input layout when the model's shape does not tell.
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
+    /// Input size for models without a fixed one.
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<usize>,
+    /// Threads evaluating the model (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Also write every per-image number to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+const METRICS: [&str; 6] = ["deletion AUC ↓", "insertion AUC ↑", "AOPC ↑", "total variation ↓", "entropy ↓", "Gini ↑"];
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// Runs the command.
+pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
+    if args.steps == 0 || args.patch == 0 || args.regions == 0 {
+        return usage("--steps, --patch and --regions must be at least 1");
+    }
+    let classifier = OnnxClassifier::load(&args.model, args.layout, args.size)?;
+    let geometry = classifier.geometry;
+    let texts: Vec<String> = if args.configs.is_empty() {
+        STUDY_CONFIGS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.configs.clone()
+    };
+    let configs = texts.iter().map(|t| MethodConfig::parse(t, geometry)).collect::<Result<Vec<_>, _>>()?;
+    let resize = crate::explain::resize_for(args.resize, geometry);
+    let threads = crate::explain::thread_count(args.threads)?;
+    let mut model =
+        Parallel::<Ndarray<f32>, _>::with_threads(|x: &ndarray::ArrayD<f32>| classifier.classify(x), threads)?;
+    let map_geometry =
+        MapGeometry { example_shape: geometry.example_shape(), channel_axis: Some(geometry.channel_axis()) };
+    let spatial = map_geometry.spatial_shape();
+    let curves = DeletionInsertion {
+        steps: args.steps,
+        baseline: args.baseline,
+        blur_sigma: args.blur,
+        batch: 16,
+        score: Score::Probability,
+    };
+    let aopc = RegionPerturbation {
+        patch: args.patch,
+        regions: args.regions,
+        baseline: args.baseline,
+        batch: 16,
+        score: Score::Probability,
+    };
+    // values[config][metric] over images
+    let mut values = vec![vec![Vec::new(); METRICS.len()]; configs.len()];
+    let mut calls = vec![0usize; configs.len()];
+    let mut csv =
+        String::from("image,config,model_calls,deletion_auc,insertion_auc,aopc,total_variation,entropy,gini\n");
+    for path in &args.images {
+        let prepared = prepare(path, geometry, args.normalize, resize)?;
+        let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
+        let target = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+        let inputs = Inputs::new(&prepared.input)
+            .with_baseline(Baseline::Scalar(args.baseline))
+            .with_target(Target::Class(target));
+        for (c, config) in configs.iter().enumerate() {
+            calls[c] = config.method.model_calls(prepared.input.shape())?;
+            let mut report = ProgressReport::new(&format!("{} {}", path.display(), config.label), args.quiet);
+            let map = config.method.attribute_with_progress(&mut model, &inputs, &mut report)?;
+            report.finish();
+            let a: Vec<f64> = map.iter().map(|v| f64::from(*v)).collect();
+            let sums = map_geometry.position_sums(&a);
+            let numbers = [
+                curves.deletion(&mut model, &prepared.input, &a, &map_geometry, target)?.auc,
+                curves.insertion(&mut model, &prepared.input, &a, &map_geometry, target)?.auc,
+                aopc.aopc(&mut model, &prepared.input, &a, &map_geometry, target)?,
+                normalized_total_variation(&sums, &spatial)?,
+                entropy_complexity(&sums)?,
+                gini_sparseness(&sums)?,
+            ];
+            let _ = writeln!(
+                csv,
+                "{},{},{},{}",
+                path.display(),
+                config.label,
+                calls[c],
+                numbers.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(",")
+            );
+            for (m, v) in numbers.into_iter().enumerate() {
+                values[c][m].push(v);
+            }
+        }
+    }
+    println!("{} images; mean ± standard deviation over images", args.images.len());
+    println!("| config | model calls | {} |", METRICS.join(" | "));
+    println!("|---|---|{}", "---|".repeat(METRICS.len()));
+    for (c, config) in configs.iter().enumerate() {
+        let cells: Vec<String> = values[c]
+            .iter()
+            .map(|v| {
+                let (m, s) = mean_std(v);
+                format!("{m:.4} ± {s:.4}")
+            })
+            .collect();
+        println!("| {} | {} | {} |", config.label, calls[c], cells.join(" | "));
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, csv).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Method configurations as `evaluate` takes them: `occlusion:W:S`, `tiled:W:K`,
+//! `tiled-reference:W:K` (window, strides or k over height and width, all channels).
+
+use tiled_occlusion_core::{Attribution, Occlusion, TiledOcclusion, TilingMode};
+use tiled_occlusion_ndarray::Ndarray;
+
+use crate::cli_error::{usage, CliError};
+use crate::image_input::InputGeometry;
+use crate::window_spec::SizeSpec;
+
+/// A parsed configuration.
+pub struct MethodConfig {
+    /// As written, e.g. `tiled:18:2`.
+    pub label: String,
+    /// The method.
+    pub method: Box<dyn Attribution<Ndarray<f32>>>,
+}
+
+/// The configurations of the README's study, at output resolution 9 on 224×224.
+pub const STUDY_CONFIGS: [&str; 5] =
+    ["occlusion:9:9", "occlusion:18:9", "tiled:18:2", "tiled-reference:18:2", "tiled:36:4"];
+
+impl MethodConfig {
+    /// Parses `METHOD:WINDOW:STRIDES_OR_K` for an input of `geometry`.
+    pub fn parse(text: &str, geometry: InputGeometry) -> Result<MethodConfig, CliError> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let [kind, window, third] = parts.as_slice() else {
+            return usage(format!("--config {text:?}: expected METHOD:WINDOW:STRIDES (occlusion) or METHOD:WINDOW:K (tiled, tiled-reference)"));
+        };
+        let example = geometry.example_shape();
+        let window =
+            SizeSpec::parse("window", window)?.resolve("window", &example, geometry.layout, geometry.channels)?;
+        let method: Box<dyn Attribution<Ndarray<f32>>> = match *kind {
+            "occlusion" => {
+                let channel = window[geometry.channel_axis()];
+                let strides =
+                    SizeSpec::parse("strides", third)?.resolve("strides", &example, geometry.layout, channel)?;
+                Box::new(Occlusion::new(window).with_strides(strides))
+            }
+            "tiled" | "tiled-reference" => {
+                let k = SizeSpec::parse("k", third)?.resolve("k", &example, geometry.layout, 1)?;
+                let mode = if *kind == "tiled" { TilingMode::Shifted } else { TilingMode::Reference };
+                Box::new(TiledOcclusion::new(window, k).with_mode(mode))
+            }
+            other => {
+                return usage(format!(
+                    "--config {text:?}: unknown method {other:?} (occlusion, tiled or tiled-reference)"
+                ))
+            }
+        };
+        Ok(MethodConfig { label: text.to_string(), method })
+    }
+}
