@@ -12,9 +12,9 @@ use tiled_occlusion_core::{
 use tiled_occlusion_ndarray::{Ndarray, Parallel};
 
 use crate::cli_error::{run_error, usage, CliError};
-use crate::image_input::{prepare, Layout, Normalization};
+use crate::image_input::prepare;
 use crate::method_config::{MethodConfig, STUDY_CONFIGS};
-use crate::onnx_model::OnnxClassifier;
+use crate::model_options::ModelOptions;
 use crate::progress_report::ProgressReport;
 
 /// `tiled-occlusion evaluate IMAGE… --model MODEL.onnx [options]`.
@@ -23,9 +23,9 @@ pub struct EvaluateArgs {
     /// Photos (PNG or JPEG).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
-    /// The ONNX image classifier (as for `explain`).
-    #[arg(long, value_name = "MODEL.onnx")]
-    pub model: PathBuf,
+    /// The model and its input conventions.
+    #[command(flatten)]
+    pub classifier: ModelOptions,
     /// A method configuration, `occlusion:WINDOW:STRIDES`, `tiled:WINDOW:K` or
     /// `tiled-reference:WINDOW:K` (sizes over height and width, all channels); repeat for
     /// several. Default: the README study's five.
@@ -46,21 +46,6 @@ pub struct EvaluateArgs {
     /// The value occluded and deleted inputs take (after normalisation).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub baseline: f64,
-    /// How pixel values become model inputs.
-    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
-    pub normalize: Normalization,
-    /// Shorter side before the centre crop (0: stretch); default 8/7 of the input size.
-    #[arg(long, value_name = "PIXELS")]
-    pub resize: Option<usize>,
-    /// Input layout when the model's shape does not tell.
-    #[arg(long, value_enum)]
-    pub layout: Option<Layout>,
-    /// Input size for models without a fixed one.
-    #[arg(long, value_name = "PIXELS")]
-    pub size: Option<usize>,
-    /// Threads evaluating the model (default: every core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
     /// Also write every per-image number to this CSV file.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
@@ -83,7 +68,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     if args.steps == 0 || args.patch == 0 || args.regions == 0 {
         return usage("--steps, --patch and --regions must be at least 1");
     }
-    let classifier = OnnxClassifier::load(&args.model, args.layout, args.size)?;
+    let classifier = args.classifier.load()?;
     let geometry = classifier.geometry;
     let texts: Vec<String> = if args.configs.is_empty() {
         STUDY_CONFIGS.iter().map(|s| s.to_string()).collect()
@@ -91,8 +76,8 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
         args.configs.clone()
     };
     let configs = texts.iter().map(|t| MethodConfig::parse(t, geometry)).collect::<Result<Vec<_>, _>>()?;
-    let resize = crate::explain::resize_for(args.resize, geometry);
-    let threads = crate::explain::thread_count(args.threads)?;
+    let resize = args.classifier.resize_for(geometry);
+    let threads = args.classifier.thread_count()?;
     let mut model =
         Parallel::<Ndarray<f32>, _>::with_threads(|x: &ndarray::ArrayD<f32>| classifier.classify(x), threads)?;
     let map_geometry =
@@ -118,7 +103,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     let mut csv =
         String::from("image,config,model_calls,deletion_auc,insertion_auc,aopc,total_variation,entropy,gini\n");
     for path in &args.images {
-        let prepared = prepare(path, geometry, args.normalize, resize)?;
+        let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
         let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
         let target = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
         let inputs = Inputs::new(&prepared.input)

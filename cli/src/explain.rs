@@ -16,7 +16,6 @@ use crate::gallery::write_gallery;
 use crate::heatmap::{channel_sum, overlay};
 use crate::image_input::{prepare, InputGeometry};
 use crate::labels::Labels;
-use crate::onnx_model::OnnxClassifier;
 use crate::progress_report::ProgressReport;
 use crate::window_spec::SizeSpec;
 
@@ -144,24 +143,6 @@ fn save_png(image: &RgbImage, path: &Path) -> Result<(), CliError> {
     image.save(path).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))
 }
 
-/// The shorter side to resize to: `--resize` (0: stretch, `None`), or 8/7 of the input size.
-pub fn resize_for(resize: Option<usize>, geometry: InputGeometry) -> Option<usize> {
-    match resize {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some((geometry.height.max(geometry.width) * 8).div_ceil(7)),
-    }
-}
-
-/// `--threads`, or every core.
-pub fn thread_count(threads: Option<usize>) -> Result<usize, CliError> {
-    match threads {
-        Some(0) => usage("--threads 0: use at least 1"),
-        Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    }
-}
-
 /// Runs the command.
 pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     let labels = match &args.labels {
@@ -171,11 +152,11 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     if !(0.0..100.0).contains(&args.outlier_percent) {
         return usage(format!("--outlier-percent {}: use a value in [0, 100)", args.outlier_percent));
     }
-    let classifier = OnnxClassifier::load(&args.model, args.layout, args.size)?;
+    let classifier = args.classifier.load()?;
     let geometry = classifier.geometry;
     let methods = methods(args, geometry)?;
-    let resize = resize_for(args.resize, geometry);
-    let threads = thread_count(args.threads)?;
+    let resize = args.classifier.resize_for(geometry);
+    let threads = args.classifier.thread_count()?;
     std::fs::create_dir_all(&args.output)
         .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
     let softmax = args.softmax;
@@ -186,7 +167,7 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     let mut model = Parallel::<Ndarray<f32>, _>::with_threads(model_fn, threads)?;
     let mut written: Vec<PathBuf> = Vec::new();
     for path in &args.images {
-        let prepared = prepare(path, geometry, args.normalize, resize)?;
+        let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
         let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
         let row: Vec<f32> = scores.iter().copied().collect();
         let probabilities: Vec<f32> =

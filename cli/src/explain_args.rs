@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::image_input::{Layout, Normalization};
+use crate::model_options::ModelOptions;
 
 /// Which methods to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -33,10 +33,9 @@ pub struct ExplainArgs {
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
 
-    /// The ONNX image classifier: input (N, C, H, W) or (N, H, W, C) with 1 or 3 channels,
-    /// output (N, classes).
-    #[arg(long, value_name = "MODEL.onnx")]
-    pub model: PathBuf,
+    /// The model and its input conventions.
+    #[command(flatten)]
+    pub classifier: ModelOptions,
 
     /// Which methods to run.
     #[arg(long, value_enum, default_value_t = MethodChoice::Both)]
@@ -75,24 +74,6 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub softmax: bool,
 
-    /// How pixel values become model inputs.
-    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
-    pub normalize: Normalization,
-
-    /// Resize the photo's shorter side to this many pixels, then centre-crop to the model's
-    /// input size; 0 resizes straight to the input size. Default: 8/7 of the input size
-    /// (256 for 224).
-    #[arg(long, value_name = "PIXELS")]
-    pub resize: Option<usize>,
-
-    /// The model's input layout, when its shape does not tell.
-    #[arg(long, value_enum)]
-    pub layout: Option<Layout>,
-
-    /// The input height and width, for models whose input size is not fixed.
-    #[arg(long, value_name = "PIXELS")]
-    pub size: Option<usize>,
-
     /// Class names: one per line, or a JSON list.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
@@ -100,10 +81,6 @@ pub struct ExplainArgs {
     /// Occluded copies per model call.
     #[arg(long, default_value_t = 1, value_name = "P")]
     pub perturbations_per_eval: usize,
-
-    /// Threads evaluating the model (default: every core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
 
     /// Heat maps above this share of the attribution mass saturate (Captum's outlier_perc).
     #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]

@@ -12,6 +12,7 @@ pub mod heatmap;
 pub mod image_input;
 pub mod labels;
 pub mod method_config;
+pub mod model_options;
 pub mod onnx_model;
 pub mod progress_report;
 pub mod text;
