@@ -36,7 +36,7 @@
 
 pub use tiled_occlusion_core::*;
 
-/// The ndarray backend: `ndarray::ArrayD<f32 | f64>` inputs, closures as models and a rayon
+/// The ndarray backend: `ndarray::ArrayD<f32 | f64>` inputs, closures as models and a
 /// parallel runner (see [`tiled_occlusion_ndarray`]).
 #[cfg(feature = "ndarray")]
 pub mod ndarray {

@@ -1,5 +1,5 @@
 //! The ndarray backend of `tiled-occlusion`: `ndarray::ArrayD<E>` inputs (`f32`, `f64`, any
-//! [`Element`]), closures as models, and an explicit rayon-parallel model runner.
+//! [`Element`]), closures as models, and an explicit parallel model runner.
 //!
 //! ```
 //! use ndarray::{ArrayD, Axis, IxDyn};

@@ -1,17 +1,21 @@
 //! Running independent model calls on several threads.
 
-use rayon::prelude::*;
-use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Mutex};
+
 use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Result, TensorOf};
 
 /// A model whose calls may run at the same time, for any backend whose model is a
 /// `Fn(&Tensor) -> Result<Tensor, Err> + Sync`.
 ///
-/// The perturbed calls of an attribution are independent: `Parallel` takes them a wave of
-/// `8 × threads` calls at a time (so memory stays bounded by the wave, not the number of
-/// windows), builds the wave's batches in order on the calling thread, runs the model on them
-/// on a rayon pool, and scores them in call order, so the result is bit-for-bit the
-/// sequential one. Batches only need to be `Send`.
+/// The perturbed calls of an attribution are independent: `Parallel` keeps `threads` worker
+/// threads busy with them through a queue. The calling thread builds the batches in call
+/// order (at most `4 × threads` exist at once, so memory is bounded by that, not by the
+/// number of windows), the workers run the model, and the calling thread scores the outputs
+/// strictly in call order, so the result is bit-for-bit the sequential one. Batches only need
+/// to be `Send`. A model that panics on a worker becomes
+/// [`Error::Model`](tiled_occlusion_core::Error::Model).
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis, IxDyn};
@@ -26,32 +30,42 @@ use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Resul
 /// ```
 pub struct Parallel<B, F> {
     f: F,
-    pool: Option<ThreadPool>,
+    threads: usize,
     backend: std::marker::PhantomData<fn() -> B>,
 }
 
 impl<B, F> Parallel<B, F> {
-    /// Runs calls on rayon's global pool (one thread per core unless `RAYON_NUM_THREADS` says
-    /// otherwise).
+    /// Runs calls on one thread per core.
     pub fn new(f: F) -> Self {
-        Parallel { f, pool: None, backend: std::marker::PhantomData }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Parallel { f, threads, backend: std::marker::PhantomData }
     }
 
-    /// Runs calls on a pool of its own with `threads` threads (`threads ≥ 1`).
+    /// Runs calls on `threads` threads (`threads ≥ 1`).
     pub fn with_threads(f: F, threads: usize) -> Result<Self> {
         if threads == 0 {
             return Err(Error::InvalidParameter { parameter: "threads", reason: "0 threads; use at least 1".into() });
         }
-        let pool = ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Backend(format!("cannot start {threads} threads: {e}")))?;
-        Ok(Parallel { f, pool: Some(pool), backend: std::marker::PhantomData })
+        Ok(Parallel { f, threads, backend: std::marker::PhantomData })
     }
 
-    fn threads(&self) -> usize {
-        self.pool.as_ref().map_or_else(rayon::current_num_threads, ThreadPool::current_num_threads)
+    /// The number of threads running the model.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
+fn stopped() -> Error {
+    Error::Backend("the model's worker threads stopped".into())
 }
 
 impl<B, F, Err> Forward for Parallel<B, F>
@@ -71,32 +85,69 @@ where
         jobs: &dyn ModelJobs<B>,
         sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
     ) -> Result<()> {
-        // Eight calls per thread per wave: enough to amortise the synchronisation for tiny
-        // models, few enough to keep memory bounded.
-        let wave = 8 * self.threads().max(1);
+        let (threads, len) = (self.threads, jobs.len());
+        // At most four batches per thread exist at once: built, queued, running or waiting to
+        // be scored.
+        let capacity = 4 * threads;
         let f = &self.f;
-        let run = |batch: TensorOf<B>| f(&batch).map_err(|e| Error::Model(e.into()));
-        let mut start = 0;
-        while start < jobs.len() {
-            let end = (start + wave).min(jobs.len());
-            // Building a batch is a copy, cheap next to the model: build on this thread, run
-            // the model on the pool, score in order here.
-            let batches = (start..end).map(|index| jobs.build(index)).collect::<Result<Vec<_>>>()?;
-            let outputs: Vec<Result<TensorOf<B>>> = match &self.pool {
-                Some(pool) => pool.install(|| batches.into_par_iter().map(run).collect()),
-                None => batches.into_par_iter().map(run).collect(),
-            };
-            for (index, output) in (start..end).zip(outputs) {
-                sink(index, jobs.score(index, &output?)?)?;
+        let run = |batch: &TensorOf<B>| -> Result<TensorOf<B>> {
+            match catch_unwind(AssertUnwindSafe(|| f(batch))) {
+                Ok(out) => out.map_err(|e| Error::Model(e.into())),
+                Err(panic) => {
+                    Err(Error::Model(format!("the model panicked: {}", panic_message(panic.as_ref())).into()))
+                }
             }
-            start = end;
-        }
-        Ok(())
+        };
+        let (job_tx, job_rx) = mpsc::sync_channel::<(usize, TensorOf<B>)>(capacity);
+        let job_rx = Mutex::new(job_rx);
+        let (out_tx, out_rx) = mpsc::channel::<(usize, Result<TensorOf<B>>)>();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (out_tx, job_rx, run) = (out_tx.clone(), &job_rx, &run);
+                scope.spawn(move || loop {
+                    let next = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((index, batch)) = next else { return };
+                    let output = run(&batch);
+                    drop(batch);
+                    if out_tx.send((index, output)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(out_tx);
+            // This thread builds batches in order, keeps the workers fed, and scores outputs
+            // strictly in call order (a reorder buffer holds early ones).
+            let mut drive = || -> Result<()> {
+                let mut waiting = BTreeMap::new();
+                let (mut built, mut scored, mut in_flight) = (0, 0, 0);
+                while scored < len {
+                    while built < len && in_flight < capacity {
+                        job_tx.send((built, jobs.build(built)?)).map_err(|_| stopped())?;
+                        built += 1;
+                        in_flight += 1;
+                    }
+                    let (index, output) = out_rx.recv().map_err(|_| stopped())?;
+                    in_flight -= 1;
+                    waiting.insert(index, output);
+                    while let Some(output) = waiting.remove(&scored) {
+                        sink(scored, jobs.score(scored, &output?)?)?;
+                        scored += 1;
+                    }
+                }
+                Ok(())
+            };
+            let outcome = drive();
+            drop(job_tx);
+            outcome
+        })
     }
 }
 
-/// A `Sync` closure as a model of the ndarray backend whose calls run in parallel on rayon's
-/// global pool: shorthand for `Parallel::<Ndarray<E>, _>::new(f)`.
+/// A `Sync` closure as a model of the ndarray backend whose calls run in parallel on one
+/// thread per core: shorthand for `Parallel::<Ndarray<E>, _>::new(f)`.
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis};

@@ -1,0 +1,107 @@
+//! `Parallel` gives the sequential result bit for bit, on random scenarios and methods, for
+//! any number of threads; model errors and panics come back as errors.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::{ArrayD, IxDyn};
+use proptest::test_runner::TestCaseError;
+use tiled_occlusion_core::{
+    Attribution, Baseline, Error, FnModel, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, TiledOcclusion,
+};
+use tiled_occlusion_ndarray::{Ndarray, Parallel};
+use tiled_occlusion_testsuite::properties::check_scenarios;
+use tiled_occlusion_testsuite::HostModel;
+
+struct F64;
+
+impl tiled_occlusion_testsuite::TestBackend for F64 {
+    type B = Ndarray<f64>;
+    const NAME: &'static str = "ndarray-f64 (parallel)";
+    const TOLERANCE: f64 = 1e-10;
+
+    fn tensor(shape: &[usize], data: &[f64]) -> Result<ArrayD<f64>, String> {
+        ArrayD::from_shape_vec(IxDyn(shape), data.to_vec()).map_err(|e| e.to_string())
+    }
+}
+
+/// The host model as a `Fn + Sync` closure of ndarray batches.
+fn closure(model: HostModel) -> impl Fn(&ArrayD<f64>) -> Result<ArrayD<f64>, String> + Sync {
+    move |x: &ArrayD<f64>| {
+        let data: Vec<f64> = x.iter().copied().collect();
+        let (y, shape) = model.eval(&data, x.shape())?;
+        ArrayD::from_shape_vec(IxDyn(&shape), y).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn parallel_equals_sequential_bit_for_bit() {
+    check_scenarios::<F64>("parallel_equals_sequential_bit_for_bit", |s| {
+        let input = ArrayD::from_shape_vec(IxDyn(&s.input_shape()), s.input_data())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let baseline = s.baseline_tensor().map(|(shape, data)| ArrayD::from_shape_vec(IxDyn(&shape), data));
+        let baseline = baseline.transpose().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let inputs = Inputs::<Ndarray<f64>>::new(&input)
+            .with_baseline(baseline.as_ref().map_or(Baseline::Scalar(0.5), Baseline::Tensor))
+            .with_target(s.target());
+        let methods: Vec<Box<dyn Attribution<Ndarray<f64>>>> = vec![
+            Box::new(
+                Occlusion::new(s.window.clone())
+                    .with_strides(s.strides.clone())
+                    .with_perturbations_per_eval(s.per_eval),
+            ),
+            Box::new(TiledOcclusion::new(s.window.clone(), s.k.clone()).with_perturbations_per_eval(s.per_eval)),
+            Box::new(
+                NoiseTunnel::new(Occlusion::new(s.window.clone()).with_strides(s.strides.clone()))
+                    .with_type(NoiseTunnelType::VarGrad)
+                    .with_samples(3)
+                    .with_samples_batch_size(2)
+                    .with_stdev(0.2)
+                    .with_seed(s.seed),
+            ),
+        ];
+        for method in methods {
+            let mut sequential = FnModel::<Ndarray<f64>, _>::new(closure(s.host_model()));
+            let expected =
+                method.attribute(&mut sequential, &inputs).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for threads in [1, 2, 3] {
+                let mut parallel = Parallel::<Ndarray<f64>, _>::with_threads(closure(s.host_model()), threads)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let got = method.attribute(&mut parallel, &inputs).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let bits = |a: &ArrayD<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                if bits(&got) != bits(&expected) {
+                    return Err(TestCaseError::fail(format!("{threads} threads: {got:?} vs {expected:?}")));
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn model_errors_and_panics_are_errors() {
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 12]), (0..12).map(f64::from).collect()).unwrap_or_default();
+    let calls = AtomicUsize::new(0);
+    let failing = |x: &ArrayD<f64>| {
+        if calls.fetch_add(1, Ordering::SeqCst) == 5 {
+            return Err("refused".to_string());
+        }
+        Ok(x.sum_axis(ndarray::Axis(1)))
+    };
+    let mut model = Parallel::<Ndarray<f64>, _>::with_threads(failing, 2).unwrap_or_else(|e| panic!("{e}"));
+    match Occlusion::new([1]).attribute(&mut model, &Inputs::new(&x)) {
+        Err(Error::Model(e)) => assert!(e.to_string().contains("refused"), "{e}"),
+        other => panic!("expected a model error, got {other:?}"),
+    }
+    let panicking = |x: &ArrayD<f64>| -> Result<ArrayD<f64>, String> {
+        if x.len() == 12 && x[[0, 3]] == 0.0 {
+            panic!("model bug");
+        }
+        Ok(x.sum_axis(ndarray::Axis(1)))
+    };
+    let mut model = Parallel::<Ndarray<f64>, _>::with_threads(panicking, 2).unwrap_or_else(|e| panic!("{e}"));
+    match Occlusion::new([1]).attribute(&mut model, &Inputs::new(&x)) {
+        Err(Error::Model(e)) => assert!(e.to_string().contains("model bug"), "{e}"),
+        other => panic!("expected a model error, got {other:?}"),
+    }
+    assert!(Parallel::<Ndarray<f64>, _>::with_threads(panicking, 0).is_err());
+}
