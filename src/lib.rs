@@ -11,6 +11,9 @@
 //! with `k = 1` it is exactly Occlusion with strides equal to the window. The exact contract,
 //! formulas and where we differ from Captum are in `docs/SEMANTICS.md`.
 //!
+//! Gradient methods (Saliency, InputXGradient, IntegratedGradients) run on the backends with
+//! autograd (candle, tch), and NoiseTunnel and FusionGrad wrap any method.
+//!
 //! This crate re-exports the core ([`tiled_occlusion_core`]) and, behind features, the
 //! backends: `ndarray` (default) as the module `ndarray`, `candle` (features `candle`,
 //! `candle-cuda`, `candle-metal`) as `candle`, `tch` as `tch`.

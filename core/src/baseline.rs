@@ -105,6 +105,23 @@ impl<'a, B: Backend> ResolvedBaseline<'a, B> {
 }
 
 impl<B: Backend> ResolvedBaseline<'_, B> {
+    /// The baseline value of every element of an input of `examples` examples of `size`
+    /// elements each, on the host, row-major `(N, d…)`.
+    pub(crate) fn to_host(&self, examples: usize, size: usize) -> Result<Vec<f64>> {
+        let (tensor, per_example) = match self {
+            ResolvedBaseline::Scalar(v) => return Ok(vec![*v; examples * size]),
+            ResolvedBaseline::Borrowed { tensor, per_example } => (*tensor, *per_example),
+            ResolvedBaseline::Owned { tensor, per_example } => (tensor, *per_example),
+        };
+        let values = B::to_f64_vec(tensor)?;
+        if per_example {
+            return Ok(values);
+        }
+        Ok(std::iter::repeat_n(values, examples).flatten().collect())
+    }
+}
+
+impl<B: Backend> ResolvedBaseline<'_, B> {
     fn tensor_value(tensor: &TensorOf<B>, per_example: bool) -> BaselineValue<'_, B> {
         if per_example {
             BaselineValue::PerExample(tensor)

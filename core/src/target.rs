@@ -206,6 +206,32 @@ impl TargetSelector {
     }
 }
 
+impl TargetSelector {
+    /// The weights `c` that make every row's score a linear function of the output,
+    /// `score_r = Σ_j c[r, j] · out[r, j]` (every target is one), row-major over an output of
+    /// `rows` rows: what gradient methods differentiate.
+    pub(crate) fn cotangent(&self, rows: usize) -> Vec<f64> {
+        let width: usize = self.trailing.iter().product();
+        let mut weights = vec![0.0; rows * width];
+        for (r, row) in weights.chunks_mut(width.max(1)).enumerate() {
+            match &self.target {
+                Target::PerExample(cs) => row[cs[r % self.examples]] = 1.0,
+                Target::Contrastive { class, against: Contrast::Class(o) } => {
+                    row[*class] = 1.0;
+                    row[*o] = -1.0;
+                }
+                Target::Contrastive { class, against: Contrast::MeanOfOthers } => {
+                    let other = -1.0 / (width - 1) as f64;
+                    row.iter_mut().for_each(|c| *c = other);
+                    row[*class] = 1.0;
+                }
+                _ => row[self.offset] = 1.0,
+            }
+        }
+        weights
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +246,29 @@ mod tests {
         assert_eq!(pick(Target::PerExample(vec![2, 0])), [6.0, 10.0]);
         assert_eq!(pick(Target::Contrastive { class: 2, against: Contrast::Class(0) }), [5.0, 50.0]);
         assert_eq!(pick(Target::Contrastive { class: 2, against: Contrast::MeanOfOthers }), [4.5, 45.0]);
+    }
+
+    #[test]
+    fn cotangent_weights_reproduce_every_selected_score() {
+        let out = [1.0, 2.0, 6.0, 10.0, 20.0, 70.0];
+        let shape = [2, 3];
+        for target in [
+            Target::Class(1),
+            Target::Index(vec![2]),
+            Target::PerExample(vec![2, 0]),
+            Target::Contrastive { class: 2, against: Contrast::Class(0) },
+            Target::Contrastive { class: 0, against: Contrast::MeanOfOthers },
+        ] {
+            let selector = TargetSelector::new(&target, &shape, 2, 2).unwrap();
+            let scores = selector.select(&out, &shape, 2).unwrap();
+            let weights = selector.cotangent(2);
+            let linear: Vec<f64> = (0..2).map(|r| (0..3).map(|j| weights[r * 3 + j] * out[r * 3 + j]).sum()).collect();
+            for (a, b) in linear.iter().zip(&scores) {
+                assert!((a - b).abs() < 1e-12, "{target}: {linear:?} vs {scores:?}");
+            }
+        }
+        let none = TargetSelector::new(&Target::None, &[2], 2, 2).unwrap();
+        assert_eq!(none.cotangent(2), [1.0, 1.0]);
     }
 
     #[test]

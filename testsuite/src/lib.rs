@@ -17,6 +17,7 @@
 
 pub mod captum_cases;
 pub mod fixtures;
+pub mod gradient_cases;
 pub mod host_model;
 pub mod invalid_configurations;
 pub mod metric_cases;
@@ -27,6 +28,7 @@ pub mod rng;
 pub mod scenario;
 pub mod test_backend;
 
+pub use gradient_cases::GradientTestBackend;
 pub use host_model::{HostForward, HostModel};
 pub use test_backend::TestBackend;
 

@@ -17,10 +17,33 @@
 //! assert_eq!(a.to_vec2::<f64>()?, [[2.0, 4.0, 6.0, 5.5]]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Candle has autograd, so [`Candle`] implements the core's
+//! [`GradientBackend`](tiled_occlusion_core::GradientBackend) and the gradient methods run on
+//! any candle model that builds its output from its input with candle operations:
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use tiled_occlusion_candle::model;
+//! use tiled_occlusion_core::{Attribution, Inputs, IntegratedGradients, Saliency};
+//!
+//! // F(x) = x · w with w = (1, −2, 3).
+//! let w = Tensor::new(&[[1f64], [-2.], [3.]], &Device::Cpu)?;
+//! let mut linear = model(move |x: &Tensor| x.matmul(&w));
+//! let x = Tensor::new(&[[2f64, 1., 1.]], &Device::Cpu)?;
+//! let saliency = Saliency::new().attribute(&mut linear, &Inputs::new(&x))?;
+//! assert_eq!(saliency.to_vec2::<f64>()?, [[1.0, 2.0, 3.0]]); // |w|
+//! let ig = IntegratedGradients::new().attribute(&mut linear, &Inputs::new(&x))?;
+//! for (a, want) in ig.to_vec2::<f64>()?[0].iter().zip([2.0, -2.0, 3.0]) {
+//!     assert!((a - want).abs() < 1e-12); // (x − 0) ⊙ w
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 
 mod candle_backend;
 mod device;
+mod gradient;
 mod models;
 mod var_map_model;
 

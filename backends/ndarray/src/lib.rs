@@ -12,6 +12,21 @@
 //! let a = Occlusion::new([1]).attribute(&mut sum, &Inputs::new(&x)).unwrap();
 //! assert_eq!(a.as_slice().unwrap(), &[1.0, 2.0, 3.0, 4.0]);
 //! ```
+//!
+//! ndarray has no autograd, so [`Ndarray`] does not implement the core's
+//! [`GradientBackend`](tiled_occlusion_core::GradientBackend): asking for a gradient method
+//! is a compile-time error (E0277, the trait bound is not satisfied), never a wrong map at run
+//! time. Use the candle or tch backend for gradients.
+//!
+//! ```compile_fail,E0277
+//! use ndarray::{ArrayD, Axis, IxDyn};
+//! use tiled_occlusion_core::{Attribution, Inputs, Saliency};
+//! use tiled_occlusion_ndarray::model;
+//!
+//! let mut sum = model(|x: &ArrayD<f64>| Ok::<_, String>(x.sum_axis(Axis(1))));
+//! let x = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+//! let _ = Saliency::new().attribute(&mut sum, &Inputs::new(&x));
+//! ```
 #![warn(missing_docs)]
 
 mod array_model;

@@ -6,6 +6,13 @@
 //! are built on the input's device; drops are accumulated in `f64` on the host and the map is
 //! returned in the input's kind, on its device.
 //!
+//! [`Tch`] implements the core's [`GradientBackend`](tiled_occlusion_core::GradientBackend)
+//! with libtorch's autograd, so the gradient methods ([`Saliency`](tiled_occlusion_core::Saliency),
+//! [`InputXGradient`](tiled_occlusion_core::InputXGradient),
+//! [`IntegratedGradients`](tiled_occlusion_core::IntegratedGradients)) run on every model of
+//! this crate, TorchScript modules included; the models switch `no_grad` off for the batches
+//! a gradient method tracks.
+//!
 //! Building needs libtorch; see the repository's README (`scripts/libtorch-env.sh`).
 //!
 //! ```no_run
@@ -22,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod device;
+mod gradient;
 mod models;
 mod parameters;
 mod tch_backend;

@@ -1,4 +1,5 @@
-//! tch models as [`Forward`] models, evaluated under `no_grad`.
+//! tch models as [`Forward`] models, evaluated under `no_grad` except when a gradient method
+//! tracks the batch.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -8,8 +9,19 @@ use tiled_occlusion_core::{Forward, ModelError};
 use crate::parameters::SavedTensors;
 use crate::Tch;
 
+/// Runs `f` under `no_grad`, unless `batch` requires grad (a gradient method is tracking it
+/// through [`GradientBackend`](tiled_occlusion_core::GradientBackend)), in which case autograd
+/// records the call.
+pub(crate) fn grad_if_tracked<T>(batch: &Tensor, f: impl FnOnce() -> T) -> T {
+    if batch.requires_grad() {
+        tch::with_grad(f)
+    } else {
+        tch::no_grad(f)
+    }
+}
+
 /// A TorchScript module (`tch::CModule`, e.g. from `torch.jit.save`) as a model, called
-/// through `forward_ts` under `no_grad`: an exception inside the module becomes
+/// through `forward_ts` under `no_grad` (with autograd when a gradient method tracks the batch): an exception inside the module becomes
 /// [`Error::Model`](tiled_occlusion_core::Error::Model) with libtorch's message, not a panic.
 pub struct TorchScript {
     module: CModule,
@@ -56,7 +68,7 @@ impl Forward for TorchScript {
     type Backend = Tch;
 
     fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
-        tch::no_grad(|| self.module.forward_ts(&[batch])).map_err(Into::into)
+        grad_if_tracked(batch, || self.module.forward_ts(&[batch])).map_err(Into::into)
     }
 
     fn parameters(&mut self) -> Option<&mut dyn tiled_occlusion_core::Parameters> {
@@ -64,7 +76,8 @@ impl Forward for TorchScript {
     }
 }
 
-/// Any `tch::nn::Module` as a model, under `no_grad`. `nn::Module::forward` cannot return an
+/// Any `tch::nn::Module` as a model, under `no_grad` (with autograd when a gradient method
+/// tracks the batch). `nn::Module::forward` cannot return an
 /// error and panics when libtorch fails; the panic is caught and returned as
 /// [`Error::Model`](tiled_occlusion_core::Error::Model) with its message.
 #[derive(Debug)]
@@ -103,12 +116,13 @@ impl<M: tch::nn::Module> Forward for NnModule<M> {
 
     fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
         let module = &self.module;
-        catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| module.forward(batch))))
+        catch_unwind(AssertUnwindSafe(|| grad_if_tracked(batch, || module.forward(batch))))
             .map_err(|payload| format!("nn::Module::forward panicked: {}", panic_message(payload.as_ref())).into())
     }
 }
 
-/// A closure as a model of the tch backend, called under `no_grad`:
+/// A closure as a model of the tch backend, called under `no_grad` (with autograd when a
+/// gradient method tracks the batch):
 /// `FnMut(&Tensor) -> Result<Tensor, Err>` for any error that converts into a boxed error
 /// (`tch::TchError` does). Build it with [`model`].
 pub struct TchFn<F> {
@@ -139,6 +153,6 @@ where
 
     fn forward(&mut self, batch: &Tensor) -> Result<Tensor, ModelError> {
         let f = &mut self.f;
-        tch::no_grad(|| f(batch)).map_err(Into::into)
+        grad_if_tracked(batch, || f(batch)).map_err(Into::into)
     }
 }

@@ -60,7 +60,8 @@ fn perturb_named(named: &mut [(String, Tensor)], noise: &mut dyn FnMut(&str, &mu
 /// A `tch::nn::Module` together with the `VarStore` its parameters live in, exposing the
 /// trainable variables as [`Parameters`] for
 /// [`FusionGrad`](tiled_occlusion_core::FusionGrad). Variables that do not require gradients
-/// (batch-norm running statistics, frozen weights) are left alone. Evaluated under `no_grad`;
+/// (batch-norm running statistics, frozen weights) are left alone. Evaluated under `no_grad`
+/// (with autograd when a gradient method tracks the batch);
 /// a panicking `forward` becomes an error, as with [`NnModule`](crate::NnModule).
 pub struct VarStoreModule<M> {
     module: crate::NnModule<M>,

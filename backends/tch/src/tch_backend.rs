@@ -9,7 +9,8 @@ use tiled_occlusion_core::{Backend, BaselineValue, Error, RegionBatch, Result};
 /// A perturbed batch is one select on the input's device,
 /// `where(mask, baseline, input)` broadcast to `(P, N, d…)` and viewed as `(P·N, d…)`: the
 /// input is read once and never leaves its device; only the mask is uploaded (for window
-/// regions `P · Σ_r d_r` bytes per call). Everything runs under `no_grad`. Output drops are
+/// regions `P · Σ_r d_r` bytes per call). Everything runs under `no_grad` (gradient methods
+/// excepted, see [`GradientBackend`](tiled_occlusion_core::GradientBackend)). Output drops are
 /// read back and accumulated in `f64` on the host; maps come back in the input's kind and on
 /// its device.
 #[derive(Clone, Copy, Debug, Default)]

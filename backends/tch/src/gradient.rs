@@ -1,0 +1,53 @@
+//! Input gradients through libtorch's autograd: what gradient methods need of the tch backend.
+
+use tch::Tensor;
+use tiled_occlusion_core::{Error, Forward, GradientBackend, Result};
+
+use crate::tch_backend::backend_error;
+use crate::Tch;
+
+impl GradientBackend for Tch {
+    /// Runs the model on a detached copy of `batch` that requires grad, with gradient mode on
+    /// (even inside a caller's `no_grad`), forms `Σ c ⊙ out` and asks libtorch's engine for the
+    /// gradient with respect to that copy alone (`run_backward` with the batch as the only
+    /// input), so no parameter's `.grad` is touched. The crate's models switch `no_grad` off
+    /// for batches that require grad; a closure model must not detach its input.
+    fn input_gradient(
+        model: &mut dyn Forward<Backend = Self>,
+        batch: &Tensor,
+        cotangent: &mut dyn FnMut(&[usize]) -> Result<Vec<f64>>,
+    ) -> Result<Tensor> {
+        tch::with_grad(|| {
+            let tracked = batch
+                .f_detach()
+                .map(|t| t.set_requires_grad(true))
+                .map_err(|e| backend_error("tracking the input", e))?;
+            let output = model.forward(&tracked).map_err(Error::Model)?;
+            let shape: Vec<usize> = output.size().into_iter().map(|d| d.max(0) as usize).collect();
+            let weights = cotangent(&shape)?;
+            if !output.requires_grad() {
+                return Err(not_connected());
+            }
+            let loss = Tensor::f_from_slice(&weights)
+                .and_then(|c| c.f_reshape(output.size()))
+                .and_then(|c| c.f_to_kind(output.kind()))
+                .and_then(|c| c.f_to_device(output.device()))
+                .and_then(|c| (&output * c).f_sum(output.kind()))
+                .map_err(|e| backend_error("weighting the target scores", e))?;
+            let mut gradients = Tensor::f_run_backward(&[&loss], &[&tracked], false, false)
+                .map_err(|e| backend_error("differentiating the target scores", e))?;
+            match gradients.pop() {
+                Some(g) if g.defined() => Ok(g),
+                _ => Err(not_connected()),
+            }
+        })
+    }
+}
+
+fn not_connected() -> Error {
+    Error::Backend(
+        "tch: the model's output is not connected to its input in the autograd graph (does the model \
+         detach its input, run under no_grad, or leave libtorch?); gradient methods need a differentiable model"
+            .into(),
+    )
+}

@@ -1,0 +1,88 @@
+//! The optional autograd capability of a backend: the gradient of a model's output with
+//! respect to its input.
+
+use crate::attribution::Inputs;
+use crate::backend::{Backend, TensorOf};
+use crate::error::{Error, Result};
+use crate::forward::Forward;
+use crate::per_dimension::check_input_shape;
+use crate::progress::{ProgressCounter, ProgressHook};
+use crate::target::{Target, TargetSelector};
+
+/// A [`Backend`] whose framework can differentiate a model's output with respect to its
+/// input: the extension gradient methods ([`Saliency`](crate::Saliency),
+/// [`InputXGradient`](crate::InputXGradient),
+/// [`IntegratedGradients`](crate::IntegratedGradients)) need.
+///
+/// Backends with autograd (candle, tch) implement it; host backends without one (ndarray)
+/// do not, so asking for a gradient method on them is a compile-time error, not a runtime
+/// surprise. The core stays framework-free: it hands the backend a model and a batch and gets
+/// a tensor back.
+pub trait GradientBackend: Backend {
+    /// Runs `model` on `batch` with the batch tracked by the framework's autograd and returns
+    ///
+    /// `G = ∂/∂batch Σ_{r,j} c[r, j] · out[r, j]`,
+    ///
+    /// of `batch`'s shape, element type and device, where `out = model(batch)` and `c`
+    /// (row-major, one weight per output element) is what `cotangent` returns for `out`'s
+    /// shape. Every target of the core is such a weighted sum, so row `r` of `G` is the
+    /// gradient of row `r`'s target score as long as the model treats rows independently.
+    ///
+    /// The gradient must be computed even when the caller runs inside the framework's
+    /// "no gradient" mode, and must leave the model's own parameters untouched (no
+    /// accumulated `.grad`). A model whose output is not connected to its input in the
+    /// autograd graph is an error, not a zero gradient.
+    fn input_gradient(
+        model: &mut dyn Forward<Backend = Self>,
+        batch: &TensorOf<Self>,
+        cotangent: &mut dyn FnMut(&[usize]) -> Result<Vec<f64>>,
+    ) -> Result<TensorOf<Self>>;
+}
+
+/// The gradient, on the host, of every row's `target` score with respect to `batch`, a batch
+/// of `rows = Π shape[0]` rows holding `examples` examples (row `r` holds example
+/// `r mod examples`).
+pub(crate) fn target_gradient<B: GradientBackend>(
+    model: &mut dyn Forward<Backend = B>,
+    batch: &TensorOf<B>,
+    target: &Target,
+    examples: usize,
+) -> Result<Vec<f64>> {
+    let batch_shape = B::shape(batch);
+    let rows = batch_shape[0];
+    let mut cotangent = |output_shape: &[usize]| -> Result<Vec<f64>> {
+        Ok(TargetSelector::new(target, output_shape, rows, examples)?.cotangent(rows))
+    };
+    let gradient = B::input_gradient(model, batch, &mut cotangent)?;
+    let gradient_shape = B::shape(&gradient);
+    if gradient_shape != batch_shape {
+        return Err(Error::Backend(format!(
+            "the backend returned a gradient of shape {gradient_shape:?} for a batch of shape {batch_shape:?}"
+        )));
+    }
+    B::to_f64_vec(&gradient)
+}
+
+/// The checks every gradient method makes before its first model call: the input's rank and
+/// element type, and the number of per-example targets. Returns the input's shape.
+pub(crate) fn check_gradient_inputs<B: GradientBackend>(inputs: &Inputs<'_, B>) -> Result<Vec<usize>> {
+    let shape = B::shape(inputs.input);
+    check_input_shape(&shape)?;
+    B::check_input(inputs.input)?;
+    inputs.target.check_examples(shape[0])?;
+    Ok(shape)
+}
+
+/// The gradient of every example's target score at the input itself (one model call),
+/// on the host, with the input's shape.
+pub(crate) fn gradient_at_input<B: GradientBackend>(
+    model: &mut dyn Forward<Backend = B>,
+    inputs: &Inputs<'_, B>,
+    progress: &mut dyn ProgressHook,
+) -> Result<(Vec<usize>, Vec<f64>)> {
+    let shape = check_gradient_inputs(inputs)?;
+    let mut counter = ProgressCounter::new(progress, 1);
+    let gradient = target_gradient(model, inputs.input, &inputs.target, shape[0])?;
+    counter.advance(1);
+    Ok((shape, gradient))
+}
