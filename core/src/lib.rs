@@ -35,6 +35,7 @@ mod noise;
 mod noise_tunnel;
 mod occlusion;
 mod output_drops;
+mod parallel;
 mod parameters;
 mod per_dimension;
 mod progress;
@@ -67,6 +68,7 @@ pub use map_statistics::{entropy_complexity, gini_sparseness, normalized_total_v
 pub use noise::{derive_seed, name_stream, InputNoise, NoiseStream};
 pub use noise_tunnel::{NoiseTunnel, NoiseTunnelType};
 pub use occlusion::Occlusion;
+pub use parallel::Parallel;
 pub use parameters::Parameters;
 pub use per_dimension::PerDimension;
 pub use progress::{NestedProgress, NoProgress, ProgressCounter, ProgressHook};

@@ -71,3 +71,41 @@ fn var_map_parameters_are_restored_after_success_and_after_an_error() {
     assert!(matches!(e, Err(Error::TargetOutOfRange { .. })), "{:?}", e.map(|t| t.dims().to_vec()));
     assert_eq!(bits(&model), before, "after an error");
 }
+
+#[test]
+fn gradient_methods_run_on_modules_and_var_maps() {
+    use candle_nn::{linear, Module, VarBuilder, VarMap};
+    use tiled_occlusion_candle::VarMapModel;
+    use tiled_occlusion_core::{FusionGrad, InputNoise, IntegratedGradients, Saliency, Target, WeightNoise};
+
+    let host = |t: &Tensor| t.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("host copy");
+    let w = Tensor::new(&[[1f32, 2., 3.], [-1., 0.5, 4.]], &Device::Cpu).expect("weights");
+    let x = Tensor::new(&[[2f32, -1., 0.5]], &Device::Cpu).expect("input");
+    let inputs = Inputs::<Candle>::new(&x).with_target(Target::Class(1));
+    let mut module = ModuleModel::new(candle_nn::Linear::new(w.clone(), None));
+    assert_eq!(host(&Saliency::new().attribute(&mut module, &inputs).expect("saliency")), [1.0, 0.5, 4.0]);
+    let ig = IntegratedGradients::new().with_steps(8);
+    let plain = host(&ig.attribute(&mut module, &inputs).expect("IG"));
+    assert!(plain.iter().zip([-2.0f32, -0.5, 2.0]).all(|(g, e)| (g - e).abs() < 1e-5), "{plain:?}");
+
+    // The same layer with its weights in a VarMap, so FusionGrad can perturb them.
+    let mut varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let layer = linear(3, 2, vb.pp("head")).expect("layer");
+    let bias = Tensor::zeros(2, DType::F32, &Device::Cpu).expect("bias");
+    varmap.set([("head.weight", w), ("head.bias", bias)].into_iter()).expect("set");
+    let mut model = VarMapModel::new(layer, varmap);
+    let before: Vec<Vec<f32>> = model.varmap().all_vars().iter().map(|v| host(v.as_tensor())).collect();
+    let quiet = FusionGrad::new(ig)
+        .with_weight_samples(2)
+        .with_input_samples(2)
+        .with_weight_noise(WeightNoise::Multiplicative { stdev: 0.0 })
+        .with_input_noise(InputNoise::Additive { stdev: 0.0 });
+    assert_eq!(host(&quiet.attribute(&mut model, &inputs).expect("FusionGrad")), plain);
+    let noisy = FusionGrad::new(ig).with_weight_samples(4).with_input_samples(2).with_seed(9);
+    let map = host(&noisy.attribute(&mut model, &inputs).expect("FusionGrad"));
+    assert!(map.iter().zip(&plain).any(|(g, p)| (g - p).abs() > 1e-3), "noise moves the map: {map:?}");
+    let after: Vec<Vec<f32>> = model.varmap().all_vars().iter().map(|v| host(v.as_tensor())).collect();
+    assert_eq!(after, before, "the weights are back, bit for bit");
+    let _ = model.module().forward(&x).expect("the module still runs");
+}

@@ -31,10 +31,11 @@
 
 mod array_model;
 mod ndarray_backend;
-mod parallel;
+mod parallel_model;
 
 pub use array_model::{ArrayModel, ArrayParameters};
 pub use ndarray;
 pub use ndarray_backend::{model, Ndarray};
-pub use parallel::{parallel_model, Parallel};
+pub use parallel_model::parallel_model;
 pub use tiled_occlusion_core::Element;
+pub use tiled_occlusion_core::Parallel;

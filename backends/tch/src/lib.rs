@@ -31,11 +31,13 @@
 mod device;
 mod gradient;
 mod models;
+mod parallel_torchscript;
 mod parameters;
 mod tch_backend;
 
 pub use device::device;
 pub use models::{model, NnModule, TchFn, TorchScript};
+pub use parallel_torchscript::parallel_torchscript;
 pub use parameters::VarStoreModule;
 pub use tch;
 pub use tch_backend::Tch;

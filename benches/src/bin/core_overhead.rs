@@ -8,22 +8,34 @@
 //!    `Parallel` on 2 threads (bit-identical results checked).
 //!
 //! `cargo run --release -p tiled-occlusion-benches --bin core_overhead [-- RUNS]`
-//! prints medians of RUNS (default 7) alternating runs.
+//! prints medians of RUNS (default 7) alternating runs. `-- --smoke` runs everything once on
+//! tiny sizes (the test suite does, so the binary cannot rot).
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use tiled_occlusion_benches::{alternating_medians, seconds};
 use tiled_occlusion_core::{Attribution, Inputs, Occlusion, TiledOcclusion};
 use tiled_occlusion_ndarray::{model, Ndarray, Parallel};
 
+/// Sizes of a run: the real ones, or tiny ones for a smoke test.
+struct Sizes {
+    runs: usize,
+    side: usize,
+    hidden: usize,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runs: usize = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(7);
-    per_call_overhead(runs)?;
-    parallel_scaling(runs)?;
+    let sizes = match std::env::args().nth(1).as_deref() {
+        Some("--smoke") => Sizes { runs: 1, side: 36, hidden: 16 },
+        Some(runs) => Sizes { runs: runs.parse()?, side: 224, hidden: 512 },
+        None => Sizes { runs: 7, side: 224, hidden: 512 },
+    };
+    per_call_overhead(sizes.runs, sizes.side)?;
+    parallel_scaling(sizes.runs, sizes.hidden)?;
     Ok(())
 }
 
-fn per_call_overhead(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let shape = [1, 3, 224, 224];
+fn per_call_overhead(runs: usize, side: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let shape = [1, 3, side, side];
     let data: Vec<f32> = (0..shape.iter().product::<usize>()).map(|i| (i % 251) as f32 / 251.0).collect();
     let image = ArrayD::from_shape_vec(IxDyn(&shape), data)?;
     let mut nothing = model(|x: &ArrayD<f32>| Ok::<_, String>(ArrayD::zeros(IxDyn(&[x.len_of(Axis(0))]))));
@@ -55,7 +67,7 @@ fn per_call_overhead(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
         return Err(e.into());
     }
     let copy_us = medians[0] / copies as f64 * 1e6;
-    println!("Per-call overhead, 1x3x224x224 f32, model that does nothing ({runs} runs, medians)");
+    println!("Per-call overhead, 1x3x{side}x{side} f32, model that does nothing ({runs} runs, medians)");
     println!("{:<44} {:>8} {:>12} {:>10}", "workload", "calls", "us per call", "x copy");
     println!("{:<44} {:>8} {:>12.1} {:>10.2}", "plain copy of the input", 1, copy_us, 1.0);
     for (name, total, calls) in [
@@ -68,8 +80,7 @@ fn per_call_overhead(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn parallel_scaling(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let hidden = 512;
+fn parallel_scaling(runs: usize, hidden: usize) -> Result<(), Box<dyn std::error::Error>> {
     let w1 = Array2::from_shape_fn((784, hidden), |(i, j)| (((i * 31 + j * 17) % 97) as f64 - 48.0) / 970.0);
     let w2 = Array2::from_shape_fn((hidden, 10), |(i, j)| (((i * 13 + j * 7) % 89) as f64 - 44.0) / 890.0);
     let mlp = move |x: &ArrayD<f64>| {

@@ -2,11 +2,14 @@
 //! evaluation scales on this machine, and whether memory stays flat as windows multiply.
 //!
 //! `cargo run --release -p tiled-occlusion-benches --bin performance -- [--runs N] [--assets DIR]`
+//! (`--smoke`: one run, no EfficientNet, small memory probes; the test suite runs it so that
+//! the binary cannot rot).
 //!
 //! - **overhead**: an attribution's wall time (sequential model) divided by the time of the
 //!   very same model calls on the very same batches (recorded once, replayed in a bare loop).
 //! - **parallel scaling**: the attribution with a sequential model over the same with
-//!   `Parallel` on every core.
+//!   `Parallel` on every core; next to it, the machine's own limit: the bare loop over the
+//!   same calls split evenly over as many plain threads.
 //! - **memory**: peak resident memory (`VmHWM`) of a fresh process running Occlusion with a
 //!   cheap model on a 1×3×224×224 input, for windows 4, 8 and 32 at the same
 //!   `perturbations_per_eval` (16).
@@ -65,7 +68,7 @@ fn run_workload(w: &Workload<'_>, runs: usize, threads: usize) -> Result<Vec<Str
         let batches = recorded.into_inner().map_err(|_| "poisoned")?;
         let calls = batches.len();
         let mut parallel = Parallel::<Ndarray<f32>, _>::with_threads(|x: &ArrayD<f32>| (w.f)(x), threads)?;
-        let (mut attr, mut bare, mut par) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut attr, mut bare, mut par, mut bare_par) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut failure: Option<String> = None;
         for _ in 0..runs {
             attr.push(seconds(|| {
@@ -86,19 +89,34 @@ fn run_workload(w: &Workload<'_>, runs: usize, threads: usize) -> Result<Vec<Str
                     failure = Some(e.to_string());
                 }
             }));
+            // The machine's own limit: the same calls split evenly over plain threads.
+            bare_par.push(seconds(|| {
+                let (chunk, f) = (calls.div_ceil(threads).max(1), w.f);
+                let failed = std::thread::scope(|scope| {
+                    let handles: Vec<_> = batches
+                        .chunks(chunk)
+                        .map(|part| scope.spawn(move || part.iter().map(f).find_map(Result::err)))
+                        .collect();
+                    handles.into_iter().find_map(|h| h.join().ok().flatten())
+                });
+                if let Some(e) = failed {
+                    failure = Some(e);
+                }
+            }));
         }
         if let Some(e) = failure {
             return Err(e.into());
         }
-        let (a, b, p) = (median(&attr), median(&bare), median(&par));
+        let (a, b, p, bp) = (median(&attr), median(&bare), median(&par), median(&bare_par));
         rows.push(format!(
-            "| {} | {label} | {calls} | {:.3} s | {:.3} s | **{:.3}** | {:.3} s | **{:.2}×** |",
+            "| {} | {label} | {calls} | {:.3} s | {:.3} s | **{:.3}** | {:.3} s | **{:.2}×** | {:.2}× |",
             w.name,
             a,
             b,
             a / b,
             p,
-            a / p
+            a / p,
+            b / bp
         ));
     }
     Ok(rows)
@@ -123,23 +141,29 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The memory probe run in a child process: Occlusion with window `w`, strides `w/2`, P = 16.
-fn memory_probe(window: usize) -> Result<(), Failure> {
-    let input = ArrayD::from_shape_fn(IxDyn(&[1, 3, 224, 224]), |i| ((i[2] * 7 + i[3] * 3) % 255) as f32 / 255.0);
+/// The memory probe run in a child process: Occlusion with window `w`, strides `w/2`, P = 16,
+/// on a 1×3×side×side input.
+fn memory_probe(window: usize, side: usize) -> Result<(), Failure> {
+    let input = ArrayD::from_shape_fn(IxDyn(&[1, 3, side, side]), |i| ((i[2] * 7 + i[3] * 3) % 255) as f32 / 255.0);
     let mut cheap = model(|x: &ArrayD<f32>| Ok::<_, String>(x.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(1))));
     let method =
         Occlusion::new([3, window, window]).with_strides([3, window / 2, window / 2]).with_perturbations_per_eval(16);
-    let windows = method.model_calls(&[1, 3, 224, 224])?;
+    let windows = method.model_calls(&[1, 3, side, side])?;
     method.attribute(&mut cheap, &Inputs::new(&input))?;
     println!("{windows} {}", peak_rss_kib().ok_or("no VmHWM in /proc/self/status")?);
     Ok(())
 }
 
-fn memory_rows() -> Result<Vec<String>, Failure> {
+fn memory_rows(side: usize) -> Result<Vec<String>, Failure> {
     let me = std::env::current_exe()?;
     let mut rows = Vec::new();
     for window in [4, 8, 32] {
-        let out = std::process::Command::new(&me).args(["--memory-probe", &window.to_string()]).output()?;
+        let out = std::process::Command::new(&me)
+            .args(["--memory-probe", &window.to_string(), &side.to_string()])
+            .output()?;
+        if !out.status.success() {
+            return Err(format!("memory probe failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
         let text = String::from_utf8_lossy(&out.stdout);
         let mut parts = text.split_whitespace();
         let (calls, kib) = (parts.next().unwrap_or("?").to_string(), parts.next().unwrap_or("?").to_string());
@@ -150,25 +174,27 @@ fn memory_rows() -> Result<Vec<String>, Failure> {
 
 fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, w] = args.as_slice() {
+    if let [flag, w, side] = args.as_slice() {
         if flag == "--memory-probe" {
-            return memory_probe(w.parse()?);
+            return memory_probe(w.parse()?, side.parse()?);
         }
     }
     let mut runs = 3;
     let mut assets = std::env::var_os("TILED_OCCLUSION_DEMO_ASSETS").map(PathBuf::from);
+    let mut probe_side = 224;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--runs" => runs = it.next().ok_or("--runs needs a number")?.parse()?,
             "--assets" => assets = Some(PathBuf::from(it.next().ok_or("--assets needs a folder")?)),
+            "--smoke" => (runs, assets, probe_side) = (1, None, 64),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("{runs} runs, medians; parallel on {threads} threads\n");
-    println!("| workload | method | model calls | attribution (sequential) | same calls, bare loop | overhead | attribution (parallel) | parallel scaling |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| workload | method | model calls | attribution (sequential) | same calls, bare loop | overhead | attribution (parallel) | parallel scaling | bare calls split over the threads |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let tiny = mlp();
     let digit = ArrayD::from_shape_fn(IxDyn(&[1, 28, 28]), |i| if (i[1] as i64 - 14).abs() < 3 { 1.0 } else { 0.0 });
     let tiny_workload = Workload {
@@ -205,8 +231,8 @@ fn main() -> Result<(), Failure> {
         }
         None => println!("(EfficientNet-Lite0 skipped: give --assets DIR from `python3 scripts/assets.py demo`)"),
     }
-    println!("\n| memory probe (1×3×224×224, P = 16) | model calls | peak RSS |\n|---|---|---|");
-    for row in memory_rows()? {
+    println!("\n| memory probe (1×3×{probe_side}×{probe_side}, P = 16) | model calls | peak RSS |\n|---|---|---|");
+    for row in memory_rows(probe_side)? {
         println!("{row}");
     }
     Ok(())

@@ -4,23 +4,29 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 
-use tiled_occlusion_core::{Backend, Error, Forward, ModelError, ModelJobs, Result, TensorOf};
+use crate::backend::{Backend, TensorOf};
+use crate::error::{Error, ModelError, Result};
+use crate::forward::{Forward, ModelJobs};
 
 /// A model whose calls may run at the same time, for any backend whose model is a
-/// `Fn(&Tensor) -> Result<Tensor, Err> + Sync`.
+/// `Fn(&Tensor) -> Result<Tensor, Err> + Sync` (ndarray closures, a tract or ONNX session, a
+/// TorchScript module: see the backends' shorthands `parallel_model` and
+/// `parallel_torchscript`).
 ///
-/// The perturbed calls of an attribution are independent: `Parallel` keeps `threads` worker
-/// threads busy with them through a queue. The calling thread builds the batches in call
-/// order (at most `4 × threads` exist at once, so memory is bounded by that, not by the
-/// number of windows), the workers run the model, and the calling thread scores the outputs
-/// strictly in call order, so the result is bit-for-bit the sequential one. Batches only need
-/// to be `Send`. A model that panics on a worker becomes
-/// [`Error::Model`](tiled_occlusion_core::Error::Model).
+/// The perturbed calls of an attribution are independent: `Parallel` runs them on `threads`
+/// threads, the calling thread and `threads − 1` workers fed through a queue. The calling
+/// thread builds the batches in call order (at most `4 × threads` exist at once, so memory is
+/// bounded by that, not by the number of windows), keeps four calls queued per worker, runs a
+/// call itself whenever they are, and scores the outputs strictly in call order, so the
+/// result is bit-for-bit the sequential one. No more threads than `threads` compete for the
+/// cores, and the calling thread only sleeps when every call is built. Batches only need to
+/// be `Send`. A model that panics on a worker becomes
+/// [`Error::Model`].
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis, IxDyn};
-/// use tiled_occlusion_core::{Attribution, Inputs, Occlusion};
-/// use tiled_occlusion_ndarray::{Ndarray, Parallel};
+/// use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Parallel};
+/// use tiled_occlusion_ndarray::Ndarray;
 ///
 /// let mut model = Parallel::<Ndarray<f64>, _>::new(|x: &ArrayD<f64>| Ok::<_, String>(x.sum_axis(Axis(1))));
 /// let x = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
@@ -98,11 +104,15 @@ where
                 }
             }
         };
+        // The calling thread is one of the `threads`: it builds the batches (jobs need not be
+        // `Sync`), keeps `threads − 1` workers fed, runs a call itself whenever the workers
+        // have enough queued, and scores outputs strictly in call order.
+        let workers = threads - 1;
         let (job_tx, job_rx) = mpsc::sync_channel::<(usize, TensorOf<B>)>(capacity);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<(usize, Result<TensorOf<B>>)>();
         std::thread::scope(|scope| {
-            for _ in 0..threads {
+            for _ in 0..workers.min(len) {
                 let (out_tx, job_rx, run) = (out_tx.clone(), &job_rx, &run);
                 scope.spawn(move || loop {
                     let next = match job_rx.lock() {
@@ -118,23 +128,39 @@ where
                 });
             }
             drop(out_tx);
-            // This thread builds batches in order, keeps the workers fed, and scores outputs
-            // strictly in call order (a reorder buffer holds early ones).
             let mut drive = || -> Result<()> {
                 let mut waiting = BTreeMap::new();
-                let (mut built, mut scored, mut in_flight) = (0, 0, 0);
+                // Queued for or running on the workers; four per worker keep them busy while
+                // this thread runs a call of its own.
+                let (mut built, mut scored, mut queued) = (0, 0, 0);
+                let target_queue = 4 * workers;
                 while scored < len {
-                    while built < len && in_flight < capacity {
+                    while built < len && queued < target_queue && waiting.len() + queued < capacity {
                         job_tx.send((built, jobs.build(built)?)).map_err(|_| stopped())?;
                         built += 1;
-                        in_flight += 1;
+                        queued += 1;
                     }
-                    let (index, output) = out_rx.recv().map_err(|_| stopped())?;
-                    in_flight -= 1;
-                    waiting.insert(index, output);
+                    while let Ok((index, output)) = out_rx.try_recv() {
+                        queued -= 1;
+                        waiting.insert(index, output);
+                    }
                     while let Some(output) = waiting.remove(&scored) {
                         sink(scored, jobs.score(scored, &output?)?)?;
                         scored += 1;
+                    }
+                    if scored == len {
+                        break;
+                    }
+                    if built < len && waiting.len() + queued < capacity {
+                        let batch = jobs.build(built)?;
+                        let output = run(&batch);
+                        drop(batch);
+                        waiting.insert(built, output);
+                        built += 1;
+                    } else {
+                        let (index, output) = out_rx.recv().map_err(|_| stopped())?;
+                        queued -= 1;
+                        waiting.insert(index, output);
                     }
                 }
                 Ok(())
@@ -144,21 +170,4 @@ where
             outcome
         })
     }
-}
-
-/// A `Sync` closure as a model of the ndarray backend whose calls run in parallel on one
-/// thread per core: shorthand for `Parallel::<Ndarray<E>, _>::new(f)`.
-///
-/// ```
-/// use ndarray::{ArrayD, Axis};
-/// let mut m = tiled_occlusion_ndarray::parallel_model(|x: &ArrayD<f32>| Ok::<_, String>(x.sum_axis(Axis(1))));
-/// # let _ = &mut m;
-/// ```
-pub fn parallel_model<E, F, Err>(f: F) -> Parallel<crate::Ndarray<E>, F>
-where
-    E: tiled_occlusion_core::Element,
-    F: Fn(&ndarray::ArrayD<E>) -> std::result::Result<ndarray::ArrayD<E>, Err> + Sync,
-    Err: Into<ModelError>,
-{
-    Parallel::new(f)
 }
