@@ -73,16 +73,26 @@ pub(crate) fn check_gradient_inputs<B: GradientBackend>(inputs: &Inputs<'_, B>) 
     Ok(shape)
 }
 
-/// The gradient of every example's target score at the input itself (one model call),
-/// on the host, with the input's shape.
-pub(crate) fn gradient_at_input<B: GradientBackend>(
+/// A map computed element by element from the input and the gradient of every example's
+/// target score at the input itself (one model call): `A_i = combine(x_i, ∂F/∂x_i)`, in the
+/// input's shape, element type and device.
+pub(crate) fn map_of_gradient_at_input<B: GradientBackend>(
     model: &mut dyn Forward<Backend = B>,
     inputs: &Inputs<'_, B>,
     progress: &mut dyn ProgressHook,
-) -> Result<(Vec<usize>, Vec<f64>)> {
+    combine: impl Fn(f64, f64) -> f64,
+) -> Result<TensorOf<B>> {
     let shape = check_gradient_inputs(inputs)?;
     let mut counter = ProgressCounter::new(progress, 1);
     let gradient = target_gradient(model, inputs.input, &inputs.target, shape[0])?;
     counter.advance(1);
-    Ok((shape, gradient))
+    let x = B::to_f64_vec(inputs.input)?;
+    let map: Vec<f64> = x.iter().zip(&gradient).map(|(&x, &g)| combine(x, g)).collect();
+    B::from_f64_slice(inputs.input, &shape, &map)
+}
+
+/// `model_calls` of a method that makes one gradient call.
+pub(crate) fn one_gradient_call(input_shape: &[usize]) -> Result<usize> {
+    check_input_shape(input_shape)?;
+    Ok(1)
 }

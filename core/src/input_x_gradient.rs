@@ -4,8 +4,7 @@ use crate::attribution::{Attribution, Inputs};
 use crate::backend::TensorOf;
 use crate::error::Result;
 use crate::forward::Forward;
-use crate::gradient_backend::{gradient_at_input, GradientBackend};
-use crate::per_dimension::check_input_shape;
+use crate::gradient_backend::{map_of_gradient_at_input, one_gradient_call, GradientBackend};
 use crate::progress::ProgressHook;
 
 /// Input × Gradient (Shrikumar et al., 2016): `A = x ⊙ ∂F(x)/∂x`, where `F` is the target
@@ -26,8 +25,7 @@ impl InputXGradient {
 impl<B: GradientBackend> Attribution<B> for InputXGradient {
     /// One gradient call.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        check_input_shape(input_shape)?;
-        Ok(1)
+        one_gradient_call(input_shape)
     }
 
     fn attribute_with_progress(
@@ -36,9 +34,6 @@ impl<B: GradientBackend> Attribution<B> for InputXGradient {
         inputs: &Inputs<'_, B>,
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
-        let (shape, gradient) = gradient_at_input(model, inputs, progress)?;
-        let x = B::to_f64_vec(inputs.input)?;
-        let attribution: Vec<f64> = x.iter().zip(&gradient).map(|(x, g)| x * g).collect();
-        B::from_f64_slice(inputs.input, &shape, &attribution)
+        map_of_gradient_at_input(model, inputs, progress, |x, g| x * g)
     }
 }

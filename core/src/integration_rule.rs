@@ -38,6 +38,16 @@ pub enum IntegrationRule {
 }
 
 impl IntegrationRule {
+    /// Every rule, Captum's trapezoid last.
+    pub const ALL: [IntegrationRule; 6] = [
+        IntegrationRule::RiemannLeft,
+        IntegrationRule::RiemannRight,
+        IntegrationRule::RiemannMiddle,
+        IntegrationRule::RiemannTrapezoid,
+        IntegrationRule::GaussLegendre,
+        IntegrationRule::CaptumTrapezoid,
+    ];
+
     /// The `n` points `α_k` and weights `w_k` of the rule, or an error naming the problem
     /// when `n` is too small for it.
     ///
@@ -132,15 +142,6 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
 mod tests {
     use super::*;
 
-    const RULES: [IntegrationRule; 6] = [
-        IntegrationRule::RiemannLeft,
-        IntegrationRule::RiemannRight,
-        IntegrationRule::RiemannMiddle,
-        IntegrationRule::RiemannTrapezoid,
-        IntegrationRule::GaussLegendre,
-        IntegrationRule::CaptumTrapezoid,
-    ];
-
     #[test]
     fn gauss_legendre_matches_the_closed_forms_for_two_and_three_points() {
         let two = gauss_legendre(2);
@@ -170,7 +171,7 @@ mod tests {
 
     #[test]
     fn every_rule_has_weights_summing_to_one_and_points_in_the_unit_interval() {
-        for rule in RULES {
+        for rule in IntegrationRule::ALL {
             for n in [2, 3, 7, 50] {
                 let (alphas, weights) = rule.points(n).unwrap();
                 assert_eq!((alphas.len(), weights.len()), (n, n));

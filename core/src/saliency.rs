@@ -4,8 +4,7 @@ use crate::attribution::{Attribution, Inputs};
 use crate::backend::TensorOf;
 use crate::error::Result;
 use crate::forward::Forward;
-use crate::gradient_backend::{gradient_at_input, GradientBackend};
-use crate::per_dimension::check_input_shape;
+use crate::gradient_backend::{map_of_gradient_at_input, one_gradient_call, GradientBackend};
 use crate::progress::ProgressHook;
 
 /// Saliency (Simonyan et al., 2014): `A = |∂F(x)/∂x|`, or the signed gradient `∂F(x)/∂x`,
@@ -56,8 +55,7 @@ impl Saliency {
 impl<B: GradientBackend> Attribution<B> for Saliency {
     /// One gradient call.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        check_input_shape(input_shape)?;
-        Ok(1)
+        one_gradient_call(input_shape)
     }
 
     fn attribute_with_progress(
@@ -66,10 +64,7 @@ impl<B: GradientBackend> Attribution<B> for Saliency {
         inputs: &Inputs<'_, B>,
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
-        let (shape, mut gradient) = gradient_at_input(model, inputs, progress)?;
-        if self.abs {
-            gradient.iter_mut().for_each(|g| *g = g.abs());
-        }
-        B::from_f64_slice(inputs.input, &shape, &gradient)
+        let abs = self.abs;
+        map_of_gradient_at_input(model, inputs, progress, |_, g| if abs { g.abs() } else { g })
     }
 }

@@ -52,22 +52,13 @@ pub struct GradientCase {
     seed: u64,
 }
 
-const RULES: [IntegrationRule; 6] = [
-    IntegrationRule::RiemannLeft,
-    IntegrationRule::RiemannRight,
-    IntegrationRule::RiemannMiddle,
-    IntegrationRule::RiemannTrapezoid,
-    IntegrationRule::GaussLegendre,
-    IntegrationRule::CaptumTrapezoid,
-];
-
 fn cases() -> impl Strategy<Value = GradientCase> {
     (
         1usize..=3,
         proptest::collection::vec(1usize..=4, 1..=3),
         2usize..=4,
         2usize..=12,
-        0usize..RULES.len(),
+        0usize..IntegrationRule::ALL.len(),
         proptest::option::of(1usize..=20),
         0usize..4,
         0usize..3,
@@ -81,7 +72,7 @@ fn cases() -> impl Strategy<Value = GradientCase> {
                     example_shape,
                     outputs,
                     steps,
-                    rule: RULES[rule],
+                    rule: IntegrationRule::ALL[rule],
                     internal_batch_size: ibs,
                     target_kind,
                     baseline_kind,
@@ -158,15 +149,8 @@ impl GradientCase {
         shape
     }
 
-    /// The baseline as the method receives it: a scalar, one tensor of the example's shape,
-    /// or one per example.
-    fn baseline<'a, T: TestBackend>(&self, d: &Data, holder: &'a Option<TensorOf<T::B>>) -> Baseline<'a, T::B> {
-        match holder {
-            Some(t) => Baseline::Tensor(t),
-            None => Baseline::Scalar(d.b[0]),
-        }
-    }
-
+    /// The baseline tensor: none for a scalar baseline, one of the example's shape, or one
+    /// per example.
     fn baseline_tensor<T: TestBackend>(&self, d: &Data) -> Option<TensorOf<T::B>> {
         match self.baseline_kind {
             0 => None,
@@ -185,6 +169,36 @@ impl GradientCase {
             IntegrationRule::CaptumTrapezoid => ((n - 1.0) / n, (n - 1.0) / (2.0 * n)),
             _ => (1.0, 0.5),
         }
+    }
+}
+
+/// A case made ready on a backend: its host data, the backend's model, the input and the
+/// baseline tensor (when the case's baseline is one).
+struct Prepared<T: GradientTestBackend> {
+    d: Data,
+    model: Box<dyn Forward<Backend = T::B>>,
+    x: TensorOf<T::B>,
+    baseline: Option<TensorOf<T::B>>,
+}
+
+impl GradientCase {
+    fn prepare<T: GradientTestBackend>(&self) -> Prepared<T> {
+        let d = self.data();
+        let model = T::polynomial_model(&d.linear, &d.quadratic, self.outputs);
+        let x = tensor::<T>(&self.shape(), &d.x);
+        let baseline = self.baseline_tensor::<T>(&d);
+        Prepared { d, model, x, baseline }
+    }
+}
+
+impl<T: GradientTestBackend> Prepared<T> {
+    /// The input with the case's target and baseline, borrowing the tensors of `self`.
+    fn inputs<'a>(d: &Data, x: &'a TensorOf<T::B>, baseline: &'a Option<TensorOf<T::B>>) -> Inputs<'a, T::B> {
+        let value = match baseline {
+            Some(t) => Baseline::Tensor(t),
+            None => Baseline::Scalar(d.b[0]),
+        };
+        Inputs::new(x).with_target(d.target.clone()).with_baseline(value)
     }
 }
 
@@ -235,10 +249,8 @@ fn check_close<T: TestBackend>(what: &str, got: &[f64], want: &[f64]) -> Result<
 /// `∇F = l + 2 q x`, for every kind of target.
 pub fn saliency_and_input_x_gradient_match_closed_forms<T: GradientTestBackend>() {
     check_strategy::<T, _>("saliency_and_input_x_gradient_match_closed_forms", cases(), |case| {
-        let d = case.data();
-        let mut model = T::polynomial_model(&d.linear, &d.quadratic, case.outputs);
-        let x = tensor::<T>(&case.shape(), &d.x);
-        let inputs = Inputs::<T::B>::new(&x).with_target(d.target.clone());
+        let Prepared::<T> { d, mut model, x, baseline } = case.prepare();
+        let inputs = Prepared::<T>::inputs(&d, &x, &baseline);
         let gradient = d.map(case.outputs, |x, _, l, q| l + 2.0 * q * x);
         let got = attribute::<T>(&Saliency::signed(), model.as_mut(), &inputs)?;
         check_close::<T>("signed saliency", &got, &gradient)?;
@@ -255,12 +267,8 @@ pub fn saliency_and_input_x_gradient_match_closed_forms<T: GradientTestBackend>(
 /// multiplication by the inputs it is the bracket alone.
 pub fn integrated_gradients_match_closed_forms<T: GradientTestBackend>() {
     check_strategy::<T, _>("integrated_gradients_match_closed_forms", cases(), |case| {
-        let d = case.data();
-        let mut model = T::polynomial_model(&d.linear, &d.quadratic, case.outputs);
-        let x = tensor::<T>(&case.shape(), &d.x);
-        let holder = case.baseline_tensor::<T>(&d);
-        let inputs =
-            Inputs::<T::B>::new(&x).with_target(d.target.clone()).with_baseline(case.baseline::<T>(&d, &holder));
+        let Prepared::<T> { d, mut model, x, baseline } = case.prepare();
+        let inputs = Prepared::<T>::inputs(&d, &x, &baseline);
         let (total, m) = case.moments();
         let mut ig = IntegratedGradients::new().with_steps(case.steps).with_rule(case.rule);
         if let Some(rows) = case.internal_batch_size {
@@ -280,12 +288,8 @@ pub fn integrated_gradients_match_closed_forms<T: GradientTestBackend>() {
 /// for the left and right sums.
 pub fn completeness_delta_matches_the_quadrature_error<T: GradientTestBackend>() {
     check_strategy::<T, _>("completeness_delta_matches_the_quadrature_error", cases(), |case| {
-        let d = case.data();
-        let mut model = T::polynomial_model(&d.linear, &d.quadratic, case.outputs);
-        let x = tensor::<T>(&case.shape(), &d.x);
-        let holder = case.baseline_tensor::<T>(&d);
-        let inputs =
-            Inputs::<T::B>::new(&x).with_target(d.target.clone()).with_baseline(case.baseline::<T>(&d, &holder));
+        let Prepared::<T> { d, mut model, x, baseline } = case.prepare();
+        let inputs = Prepared::<T>::inputs(&d, &x, &baseline);
         let ig = IntegratedGradients::new().with_steps(case.steps).with_rule(case.rule);
         let (_, delta) = ig
             .attribute_with_delta(model.as_mut(), &inputs)
@@ -324,10 +328,8 @@ impl<B: GradientBackend> Forward for Counting<'_, B> {
 /// InputXGradient make one call. The result does not depend on the batching.
 pub fn gradient_model_calls_match_formulas<T: GradientTestBackend>() {
     check_strategy::<T, _>("gradient_model_calls_match_formulas", cases(), |case| {
-        let d = case.data();
-        let mut model = T::polynomial_model(&d.linear, &d.quadratic, case.outputs);
-        let x = tensor::<T>(&case.shape(), &d.x);
-        let inputs = Inputs::<T::B>::new(&x).with_target(d.target.clone());
+        let Prepared::<T> { d, mut model, x, baseline } = case.prepare();
+        let inputs = Prepared::<T>::inputs(&d, &x, &baseline);
         let rows = case.internal_batch_size.unwrap_or(usize::MAX / 2);
         let ig = IntegratedGradients::new().with_steps(case.steps).with_rule(case.rule).with_internal_batch_size(rows);
         let per_call = (rows / case.examples).clamp(1, case.steps);

@@ -26,6 +26,7 @@ pub mod oracle;
 pub mod properties;
 pub mod rng;
 pub mod scenario;
+pub mod small_cnn;
 pub mod test_backend;
 
 pub use gradient_cases::GradientTestBackend;

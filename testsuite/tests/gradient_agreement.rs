@@ -5,11 +5,9 @@
 //!
 //! Needs the `candle` and `tch` features (and libtorch): `scripts/test.sh` runs it.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{DType, Device as CandleDevice, Tensor as CandleTensor};
-use serde::Deserialize;
 use tch::{Device, Kind, Tensor as TchTensor};
 use tiled_occlusion_candle::Candle;
 use tiled_occlusion_core::{
@@ -17,33 +15,15 @@ use tiled_occlusion_core::{
     NoiseTunnel, Saliency, Target,
 };
 use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_testsuite::small_cnn::{gradient_fixture, GradientFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
-
-#[derive(Deserialize)]
-struct Data {
-    #[serde(default)]
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-#[derive(Deserialize)]
-struct Fixture {
-    input: Data,
-    baseline: f64,
-    target: Vec<usize>,
-    ig_steps: usize,
-    ig_internal_batch_size: usize,
-    weights: HashMap<String, Data>,
-    results: HashMap<String, Data>,
-}
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backends/tch/tests/fixtures")
 }
 
 fn fixture() -> Fixture {
-    let text = std::fs::read_to_string(fixtures().join("small_cnn_gradients.json")).expect("fixture file");
-    serde_json::from_str(&text).expect("fixture format")
+    gradient_fixture(&fixtures())
 }
 
 /// The fixture's CNN in candle: `head(mean(relu(conv2(maxpool2(relu(conv1(x)))))))`.

@@ -105,3 +105,25 @@ fn model_errors_and_panics_are_errors() {
     }
     assert!(Parallel::<Ndarray<f64>, _>::with_threads(panicking, 0).is_err());
 }
+
+/// Calls that finish out of order (each sleeps a different time, on 3 threads, the calling
+/// thread running some of them) are still scored in call order: the map is the sequential one.
+#[test]
+fn calls_finishing_out_of_order_are_scored_in_call_order() {
+    let x = ArrayD::from_shape_vec(IxDyn(&[2, 48]), (0..96).map(|v| f64::from(v).sin()).collect()).unwrap_or_default();
+    let slow = |x: &ArrayD<f64>| {
+        // 0–400 µs depending on the batch, so that neighbouring calls overtake each other.
+        let key = x.iter().map(|v| v.to_bits()).fold(0u64, |h, b| h.rotate_left(5) ^ b);
+        std::thread::sleep(std::time::Duration::from_micros(key % 400));
+        Ok::<_, String>(x.mapv(|v| v * v).sum_axis(ndarray::Axis(1)))
+    };
+    let method = Occlusion::new([3]).with_strides([1]).with_perturbations_per_eval(2);
+    let expected = method.attribute(&mut FnModel::<Ndarray<f64>, _>::new(slow), &Inputs::new(&x)).unwrap_or_default();
+    let mut parallel = Parallel::<Ndarray<f64>, _>::with_threads(slow, 3).unwrap_or_else(|e| panic!("{e}"));
+    let got = method.attribute(&mut parallel, &Inputs::new(&x)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        expected.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    assert!(expected.iter().any(|v| *v != 0.0));
+}

@@ -4,37 +4,18 @@
 
 use std::path::PathBuf;
 
-use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{Attribution, Baseline, Error, Inputs, Occlusion, Target};
 use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_testsuite::small_cnn::{occlusion_fixture, OcclusionFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
-
-#[derive(Deserialize)]
-struct Data {
-    #[serde(default)]
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-#[derive(Deserialize)]
-struct Fixture {
-    input: Data,
-    window: Vec<usize>,
-    strides: Vec<usize>,
-    baseline: f64,
-    target: Vec<usize>,
-    captum_float32: Data,
-    captum_float64: Data,
-}
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
 }
 
 fn fixture() -> Fixture {
-    let text = std::fs::read_to_string(fixtures().join("small_cnn_occlusion.json")).expect("fixture file");
-    serde_json::from_str(&text).expect("fixture format")
+    occlusion_fixture(&fixtures())
 }
 
 fn attribute(kind: Kind, f: &Fixture) -> Result<Vec<f64>, Error> {

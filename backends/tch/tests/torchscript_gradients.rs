@@ -2,34 +2,16 @@
 //! and targets (`scripts/make_torchscript_fixture.py` made the fixture), and FusionGrad around
 //! Integrated Gradients on it.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{
     Attribution, Baseline, FusionGrad, InputNoise, InputXGradient, Inputs, IntegratedGradients, IntegrationRule,
     Saliency, Target, WeightNoise,
 };
 use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_testsuite::small_cnn::{gradient_fixture, GradientFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
-
-#[derive(Deserialize)]
-struct Data {
-    #[serde(default)]
-    shape: Vec<usize>,
-    data: Vec<f64>,
-}
-
-#[derive(Deserialize)]
-struct Fixture {
-    input: Data,
-    baseline: f64,
-    target: Vec<usize>,
-    ig_steps: usize,
-    ig_internal_batch_size: usize,
-    results: HashMap<String, Data>,
-}
 
 const RULES: [(&str, IntegrationRule); 5] = [
     ("riemann_left", IntegrationRule::RiemannLeft),
@@ -45,15 +27,16 @@ fn fixtures() -> PathBuf {
 }
 
 fn fixture() -> Fixture {
-    let text = std::fs::read_to_string(fixtures().join("small_cnn_gradients.json")).expect("fixture file");
-    serde_json::from_str(&text).expect("fixture format")
+    gradient_fixture(&fixtures())
 }
 
-impl Fixture {
-    fn captum(&self, key: &str) -> &[f64] {
-        &self.results.get(key).unwrap_or_else(|| panic!("fixture has no {key}")).data
-    }
+/// What the tests do with the fixture.
+trait FixtureUse {
+    fn input(&self, kind: Kind) -> Tensor;
+    fn ig(&self, rule: IntegrationRule) -> IntegratedGradients;
+}
 
+impl FixtureUse for Fixture {
     fn input(&self, kind: Kind) -> Tensor {
         let shape: Vec<i64> = self.input.shape.iter().map(|&d| d as i64).collect();
         Tensor::from_slice(&self.input.data).reshape(shape).to_kind(kind)
@@ -208,4 +191,26 @@ fn a_model_that_detaches_its_input_is_an_error() {
     let x = Tensor::ones([2, 3], (Kind::Double, Device::Cpu));
     let e = Saliency::new().attribute(&mut detached, &Inputs::<Tch>::new(&x)).expect_err("an error");
     assert!(e.to_string().contains("not connected"), "{e}");
+}
+
+#[test]
+fn parallel_torchscript_gives_the_sequential_maps_gradients_included() {
+    use tiled_occlusion_core::Occlusion;
+    let f = fixture();
+    let x = f.input(Kind::Double);
+    let inputs = Inputs::<Tch>::new(&x)
+        .with_target(Target::PerExample(f.target.clone()))
+        .with_baseline(Baseline::Scalar(f.baseline));
+    let mut sequential = model(Kind::Double);
+    let mut parallel = tiled_occlusion_tch::parallel_torchscript(model(Kind::Double).into_inner(), 2).expect("pool");
+    let methods: [(&str, &dyn Attribution<Tch>); 3] = [
+        ("occlusion", &Occlusion::new([3, 4, 4]).with_strides([3, 3, 3])),
+        ("saliency", &Saliency::new()),
+        ("integrated gradients", &f.ig(IntegrationRule::GaussLegendre)),
+    ];
+    for (name, method) in methods {
+        let want = host(&method.attribute(&mut sequential, &inputs).expect("sequential"));
+        let got = host(&method.attribute(&mut parallel, &inputs).expect("parallel"));
+        assert!(relative_error(&got, &want) < 1e-12, "{name}: {:.3e}", relative_error(&got, &want));
+    }
 }
