@@ -87,14 +87,14 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
         steps: args.steps,
         baseline: args.baseline,
         blur_sigma: args.blur,
-        batch: 16,
+        batch: 4,
         score: Score::Probability,
     };
     let aopc = RegionPerturbation {
         patch: args.patch,
         regions: args.regions,
         baseline: args.baseline,
-        batch: 16,
+        batch: 4,
         score: Score::Probability,
     };
     // values[config][metric] over images

@@ -3,7 +3,7 @@
 
 use crate::backend::{Backend, TensorOf};
 use crate::error::{Error, Result};
-use crate::forward::Forward;
+use crate::forward::{Forward, ModelJobs};
 use crate::region::row_major_strides;
 
 /// How a model output row becomes the score a curve records.
@@ -105,7 +105,8 @@ pub fn trapezoid_auc(scores: &[f64]) -> f64 {
 }
 
 /// Evaluates the model on host examples `rows` (each one example of `like`'s per-example
-/// shape), `batch` at a time, and returns the score of `target` for each.
+/// shape), `batch` at a time, and returns the score of `target` for each. The calls go through
+/// [`Forward::forward_jobs`], so a parallel model runs them side by side.
 fn scores<B: Backend>(
     model: &mut dyn Forward<Backend = B>,
     like: &TensorOf<B>,
@@ -115,34 +116,59 @@ fn scores<B: Backend>(
     score: Score,
     batch: usize,
 ) -> Result<Vec<f64>> {
+    let jobs = ScoreJobs { like, example_shape, chunks: rows.chunks(batch.max(1)).collect(), target, score };
     let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(batch.max(1)) {
+    model.forward_jobs(&jobs, &mut |_, scores| {
+        out.extend(scores);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The model calls of [`scores`]: one per chunk of examples.
+struct ScoreJobs<'a, B: Backend> {
+    like: &'a TensorOf<B>,
+    example_shape: &'a [usize],
+    chunks: Vec<&'a [Vec<f64>]>,
+    target: usize,
+    score: Score,
+}
+
+impl<B: Backend> ModelJobs<B> for ScoreJobs<'_, B> {
+    fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    fn build(&self, index: usize) -> Result<TensorOf<B>> {
+        let chunk = self.chunks[index];
         let mut shape = vec![chunk.len()];
-        shape.extend_from_slice(example_shape);
-        let data: Vec<f64> = chunk.concat();
-        let x = B::from_f64_slice(like, &shape, &data)?;
-        let y = model.forward(&x).map_err(Error::Model)?;
-        let y_shape = B::shape(&y);
-        let values = B::to_f64_vec(&y)?;
-        if y_shape.first() != Some(&chunk.len()) || y_shape.len() != 2 {
-            return Err(Error::OutputBatch { rows: chunk.len(), output_shape: y_shape });
+        shape.extend_from_slice(self.example_shape);
+        B::from_f64_slice(self.like, &shape, &chunk.concat())
+    }
+
+    fn score(&self, index: usize, output: &TensorOf<B>) -> Result<Vec<f64>> {
+        let rows = self.chunks[index].len();
+        let y_shape = B::shape(output);
+        if y_shape.first() != Some(&rows) || y_shape.len() != 2 {
+            return Err(Error::OutputBatch { rows, output_shape: y_shape });
         }
         let classes = y_shape[1];
-        if target >= classes {
-            return Err(Error::TargetOutOfRange { index: target, dim: 1, size: classes, output_shape: y_shape });
+        if self.target >= classes {
+            return Err(Error::TargetOutOfRange { index: self.target, dim: 1, size: classes, output_shape: y_shape });
         }
-        for row in values.chunks(classes) {
-            out.push(match score {
-                Score::Raw => row[target],
+        let values = B::to_f64_vec(output)?;
+        Ok(values
+            .chunks(classes)
+            .map(|row| match self.score {
+                Score::Raw => row[self.target],
                 Score::Probability => {
                     let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
-                    (row[target] - max).exp() / sum
+                    (row[self.target] - max).exp() / sum
                 }
-            });
-        }
+            })
+            .collect())
     }
-    Ok(out)
 }
 
 /// Separable Gaussian blur of one example over its spatial axes, channels kept apart:

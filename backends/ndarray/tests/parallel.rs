@@ -127,3 +127,43 @@ fn calls_finishing_out_of_order_are_scored_in_call_order() {
     );
     assert!(expected.iter().any(|v| *v != 0.0));
 }
+
+/// The faithfulness metrics run their model calls through the same runner: through
+/// `Parallel` they give the sequential curves bit for bit, whatever the batch.
+#[test]
+fn metrics_through_parallel_equal_the_sequential_ones() {
+    use tiled_occlusion_core::{DeletionInsertion, MapGeometry, RegionPerturbation, Score};
+    let shape = [1, 2, 6, 5];
+    let x = ArrayD::from_shape_vec(IxDyn(&shape), (0..60).map(|v| (f64::from(v) * 0.37).sin()).collect())
+        .unwrap_or_default();
+    let attribution: Vec<f64> = (0..60).map(|v| (f64::from(v) * 1.3).cos()).collect();
+    let geometry = MapGeometry { example_shape: shape[1..].to_vec(), channel_axis: Some(0) };
+    // Three classes: weighted sums of the input, so that every perturbation changes the scores.
+    let classes = |x: &ArrayD<f64>| {
+        let n = x.len_of(ndarray::Axis(0));
+        let rows: Vec<f64> = x
+            .outer_iter()
+            .flat_map(|e| {
+                let v: Vec<f64> = e.iter().copied().collect();
+                (0..3).map(move |c| v.iter().enumerate().map(|(i, a)| a * ((i * (c + 2)) % 7) as f64).sum::<f64>())
+            })
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&[n, 3]), rows).map_err(|e| e.to_string())
+    };
+    for batch in [1, 2, 3] {
+        let curves = DeletionInsertion { steps: 7, baseline: 0.0, blur_sigma: 1.0, batch, score: Score::Probability };
+        let aopc = RegionPerturbation { patch: 2, regions: 5, baseline: 0.0, batch, score: Score::Raw };
+        let mut sequential = FnModel::<Ndarray<f64>, _>::new(classes);
+        let mut parallel = Parallel::<Ndarray<f64>, _>::with_threads(classes, 2).unwrap_or_else(|e| panic!("{e}"));
+        let run = |model: &mut dyn tiled_occlusion_core::Forward<Backend = Ndarray<f64>>| {
+            let d = curves.deletion(model, &x, &attribution, &geometry, 1).unwrap_or_else(|e| panic!("{e}"));
+            let i = curves.insertion(model, &x, &attribution, &geometry, 2).unwrap_or_else(|e| panic!("{e}"));
+            let a = aopc.aopc(model, &x, &attribution, &geometry, 0).unwrap_or_else(|e| panic!("{e}"));
+            let bits = |v: &[f64]| v.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+            (bits(&d.scores), bits(&i.scores), a.to_bits())
+        };
+        let expected = run(&mut sequential);
+        assert_eq!(run(&mut parallel), expected, "batch {batch}");
+        assert_eq!(expected.0.len(), 8);
+    }
+}
