@@ -1,7 +1,7 @@
 //! Explains a TorchScript model with the tch backend: the small CNN the tests compare with
-//! Captum (`scripts/make_torchscript_fixture.py` exported it).
+//! Captum (`scripts/fixtures/make_torchscript_fixture.py` exported it).
 //!
-//! `source scripts/libtorch-env.sh && cargo run --example tch_torchscript --features tch [-- cuda]`
+//! `source scripts/env/libtorch-env.sh && cargo run --example tch_torchscript --features tch [-- cuda]`
 
 use tiled_occlusion::tch::tch::{Kind, Tensor};
 use tiled_occlusion::tch::{device, TorchScript};

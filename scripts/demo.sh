@@ -23,7 +23,7 @@ done
 
 start=$SECONDS
 echo "== fetching and converting the model and photos"
-assets=$(python3 scripts/assets.py demo | tail -n 1)
+assets=$(python3 scripts/assets/assets.py demo | tail -n 1)
 echo "== building the command"
 cargo build --release --locked -q -p tiled-occlusion-cli
 echo "== explaining (assets in $assets)"

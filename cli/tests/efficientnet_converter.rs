@@ -1,5 +1,5 @@
 //! The EfficientNet-Lite0 weights converted to ONNX by our own converter
-//! (`scripts/convert_efficientnet_lite0.py`, run by `scripts/assets.py demo`), checked through
+//! (`scripts/assets/convert_efficientnet_lite0.py`, run by `scripts/assets/assets.py demo`), checked through
 //! the command against the numbers DEMO-ASSETS gives: chelsea is a tiger cat (282) with
 //! probability 0.39 ± 0.03, coffee an espresso (967).
 //!
@@ -13,10 +13,10 @@ fn assets() -> Option<PathBuf> {
     match std::env::var_os("TILED_OCCLUSION_DEMO_ASSETS").map(PathBuf::from) {
         Some(f) if f.join("efficientnet-lite0.onnx").is_file() => Some(f),
         _ if std::env::var("TILED_OCCLUSION_REQUIRE_ASSETS").as_deref() == Ok("1") => {
-            panic!("TILED_OCCLUSION_DEMO_ASSETS does not name a folder made by `python3 scripts/assets.py demo`")
+            panic!("TILED_OCCLUSION_DEMO_ASSETS does not name a folder made by `python3 scripts/assets/assets.py demo`")
         }
         _ => {
-            eprintln!("skipped: set TILED_OCCLUSION_DEMO_ASSETS to the folder `python3 scripts/assets.py demo` prints");
+            eprintln!("skipped: set TILED_OCCLUSION_DEMO_ASSETS to the folder `python3 scripts/assets/assets.py demo` prints");
             None
         }
     }

@@ -1,5 +1,5 @@
 //! The `tiled-occlusion explain` command on a tiny committed ONNX model
-//! (`scripts/make_cli_test_model.py`): outputs against an analytic result, and every kind of
+//! (`scripts/assets/make_cli_test_model.py`): outputs against an analytic result, and every kind of
 //! bad input ending in one line of error and a non-zero exit code.
 
 use std::path::{Path, PathBuf};

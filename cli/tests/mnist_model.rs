@@ -1,5 +1,5 @@
 //! End to end on a small real network: DIANNA's MNIST 0-vs-1 ONNX model (NHWC, softmax
-//! output) and 20 real test digits, fetched by `scripts/assets.py test` (the test command
+//! output) and 20 real test digits, fetched by `scripts/assets/assets.py test` (the test command
 //! runs it and sets `TILED_OCCLUSION_TEST_ASSETS`).
 //!
 //! Without the assets the test says so and passes, unless `TILED_OCCLUSION_REQUIRE_ASSETS=1`
@@ -15,10 +15,10 @@ fn assets() -> Option<PathBuf> {
     match folder {
         Some(f) if f.join("mnist_model_tf.onnx").is_file() => Some(f),
         _ if std::env::var("TILED_OCCLUSION_REQUIRE_ASSETS").as_deref() == Ok("1") => {
-            panic!("TILED_OCCLUSION_TEST_ASSETS does not name a folder made by `python3 scripts/assets.py test`")
+            panic!("TILED_OCCLUSION_TEST_ASSETS does not name a folder made by `python3 scripts/assets/assets.py test`")
         }
         _ => {
-            eprintln!("skipped: set TILED_OCCLUSION_TEST_ASSETS to the folder `python3 scripts/assets.py test` prints");
+            eprintln!("skipped: set TILED_OCCLUSION_TEST_ASSETS to the folder `python3 scripts/assets/assets.py test` prints");
             None
         }
     }

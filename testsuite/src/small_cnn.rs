@@ -1,5 +1,5 @@
 //! The fixtures of the small TorchScript CNN the tch backend is tested on
-//! (`scripts/make_torchscript_fixture.py` writes them next to `small_cnn.pt`): Captum's
+//! (`scripts/fixtures/make_torchscript_fixture.py` writes them next to `small_cnn.pt`): Captum's
 //! Occlusion and gradient-method results on it, and its weights, for every test that compares
 //! with them.
 

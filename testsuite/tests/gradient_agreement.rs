@@ -1,7 +1,7 @@
 //! Gradient methods on the same CNN in two frameworks: the TorchScript export run by tch, and
 //! the network rebuilt from the same weights with candle operations. Saliency, InputXGradient
 //! and Integrated Gradients must agree with each other within float tolerance, and candle's
-//! with Captum's numbers from the fixture (`scripts/make_torchscript_fixture.py`).
+//! with Captum's numbers from the fixture (`scripts/fixtures/make_torchscript_fixture.py`).
 //!
 //! Needs the `candle` and `tch` features (and libtorch): `scripts/test.sh` runs it.
 

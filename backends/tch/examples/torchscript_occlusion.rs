@@ -1,5 +1,5 @@
 //! Occlusion of a TorchScript model on an input stored as `.npy`, timed: the tch side of
-//! `scripts/compare_with_captum.py`.
+//! `benches/scripts/compare_with_captum.py`.
 //!
 //! `cargo run --release -p tiled-occlusion-tch --example torchscript_occlusion -- MODEL.pt INPUT.npy TARGET WINDOW STRIDES OUT.npy [THREADS [parallel]]`
 //! with WINDOW and STRIDES as `3,18,18`. Sequential calls on THREADS libtorch intra-op threads

@@ -13,7 +13,7 @@
 //! this crate, TorchScript modules included; the models switch `no_grad` off for the batches
 //! a gradient method tracks.
 //!
-//! Building needs libtorch; see the repository's README (`scripts/libtorch-env.sh`).
+//! Building needs libtorch; see the repository's README (`scripts/env/libtorch-env.sh`).
 //!
 //! ```no_run
 //! use tch::{Device, Kind, Tensor};

@@ -1,6 +1,6 @@
 //! The tch backend on a real TorchScript CNN (convolutions, max pooling, ReLU, linear),
 //! against Captum's Occlusion on the same network, input and settings
-//! (`scripts/make_torchscript_fixture.py` made both files).
+//! (`scripts/fixtures/make_torchscript_fixture.py` made both files).
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! Gradient methods on the TorchScript CNN against Captum on the same network, input, baseline
-//! and targets (`scripts/make_torchscript_fixture.py` made the fixture), and FusionGrad around
+//! and targets (`scripts/fixtures/make_torchscript_fixture.py` made the fixture), and FusionGrad around
 //! Integrated Gradients on it.
 
 use std::path::PathBuf;

@@ -16,7 +16,7 @@
 //!
 //! Workloads: EfficientNet-Lite0 through tract on chelsea (224×224; Occlusion window 18
 //! strides 9, TiledOcclusion window 18 k 2), when `--assets` (or `TILED_OCCLUSION_DEMO_ASSETS`)
-//! names the folder `python3 scripts/assets.py demo` prints; and an MLP 784-256-10 on a
+//! names the folder `python3 scripts/assets/assets.py demo` prints; and an MLP 784-256-10 on a
 //! 1×28×28 digit (Occlusion window 4 strides 2, TiledOcclusion window 4 k 2), always.
 //! Times are medians of `--runs` (default 3) alternating runs.
 
@@ -229,7 +229,7 @@ fn main() -> Result<(), Failure> {
                 println!("{row}");
             }
         }
-        None => println!("(EfficientNet-Lite0 skipped: give --assets DIR from `python3 scripts/assets.py demo`)"),
+        None => println!("(EfficientNet-Lite0 skipped: give --assets DIR from `python3 scripts/assets/assets.py demo`)"),
     }
     println!("\n| memory probe (1×3×{probe_side}×{probe_side}, P = 16) | model calls | peak RSS |\n|---|---|---|");
     for row in memory_rows(probe_side)? {

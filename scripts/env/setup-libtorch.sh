@@ -3,7 +3,7 @@
 # against. Idempotent: does nothing when it is already there. About 1.5 minutes and 4.8 GB
 # the first time (PyPI's torch wheel bundles the CUDA libraries).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 TORCH_VERSION=2.13.0
 if [ -x .venv/bin/python ] && .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then

@@ -4,8 +4,8 @@ strides 9, perturbations_per_eval 1, target = the top class, alternating the too
 
     .venv/bin/pip install efficientnet-lite-pytorch==0.1.0      # once (no dependencies)
     cargo build --release -p tiled-occlusion-cli
-    source scripts/libtorch-env.sh && cargo build --release -p tiled-occlusion-tch --example torchscript_occlusion
-    .venv/bin/python scripts/compare_with_captum.py [--runs 3] [--threads 2] [--reference DIR]
+    source scripts/env/libtorch-env.sh && cargo build --release -p tiled-occlusion-tch --example torchscript_occlusion
+    .venv/bin/python benches/scripts/compare_with_captum.py [--runs 3] [--threads 2] [--reference DIR]
 
 Compares, with the same number of model calls:
 - Captum Occlusion (PyTorch, `threads` intra-op threads) against our command (tract, every
@@ -18,7 +18,7 @@ Compares, with the same number of model calls:
   it is not fetched and not part of this repository): the reference's TiledOcclusion
   (window 18, k 2) against our command in reference mode, whose map must equal the
   reference's (checked: the script fails above 1e-4 relative), and in the default mode.
-Prints a table of medians and ratios. The assets come from `python3 scripts/assets.py demo`.
+Prints a table of medians and ratios. The assets come from `python3 scripts/assets/assets.py demo`.
 """
 
 import argparse
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from captum.attr import Occlusion
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def main():
@@ -53,7 +53,7 @@ def main():
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError:
         raise SystemExit("install the architecture first: .venv/bin/pip install efficientnet-lite-pytorch==0.1.0")
-    assets = pathlib.Path(subprocess.run([sys.executable, str(ROOT / "scripts" / "assets.py"), "demo"],
+    assets = pathlib.Path(subprocess.run([sys.executable, str(ROOT / "scripts" / "assets" / "assets.py"), "demo"],
                                          check=True, capture_output=True, text=True).stdout.split()[-1])
     cli = ROOT / "target" / "release" / "tiled-occlusion"
     tch_bin = ROOT / "target" / "release" / "examples" / "torchscript_occlusion"

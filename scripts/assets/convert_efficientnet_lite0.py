@@ -3,7 +3,7 @@
 model, without PyTorch: the legacy pickle is read with Python's `pickle` module and the network
 is written node by node with the `onnx` package, from the architecture's published facts.
 
-    python scripts/convert_efficientnet_lite0.py WEIGHTS.pth OUT.onnx
+    python scripts/assets/convert_efficientnet_lite0.py WEIGHTS.pth OUT.onnx
 
 Needs `numpy` and `onnx`. BatchNorm is folded into the convolution before it
 (W' = W·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), ε = 1e-3). Input `input` (N, 3, 224, 224), NCHW,

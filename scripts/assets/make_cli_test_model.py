@@ -2,7 +2,7 @@
 input (N, 3, 16, 16) NCHW, output (N, 3) = flatten(x) · W + b, with W from a fixed seed and
 class 0 reading only the top-left 8×8 quarter of every channel (so its maps are predictable).
 
-    python scripts/make_cli_test_model.py cli/tests/fixtures/tiny_classifier.onnx
+    python scripts/assets/make_cli_test_model.py cli/tests/fixtures/tiny_classifier.onnx
 
 Needs numpy and onnx.
 """

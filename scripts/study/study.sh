@@ -3,11 +3,11 @@
 # evaluate` (equal output resolution 9 on 224×224, and window 36 with k 4) on 20 photos of
 # ImageNet classes with EfficientNet-Lite0, metrics averaged over the photos.
 #
-#   ./scripts/study.sh [CSV]
+#   ./scripts/study/study.sh [CSV]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 start=$SECONDS
-assets=$(python3 scripts/assets.py study | tail -n 1)
+assets=$(python3 scripts/assets/assets.py study | tail -n 1)
 cargo build --release --locked -q -p tiled-occlusion-cli
 target/release/tiled-occlusion evaluate "$(dirname "$assets")"/study/*.jpg \
   --model "$assets/efficientnet-lite0.onnx" --csv "${1:-study.csv}" --quiet
