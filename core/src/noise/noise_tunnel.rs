@@ -1,0 +1,272 @@
+//! NoiseTunnel: any attribution method averaged over noisy copies of the input.
+
+use std::ops::Range;
+
+use crate::attribution::{check_input_shape, Attribution, Baseline, Inputs, ProgressCounter, ProgressHook};
+use crate::backend::{Backend, TensorOf};
+use crate::error::{Error, Result};
+use crate::model::Forward;
+use crate::noise::{InputNoise, NoiseStream, SampleMoments};
+
+/// How NoiseTunnel combines the attributions `a_1 … a_S` of the noisy copies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NoiseTunnelType {
+    /// SmoothGrad: `E[a] = (1/S) Σ_i a_i` (the default).
+    #[default]
+    SmoothGrad,
+    /// SmoothGradSq: `E[a²] = (1/S) Σ_i a_i²`.
+    SmoothGradSq,
+    /// VarGrad: `E[a²] − E[a]²`, computed with Welford's update in `f64` (never negative).
+    VarGrad,
+}
+
+/// NoiseTunnel around any attribution method `M`.
+///
+/// Each example `x_n` gets `S` noisy copies `x_n + ε_{n,s}`, `ε ~ N(0, σ²)` per element
+/// (or other [`InputNoise`]); `M` explains them all (rows `[n·S, (n+1)·S)` of the noisy batch
+/// are the copies of example `n`, as in Captum), `nt_samples_batch_size` copies of every
+/// example per call of `M`; the result combines the `S` attributions per [`NoiseTunnelType`].
+///
+/// The noise is drawn on the host from our own seeded generator ([`NoiseStream`], one stream
+/// per example and sample), so the same seed gives the same noise, and the same result, on
+/// every backend and for every batch size. [`NoiseTunnel::with_noise`] takes the noise from
+/// the caller instead. Defaults follow Captum: SmoothGrad, `S = 5`, `σ = 1`, all samples in
+/// one batch; seed 0.
+///
+/// ```
+/// use tiled_occlusion_core::{Attribution, NoiseTunnel, NoiseTunnelType, Occlusion};
+/// let smooth = NoiseTunnel::new(Occlusion::new([2]))
+///     .with_type(NoiseTunnelType::SmoothGrad)
+///     .with_samples(8)
+///     .with_samples_batch_size(4)
+///     .with_stdev(0.1)
+///     .with_seed(42);
+/// assert_eq!(smooth.samples(), 8);
+/// ```
+#[derive(Clone, Debug)]
+pub struct NoiseTunnel<M> {
+    inner: M,
+    kind: NoiseTunnelType,
+    samples: usize,
+    batch_size: Option<usize>,
+    noise: InputNoise,
+    seed: u64,
+    given: Option<Vec<f64>>,
+}
+
+impl<M> NoiseTunnel<M> {
+    /// SmoothGrad of `inner` with Captum's defaults (5 samples, `σ = 1`).
+    pub fn new(inner: M) -> Self {
+        NoiseTunnel {
+            inner,
+            kind: NoiseTunnelType::SmoothGrad,
+            samples: 5,
+            batch_size: None,
+            noise: InputNoise::Additive { stdev: 1.0 },
+            seed: 0,
+            given: None,
+        }
+    }
+
+    /// How the samples are combined.
+    pub fn with_type(mut self, kind: NoiseTunnelType) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// `S ≥ 1` noisy copies per example (Captum's `nt_samples`).
+    pub fn with_samples(mut self, samples: usize) -> Self {
+        self.samples = samples;
+        self
+    }
+
+    /// At most `b ≥ 1` copies of every example per call of the inner method (Captum's
+    /// `nt_samples_batch_size`); all `S` at once by default.
+    pub fn with_samples_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = Some(batch_size);
+        self
+    }
+
+    /// Additive noise `N(0, σ²)` (Captum's `stdevs`), `σ ≥ 0`.
+    pub fn with_stdev(mut self, stdev: f64) -> Self {
+        self.noise = InputNoise::Additive { stdev };
+        self
+    }
+
+    /// Any kind of input noise.
+    pub fn with_input_noise(mut self, noise: InputNoise) -> Self {
+        self.noise = noise;
+        self
+    }
+
+    /// The seed of the noise generator.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Uses `noise` instead of drawing it: `N·S·Π d_r` values, row `n·S + s` (of `Π d_r`
+    /// values) for sample `s` of example `n`. Added to the input (`ε`), or multiplied with
+    /// it (`η`) when the input noise is [`InputNoise::Multiplicative`].
+    pub fn with_noise(mut self, noise: Vec<f64>) -> Self {
+        self.given = Some(noise);
+        self
+    }
+
+    /// The number of samples `S`.
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+
+    /// The wrapped method.
+    pub fn inner(&self) -> &M {
+        &self.inner
+    }
+
+    /// The sample ranges handled by each call of the inner method.
+    fn partitions(&self) -> Result<Vec<Range<usize>>> {
+        if self.samples == 0 {
+            return Err(Error::InvalidParameter {
+                parameter: "nt_samples",
+                reason: "0 samples; use at least 1".into(),
+            });
+        }
+        let size = match self.batch_size {
+            Some(0) => {
+                return Err(Error::InvalidParameter {
+                    parameter: "nt_samples_batch_size",
+                    reason: "0; use at least 1".into(),
+                })
+            }
+            Some(b) => b.min(self.samples),
+            None => self.samples,
+        };
+        self.noise.check()?;
+        Ok((0..self.samples).step_by(size).map(|s| s..(s + size).min(self.samples)).collect())
+    }
+
+    /// The shape `(N·len, d…)` of a noisy batch of `len` copies per example.
+    fn noisy_shape(input_shape: &[usize], len: usize) -> Vec<usize> {
+        let mut shape = input_shape.to_vec();
+        shape[0] *= len;
+        shape
+    }
+
+    /// Runs the inner method on every partition of noisy copies, and hands each sample's
+    /// attribution row to `each(n, s, row)`, for every example in increasing `s`.
+    pub(crate) fn for_each_sample<B: Backend>(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        inputs: &Inputs<'_, B>,
+        progress: &mut ProgressCounter<'_>,
+        mut each: impl FnMut(usize, usize, &[f64]),
+    ) -> Result<()>
+    where
+        M: Attribution<B>,
+    {
+        let shape = B::shape(inputs.input);
+        check_input_shape(&shape)?;
+        let partitions = self.partitions()?;
+        let (examples, size) = (shape[0], shape[1..].iter().product::<usize>());
+        inputs.target.check_examples(examples)?;
+        if let Some(given) = &self.given {
+            let expected = examples * self.samples * size;
+            if given.len() != expected {
+                return Err(Error::InvalidParameter {
+                    parameter: "noise",
+                    reason: format!(
+                        "{} values given, expected N·S·Π d = {examples}·{}·{size} = {expected}",
+                        given.len(),
+                        self.samples
+                    ),
+                });
+            }
+        }
+        let x = B::to_f64_vec(inputs.input)?;
+        let per_example_baseline = match inputs.baseline {
+            Baseline::Tensor(b) => {
+                let bs = B::shape(b);
+                (bs.len() == shape.len() && bs[0] == examples && examples > 1).then_some((bs, b))
+            }
+            Baseline::Scalar(_) => None,
+        };
+        let baseline_host = per_example_baseline.as_ref().map(|(_, b)| B::to_f64_vec(b)).transpose()?;
+        let mut noisy = Vec::new();
+        for range in partitions {
+            let len = range.len();
+            noisy.clear();
+            for n in 0..examples {
+                let row = &x[n * size..(n + 1) * size];
+                for s in range.clone() {
+                    let index = n * self.samples + s;
+                    match &self.given {
+                        Some(given) => {
+                            self.noise.apply_given(row, &given[index * size..(index + 1) * size], &mut noisy)
+                        }
+                        None => {
+                            let mut stream = NoiseStream::new(self.seed, index as u64);
+                            self.noise.apply(row, std::iter::repeat_with(|| stream.standard_normal()), &mut noisy);
+                        }
+                    }
+                }
+            }
+            let noisy_shape = Self::noisy_shape(&shape, len);
+            let batch = B::from_f64_slice(inputs.input, &noisy_shape, &noisy)?;
+            let expanded_baseline = match (&per_example_baseline, &baseline_host) {
+                (Some((bs, b)), Some(values)) => {
+                    let row = values.len() / examples;
+                    let rows: Vec<f64> =
+                        values.chunks(row).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect();
+                    Some(B::from_f64_slice(b, &Self::noisy_shape(bs, len), &rows)?)
+                }
+                _ => None,
+            };
+            let baseline = expanded_baseline.as_ref().map_or(inputs.baseline, Baseline::Tensor);
+            let noisy_inputs = Inputs { input: &batch, baseline, target: inputs.target.repeat_interleave(len) };
+            let a = self.inner.attribute_with_progress(model, &noisy_inputs, &mut progress.nested())?;
+            let a = B::to_f64_vec(&a)?;
+            if a.len() != noisy.len() {
+                return Err(Error::Backend(format!(
+                    "the inner method returned {} values for a noisy batch of {}",
+                    a.len(),
+                    noisy.len()
+                )));
+            }
+            for n in 0..examples {
+                for (j, s) in range.clone().enumerate() {
+                    let row = (n * len + j) * size;
+                    each(n, s, &a[row..row + size]);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
+    /// `Σ_partitions M.model_calls((N·len, d…))`.
+    fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
+        check_input_shape(input_shape)?;
+        self.partitions()?.into_iter().map(|r| self.inner.model_calls(&Self::noisy_shape(input_shape, r.len()))).sum()
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        inputs: &Inputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<TensorOf<B>> {
+        let shape = B::shape(inputs.input);
+        let total = Attribution::<B>::model_calls(self, &shape)?;
+        let size = shape[1..].iter().product::<usize>();
+        let mut counter = ProgressCounter::new(progress, total);
+        let mut moments = SampleMoments::new(shape[0] * size);
+        self.for_each_sample(model, inputs, &mut counter, |n, _, row| moments.add(n * size, row))?;
+        let result = match self.kind {
+            NoiseTunnelType::SmoothGrad => moments.mean(),
+            NoiseTunnelType::SmoothGradSq => moments.mean_of_squares(),
+            NoiseTunnelType::VarGrad => moments.variance(),
+        };
+        B::from_f64_slice(inputs.input, &shape, &result)
+    }
+}

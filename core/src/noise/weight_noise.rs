@@ -1,0 +1,51 @@
+//! How FusionGrad perturbs the model's parameters.
+
+use crate::error::{Error, Result};
+use crate::noise::check_spread;
+
+/// How FusionGrad perturbs every parameter `W`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WeightNoise {
+    /// `W · η`, `η ~ N(1, σ²)` per element (NoiseGrad's choice; the default, `σ = 0.2`).
+    Multiplicative {
+        /// `σ ≥ 0`.
+        stdev: f64,
+    },
+    /// `W + η`, `η ~ N(μ, σ²)` per element.
+    Additive {
+        /// `μ`.
+        mean: f64,
+        /// `σ ≥ 0`.
+        stdev: f64,
+    },
+}
+
+impl Default for WeightNoise {
+    fn default() -> Self {
+        WeightNoise::Multiplicative { stdev: 0.2 }
+    }
+}
+
+impl WeightNoise {
+    pub(crate) fn check(&self) -> Result<()> {
+        match *self {
+            WeightNoise::Multiplicative { stdev } => check_spread("weight noise stdev", stdev),
+            WeightNoise::Additive { mean, stdev } => {
+                if !mean.is_finite() {
+                    return Err(Error::InvalidParameter {
+                        parameter: "weight noise mean",
+                        reason: format!("{mean} is not finite"),
+                    });
+                }
+                check_spread("weight noise stdev", stdev)
+            }
+        }
+    }
+
+    pub(crate) fn apply(&self, w: f64, z: f64) -> f64 {
+        match *self {
+            WeightNoise::Multiplicative { stdev } => w * (1.0 + stdev * z),
+            WeightNoise::Additive { mean, stdev } => w + (mean + stdev * z),
+        }
+    }
+}

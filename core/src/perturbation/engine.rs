@@ -1,0 +1,134 @@
+//! The engine every occlusion-type method shares: evaluate the model on the unperturbed
+//! input and on every region of a schedule, and sum each region's output drop into the
+//! positions it covers.
+
+use crate::attribution::{
+    BaselineValue, Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector,
+};
+use crate::backend::{Backend, RegionBatch, TensorOf};
+use crate::error::{Error, Result};
+use crate::model::{Forward, ModelJobs};
+use crate::perturbation::RegionSchedule;
+
+/// One occlusion run: everything but the model and the progress counter.
+pub(crate) struct OcclusionRun<'a, B: Backend> {
+    /// The input, of shape `input_shape`.
+    pub input: &'a TensorOf<B>,
+    /// `(N, d…)`.
+    pub input_shape: &'a [usize],
+    /// The baseline, checked against the input.
+    pub baseline: BaselineValue<'a, B>,
+    /// The target.
+    pub target: &'a Target,
+    /// The regions, in order.
+    pub schedule: &'a dyn RegionSchedule,
+    /// Regions per model call (`P ≥ 1`).
+    pub per_eval: usize,
+}
+
+/// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`.
+pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> usize {
+    1 + regions.div_ceil(per_eval)
+}
+
+/// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]` for the regions of `schedule` on the user's `inputs` of
+/// shape `shape`, telling `progress` about `1 + ceil(R / P)` model calls: the common body of
+/// Occlusion, shifted TiledOcclusion and FeatureAblation (each checks its own parameters and
+/// normalises the sums afterwards).
+pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
+    model: &mut dyn Forward<Backend = B>,
+    inputs: &Inputs<'_, B>,
+    shape: &[usize],
+    schedule: &dyn RegionSchedule,
+    per_eval: usize,
+    progress: &mut dyn ProgressHook,
+) -> Result<Vec<f64>> {
+    inputs.target.check_examples(shape[0])?;
+    let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?;
+    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval));
+    let run = OcclusionRun {
+        input: inputs.input,
+        input_shape: shape,
+        baseline: baseline.value(),
+        target: &inputs.target,
+        schedule,
+        per_eval,
+    };
+    run.output_drop_sums(model, &mut counter)
+}
+
+impl<B: Backend> OcclusionRun<'_, B> {
+    /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]`, row-major over `(N, d…)`, with
+    /// `Δ_j[n] = τ(F(X))[n] − τ(F(X^{R_j}))[n]`.
+    pub(crate) fn output_drop_sums(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        progress: &mut ProgressCounter<'_>,
+    ) -> Result<Vec<f64>> {
+        let examples = self.input_shape[0];
+        let example_shape = &self.input_shape[1..];
+        let size: usize = example_shape.iter().product();
+
+        B::check_input(self.input)?;
+        let output = model.forward(self.input).map_err(Error::Model)?;
+        let output_shape = B::shape(&output);
+        let selector = TargetSelector::new(self.target, &output_shape, examples, examples)?;
+        let reference = selector.select(&B::to_f64_vec(&output)?, &output_shape, examples)?;
+        drop(output);
+        progress.advance(1);
+
+        let jobs = RegionJobs { run: self, selector, examples, example_shape };
+        let mut sums = vec![0.0; examples * size];
+        let mut deltas = vec![0.0; examples];
+        model.forward_jobs(&jobs, &mut |index, scores| {
+            let first = index * self.per_eval;
+            let count = jobs.regions_in(index);
+            for j in 0..count {
+                for (n, delta) in deltas.iter_mut().enumerate() {
+                    *delta = reference[n] - scores[j * examples + n];
+                }
+                let region = self.schedule.region(first + j);
+                for (n, delta) in deltas.iter().enumerate() {
+                    let row = &mut sums[n * size..(n + 1) * size];
+                    region.for_each_run(n, example_shape, |o, l| row[o..o + l].iter_mut().for_each(|s| *s += delta));
+                }
+            }
+            progress.advance(1);
+            Ok(())
+        })?;
+        Ok(sums)
+    }
+}
+
+/// The perturbed model calls of a run: job `i` occludes regions `[i·P, min((i+1)·P, R))`.
+struct RegionJobs<'r, 'a, B: Backend> {
+    run: &'r OcclusionRun<'a, B>,
+    selector: TargetSelector,
+    examples: usize,
+    example_shape: &'r [usize],
+}
+
+impl<B: Backend> RegionJobs<'_, '_, B> {
+    fn regions_in(&self, index: usize) -> usize {
+        let first = index * self.run.per_eval;
+        self.run.per_eval.min(self.run.schedule.len() - first)
+    }
+}
+
+impl<B: Backend> ModelJobs<B> for RegionJobs<'_, '_, B> {
+    fn len(&self) -> usize {
+        self.run.schedule.len().div_ceil(self.run.per_eval)
+    }
+
+    fn build(&self, index: usize) -> Result<TensorOf<B>> {
+        let first = index * self.run.per_eval;
+        let regions = (first..first + self.regions_in(index)).map(|j| self.run.schedule.region(j)).collect();
+        let batch = RegionBatch { regions, examples: self.examples, example_shape: self.example_shape };
+        B::occluded_batch(self.run.input, &self.run.baseline, &batch)
+    }
+
+    fn score(&self, index: usize, output: &TensorOf<B>) -> Result<Vec<f64>> {
+        let rows = self.regions_in(index) * self.examples;
+        self.selector.select(&B::to_f64_vec(output)?, &B::shape(output), rows)
+    }
+}
