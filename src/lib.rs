@@ -1,7 +1,7 @@
 //! # tiled-occlusion
 //!
 //! Perturbation attributions for neural networks: **Occlusion**, **TiledOcclusion** and
-//! **FeatureAblation**, written once over a small [`Backend`] trait and run on the tensor
+//! **FeatureAblation**, written once over a small [`Backend`](backend::Backend) trait and run on the tensor
 //! library your model already uses.
 //!
 //! Occlusion replaces a window of the input by a baseline and records how much the model's

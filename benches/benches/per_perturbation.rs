@@ -16,10 +16,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ndarray::{ArrayD, Axis, IxDyn};
 use tiled_occlusion_benches::shape_only::{zero_model, ShapeOnly, ShapeTensor};
-use tiled_occlusion_core::{
-    fill_occluded_batch, Attribution, BoxRegion, FnModel, HostBaseline, Inputs, Occlusion, Region, RegionBatch,
-    TiledOcclusion,
-};
+use tiled_occlusion_core::backend::{fill_occluded_batch, BoxRegion, HostBaseline, Region, RegionBatch};
+use tiled_occlusion_core::{Attribution, FnModel, Inputs, Occlusion, TiledOcclusion};
 use tiled_occlusion_ndarray::model;
 
 const SHAPE: [usize; 4] = [1, 3, 224, 224];

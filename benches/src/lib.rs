@@ -49,7 +49,8 @@ mod tests {
 /// costs only what the core does per model call (scheduling regions, selecting the target,
 /// accumulating the drops into the map) and nothing for building batches.
 pub mod shape_only {
-    use tiled_occlusion_core::{Backend, BaselineValue, RegionBatch, Result};
+    use tiled_occlusion_core::backend::{Backend, BaselineValue, RegionBatch};
+    use tiled_occlusion_core::Result;
 
     /// The marker type of the shape-only backend.
     pub struct ShapeOnly;

@@ -5,10 +5,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use tiled_occlusion_core::{
-    entropy_complexity, gini_sparseness, normalized_total_variation, Attribution, Baseline, DeletionInsertion, Inputs,
-    MapGeometry, RegionPerturbation, Score, Target,
+use tiled_occlusion_core::metrics::{
+    entropy_complexity, gini_sparseness, normalized_total_variation, DeletionInsertion, MapGeometry,
+    RegionPerturbation, Score,
 };
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Target};
 use tiled_occlusion_ndarray::{Ndarray, Parallel};
 
 use crate::cli_error::{run_error, usage, CliError};

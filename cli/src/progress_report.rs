@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tiled_occlusion_core::ProgressHook;
+use tiled_occlusion_core::attribution::ProgressHook;
 
 /// Reports one attribution's model calls.
 pub enum ProgressReport {

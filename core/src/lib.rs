@@ -1,50 +1,84 @@
-//! The framework-free core of `tiled-occlusion`.
+//! # tiled-occlusion-core
 //!
-//! Perturbation attributions (Occlusion, TiledOcclusion, FeatureAblation) written once over
-//! the small [`Backend`] trait: the core plans which regions are occluded in which model
-//! call, selects targets, and accumulates output drops in `f64` on the host; a backend only
-//! builds perturbed batches where its data lives and converts tensors to and from host data.
+//! Attribution methods for neural networks, written once and run on any tensor framework:
+//! which parts of an input made the model give this output? The core is framework-free; a
+//! *backend* crate (`tiled-occlusion-ndarray`, `-candle`, `-tch`) lets it read and build the
+//! framework's own tensors, and the facade crate `tiled-occlusion` puts the two together.
 //!
-//! Gradient methods ([`Saliency`], [`InputXGradient`], [`IntegratedGradients`]) are written
-//! here too, over the optional [`GradientBackend`] extension that backends with autograd
-//! (candle, tch) implement; the noise wrappers [`NoiseTunnel`] and [`FusionGrad`] take any
-//! [`Attribution`], gradient or perturbation.
+//! ## The methods
 //!
-//! The contract every method follows is the project's `SEMANTICS.md`; each method's
-//! documentation gives its formula. Nothing here panics on user input: every invalid
-//! configuration returns an [`Error`] that names the offending value.
+//! | Method | What it computes, per input element | Needs |
+//! |---|---|---|
+//! | [`Occlusion`] | the mean drop of the target score over the windows that cover it (Captum's) | any backend |
+//! | [`TiledOcclusion`] | the same with `k` shifted tilings of big windows: resolution `w/k` at the cost of stride `w/k` | any backend |
+//! | [`FeatureAblation`] | the drop when its group of a [`FeatureMask`] is ablated | any backend |
+//! | [`Saliency`] | `\|∂F/∂x\|` | a [`backend::GradientBackend`] |
+//! | [`InputXGradient`] | `x ⊙ ∂F/∂x` | a [`backend::GradientBackend`] |
+//! | [`IntegratedGradients`] | `(x − b) ⊙ ∫₀¹ ∂F/∂x(b + α(x − b)) dα`, by an [`IntegrationRule`] | a [`backend::GradientBackend`] |
+//! | [`NoiseTunnel`] | any method averaged over noisy inputs (SmoothGrad, SmoothGradSq, VarGrad) | what the inner method needs |
+//! | [`FusionGrad`] | any method averaged over noisy parameters and inputs | a model exposing its [`model::Parameters`] |
+//!
+//! Each type's page gives its formula and its number of model calls; the exact contract is
+//! the project's `docs/SEMANTICS.md`.
+//!
+//! ## One call
+//!
+//! Every method implements [`Attribution`]: give it a model ([`Forward`]; a closure through
+//! [`FnModel`] or a backend's shorthand, several calls at once through [`Parallel`]) and the
+//! [`Inputs`] of the call (the input batch, the [`Baseline`] occluded positions take, the
+//! [`Target`] score to explain), and it returns a map of the input's shape and element type.
+//!
+//! ```
+//! use ndarray::{ArrayD, Axis, IxDyn};
+//! use tiled_occlusion_core::{Attribution, Inputs, Occlusion, TiledOcclusion};
+//! use tiled_occlusion_ndarray::model;
+//!
+//! // A model that scores each example by the sum of its values.
+//! let mut sum = model(|x: &ArrayD<f64>| Ok::<_, String>(x.sum_axis(Axis(1))));
+//! let x = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+//!
+//! let occlusion = Occlusion::new([2]).with_strides(2).attribute(&mut sum, &Inputs::new(&x))?;
+//! assert_eq!(occlusion.as_slice().unwrap(), &[3.0, 3.0, 7.0, 7.0]);
+//! // TiledOcclusion with k = 1 is Occlusion with strides equal to the window.
+//! let tiled = TiledOcclusion::new([2], [1]).attribute(&mut sum, &Inputs::new(&x))?;
+//! assert_eq!(tiled, occlusion);
+//! # Ok::<(), tiled_occlusion_core::Error>(())
+//! ```
+//!
+//! Nothing here panics on user input: every invalid setting is an [`Error`] that names the
+//! builder method or value to fix.
+//!
+//! ## Where to go next
+//!
+//! The root holds what a user of the methods types. The layers underneath are modules:
+//!
+//! - [`attribution`]: the interface every method implements, its inputs, progress hooks;
+//! - [`perturbation`]: the occlusion engine, its region schedules and per-dimension settings;
+//! - [`gradient`] and [`noise`]: the gradient methods and the noise wrappers with their
+//!   seeded noise streams;
+//! - [`metrics`]: faithfulness curves and map statistics, to compare methods;
+//! - [`model`]: what a model is, for writing model adapters and parallel runners;
+//! - [`backend`]: the tensor trait and the host-side helpers, for writing a backend.
 #![warn(missing_docs)]
 
-mod attribution;
-mod backend;
+pub mod attribution;
+pub mod backend;
 mod error;
-mod gradient;
-mod metrics;
-mod model;
-mod noise;
-mod perturbation;
+pub mod gradient;
+pub mod metrics;
+pub mod model;
+pub mod noise;
+pub mod perturbation;
 
-pub use attribution::{Attribution, Inputs};
-pub use attribution::{Baseline, BaselineValue};
-pub use attribution::{Contrast, Target};
-pub use attribution::{NestedProgress, NoProgress, ProgressCounter, ProgressHook};
-pub use backend::DeviceSpec;
-pub use backend::Element;
-pub use backend::GradientBackend;
-pub use backend::{fill_occluded_batch, HostBaseline};
-pub use backend::{row_major_strides, BoxRegion, Region, RegionBatch};
-pub use backend::{Backend, TensorOf};
-pub use error::{Error, ModelError, Result};
+// The user's page: the methods and their settings, one call's inputs, models, errors.
+#[doc(inline)]
+pub use attribution::{Attribution, Baseline, Contrast, Inputs, Target};
+pub use error::{Error, Result};
+#[doc(inline)]
 pub use gradient::{InputXGradient, IntegratedGradients, IntegrationRule, Saliency};
-pub use metrics::{
-    entropy_complexity, gaussian_blur, gini_sparseness, normalized_total_variation, trapezoid_auc, DeletionInsertion,
-    MapGeometry, PerturbationCurve, RegionPerturbation, Score,
-};
-pub use model::{FnModel, Forward, ModelJobs, Parallel, Parameters};
-pub use noise::{
-    derive_seed, name_stream, FusionGrad, InputNoise, NoiseStream, NoiseTunnel, NoiseTunnelType, WeightNoise,
-};
-pub use perturbation::{
-    Aggregation, FeatureAblation, FeatureMask, GroupSchedule, Occlusion, PerDimension, RegionSchedule, TiledOcclusion,
-    TilingMode, WindowGrid, WindowSchedule,
-};
+#[doc(inline)]
+pub use model::{FnModel, Forward, Parallel};
+#[doc(inline)]
+pub use noise::{FusionGrad, InputNoise, NoiseTunnel, NoiseTunnelType, WeightNoise};
+#[doc(inline)]
+pub use perturbation::{Aggregation, FeatureAblation, FeatureMask, Occlusion, TiledOcclusion, TilingMode};

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use tiled_occlusion_core::{
-    Aggregation, Attribution, Baseline, Inputs, Occlusion, PerDimension, Target, TiledOcclusion, TilingMode,
-};
+use tiled_occlusion_core::perturbation::PerDimension;
+use tiled_occlusion_core::{Aggregation, Attribution, Baseline, Inputs, Occlusion, Target, TiledOcclusion, TilingMode};
 
 use crate::host_model::{HostForward, HostModel};
 use crate::test_backend::{max_abs_diff, TestBackend};
@@ -169,11 +168,11 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
         other => return Err(format!("unknown method {other:?}")),
     };
     let out = method.attribute(&mut model, &inputs).map_err(|e| e.to_string())?;
-    let shape = <T::B as tiled_occlusion_core::Backend>::shape(&out);
+    let shape = <T::B as tiled_occlusion_core::backend::Backend>::shape(&out);
     if shape != case.expected.shape {
         return Err(format!("result has shape {shape:?}, expected {:?}", case.expected.shape));
     }
-    let actual = <T::B as tiled_occlusion_core::Backend>::to_f64_vec(&out).map_err(|e| e.to_string())?;
+    let actual = <T::B as tiled_occlusion_core::backend::Backend>::to_f64_vec(&out).map_err(|e| e.to_string())?;
     Ok(max_abs_diff(&actual, &case.expected.data))
 }
 

@@ -20,16 +20,18 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use tiled_occlusion_core::backend::{GradientBackend, TensorOf};
+use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::{
-    Attribution, Baseline, Contrast, Forward, GradientBackend, InputXGradient, Inputs, IntegratedGradients,
-    IntegrationRule, ModelError, NoiseTunnel, Saliency, Target, TensorOf,
+    Attribution, Baseline, Contrast, Forward, InputXGradient, Inputs, IntegratedGradients, IntegrationRule,
+    NoiseTunnel, Saliency, Target,
 };
 
 use crate::properties::check_strategy;
 use crate::rng::SplitMix64;
 use crate::test_backend::{close, host, max_abs_diff, tensor, TestBackend};
 
-/// A backend under test whose [`Backend`](tiled_occlusion_core::Backend) has autograd.
+/// A backend under test whose [`Backend`](tiled_occlusion_core::backend::Backend) has autograd.
 pub trait GradientTestBackend: TestBackend<B: GradientBackend> {
     /// The model `out[r, o] = Σ_i L[o, i]·x[r, i] + Q[o, i]·x[r, i]²` (`x[r]` the flattened
     /// row `r`, `L` and `Q` row-major `(outputs, size)`), built from the backend's own

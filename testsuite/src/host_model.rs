@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use tiled_occlusion_core::{Backend, Error, Forward, ModelError, Parameters, TensorOf};
+use tiled_occlusion_core::backend::{Backend, TensorOf};
+use tiled_occlusion_core::model::{ModelError, Parameters};
+use tiled_occlusion_core::{Error, Forward};
 
 /// A model given by a formula and its parameters (the models of the conformance fixtures).
 ///

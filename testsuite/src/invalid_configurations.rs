@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
+use tiled_occlusion_core::backend::{Backend, TensorOf};
+use tiled_occlusion_core::model::ModelError;
+use tiled_occlusion_core::perturbation::PerDimension;
 use tiled_occlusion_core::{
-    Attribution, Backend, Baseline, Contrast, FeatureAblation, FeatureMask, Forward, Inputs, ModelError, Occlusion,
-    PerDimension, Target, TensorOf, TiledOcclusion, TilingMode,
+    Attribution, Baseline, Contrast, FeatureAblation, FeatureMask, Forward, Inputs, Occlusion, Target, TiledOcclusion,
+    TilingMode,
 };
 
 use crate::properties::check_strategy;

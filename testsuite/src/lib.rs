@@ -11,7 +11,7 @@
 //!
 //! Every property runs 256 random cases by default (`PROPTEST_CASES` changes that). Models
 //! are evaluated on the host in `f64` ([`HostModel`]), so the suite needs nothing of a backend
-//! beyond its [`Backend`](tiled_occlusion_core::Backend) implementation and a way to make
+//! beyond its [`Backend`](tiled_occlusion_core::backend::Backend) implementation and a way to make
 //! tensors.
 #![warn(missing_docs)]
 

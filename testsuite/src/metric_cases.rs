@@ -1,7 +1,7 @@
 //! The faithfulness metrics on hand-computed cases, for any backend: a linear model
 //! `Σ w_i x_i` (raw score) whose curves can be worked out on paper.
 
-use tiled_occlusion_core::{gaussian_blur, DeletionInsertion, MapGeometry, RegionPerturbation, Score};
+use tiled_occlusion_core::metrics::{gaussian_blur, DeletionInsertion, MapGeometry, RegionPerturbation, Score};
 
 use crate::host_model::{HostForward, HostModel};
 use crate::test_backend::{tensor, TestBackend};

@@ -4,9 +4,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use tiled_occlusion_core::attribution::ProgressHook;
+use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::{
-    Attribution, Backend, Error, Forward, FusionGrad, InputNoise, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion,
-    ProgressHook, Result, TensorOf, TiledOcclusion, WeightNoise,
+    Attribution, Error, Forward, FusionGrad, InputNoise, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, Result,
+    TiledOcclusion, WeightNoise,
 };
 
 use crate::host_model::{HostForward, HostModel};

@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use tiled_occlusion_core::{Baseline, Contrast, Inputs, Target, TensorOf};
+use tiled_occlusion_core::backend::TensorOf;
+use tiled_occlusion_core::{Baseline, Contrast, Inputs, Target};
 
 use crate::host_model::HostModel;
 use crate::rng::SplitMix64;

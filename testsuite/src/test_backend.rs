@@ -1,6 +1,6 @@
 //! What a backend gives the suite: how to make its tensors, and how exact it is.
 
-use tiled_occlusion_core::{Backend, TensorOf};
+use tiled_occlusion_core::backend::{Backend, TensorOf};
 
 /// A backend under test: a [`Backend`] plus a way to make its tensors from host data.
 ///

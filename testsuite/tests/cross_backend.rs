@@ -8,9 +8,10 @@ use candle_core::{DType, Device as CandleDevice, Tensor as CandleTensor};
 use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
 use tch::{Kind, Tensor as TchTensor};
 use tiled_occlusion_candle::Candle;
+use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::{
-    Aggregation, Attribution, Backend, Baseline, FeatureAblation, FeatureMask, FnModel, FusionGrad, InputNoise, Inputs,
-    NoiseTunnel, NoiseTunnelType, Occlusion, Target, TensorOf, TiledOcclusion, TilingMode,
+    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, FnModel, FusionGrad, InputNoise, Inputs,
+    NoiseTunnel, NoiseTunnelType, Occlusion, Target, TiledOcclusion, TilingMode,
 };
 use tiled_occlusion_ndarray::{ndarray, ArrayModel, ArrayParameters, Ndarray};
 use tiled_occlusion_tch::Tch;
@@ -33,7 +34,7 @@ fn weights() -> Weights {
     Weights { w1: rng.values(FEATURES * HIDDEN), w2: rng.values(HIDDEN * CLASSES) }
 }
 
-fn ndarray_model<E: tiled_occlusion_core::Element + ndarray::LinalgScalar>(
+fn ndarray_model<E: tiled_occlusion_core::backend::Element + ndarray::LinalgScalar>(
     w: &Weights,
 ) -> impl FnMut(&ArrayD<E>) -> Result<ArrayD<E>, String> {
     let cast = |v: &[f64], shape: (usize, usize)| {

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use candle_core::{DType, Device as CandleDevice, Tensor as CandleTensor};
 use tch::{Device, Kind, Tensor as TchTensor};
 use tiled_occlusion_candle::Candle;
+use tiled_occlusion_core::backend::GradientBackend;
 use tiled_occlusion_core::{
-    Attribution, Baseline, Forward, GradientBackend, InputXGradient, Inputs, IntegratedGradients, IntegrationRule,
-    NoiseTunnel, Saliency, Target,
+    Attribution, Baseline, Forward, InputXGradient, Inputs, IntegratedGradients, IntegrationRule, NoiseTunnel,
+    Saliency, Target,
 };
 use tiled_occlusion_tch::{Tch, TorchScript};
 use tiled_occlusion_testsuite::small_cnn::{gradient_fixture, GradientFixture as Fixture};

@@ -1,7 +1,8 @@
 //! `candle_core::Tensor` as a tiled-occlusion backend.
 
 use candle_core::{DType, Device, Tensor};
-use tiled_occlusion_core::{Backend, BaselineValue, Error, RegionBatch, Result};
+use tiled_occlusion_core::backend::{Backend, BaselineValue, RegionBatch};
+use tiled_occlusion_core::{Error, Result};
 
 /// The candle backend: inputs, baselines and model outputs are `candle_core::Tensor`s of a
 /// floating-point dtype (`f16`, `bf16`, `f32`, `f64`) on any device.

@@ -1,7 +1,8 @@
 //! Choosing a candle device by name, with an error that says what is missing.
 
 use candle_core::Device;
-use tiled_occlusion_core::{DeviceSpec, Error, Result};
+use tiled_occlusion_core::backend::DeviceSpec;
+use tiled_occlusion_core::{Error, Result};
 
 /// The candle device named by `spec`: `cpu`, `cuda` or `cuda:N`, `metal` or `metal:N`.
 ///

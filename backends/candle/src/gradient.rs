@@ -1,7 +1,8 @@
 //! Input gradients through candle's autograd: what gradient methods need of the candle backend.
 
 use candle_core::{Device, Tensor, Var};
-use tiled_occlusion_core::{Error, Forward, GradientBackend, Result};
+use tiled_occlusion_core::backend::GradientBackend;
+use tiled_occlusion_core::{Error, Forward, Result};
 
 use crate::candle_backend::backend_error;
 use crate::Candle;

@@ -19,7 +19,7 @@
 //! ```
 //!
 //! Candle has autograd, so [`Candle`] implements the core's
-//! [`GradientBackend`](tiled_occlusion_core::GradientBackend) and the gradient methods run on
+//! [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend) and the gradient methods run on
 //! any candle model that builds its output from its input with candle operations:
 //!
 //! ```

@@ -1,7 +1,8 @@
 //! Candle models as [`Forward`] models.
 
 use candle_core::{Module, Tensor};
-use tiled_occlusion_core::{FnModel, Forward, ModelError};
+use tiled_occlusion_core::model::ModelError;
+use tiled_occlusion_core::{FnModel, Forward};
 
 use crate::Candle;
 

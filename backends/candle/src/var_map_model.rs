@@ -3,7 +3,9 @@
 
 use candle_core::{Module, Tensor, Var};
 use candle_nn::VarMap;
-use tiled_occlusion_core::{Backend, Error, Forward, ModelError, Parameters, Result};
+use tiled_occlusion_core::backend::Backend;
+use tiled_occlusion_core::model::{ModelError, Parameters};
+use tiled_occlusion_core::{Error, Forward, Result};
 
 use crate::candle_backend::backend_error;
 use crate::Candle;

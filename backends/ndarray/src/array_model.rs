@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use ndarray::ArrayD;
-use tiled_occlusion_core::{Element, Error, Forward, ModelError, Parameters, Result};
+use tiled_occlusion_core::backend::Element;
+use tiled_occlusion_core::model::{ModelError, Parameters};
+use tiled_occlusion_core::{Error, Forward, Result};
 
 use crate::Ndarray;
 

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! ndarray has no autograd, so [`Ndarray`] does not implement the core's
-//! [`GradientBackend`](tiled_occlusion_core::GradientBackend): asking for a gradient method
+//! [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend): asking for a gradient method
 //! is a compile-time error (E0277, the trait bound is not satisfied), never a wrong map at run
 //! time. Use the candle or tch backend for gradients.
 //!
@@ -37,5 +37,5 @@ pub use array_model::{ArrayModel, ArrayParameters};
 pub use ndarray;
 pub use ndarray_backend::{model, Ndarray};
 pub use parallel_model::parallel_model;
-pub use tiled_occlusion_core::Element;
+pub use tiled_occlusion_core::backend::Element;
 pub use tiled_occlusion_core::Parallel;

@@ -3,9 +3,9 @@
 use std::marker::PhantomData;
 
 use ndarray::{ArrayD, IxDyn};
-use tiled_occlusion_core::{
-    fill_occluded_batch, Backend, BaselineValue, Element, Error, FnModel, HostBaseline, ModelError, RegionBatch, Result,
-};
+use tiled_occlusion_core::backend::{fill_occluded_batch, Backend, BaselineValue, Element, HostBaseline, RegionBatch};
+use tiled_occlusion_core::model::ModelError;
+use tiled_occlusion_core::{Error, FnModel, Result};
 
 /// The ndarray backend for element type `E`: its tensors are `ndarray::ArrayD<E>`, on the host.
 ///

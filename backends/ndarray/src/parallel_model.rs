@@ -1,6 +1,7 @@
 //! The ndarray shorthand for running a closure's calls in parallel.
 
-use tiled_occlusion_core::{ModelError, Parallel};
+use tiled_occlusion_core::model::ModelError;
+use tiled_occlusion_core::Parallel;
 
 /// A `Sync` closure as a model of the ndarray backend whose calls run in parallel on one
 /// thread per core: shorthand for `Parallel::<Ndarray<E>, _>::new(f)`.
@@ -12,7 +13,7 @@ use tiled_occlusion_core::{ModelError, Parallel};
 /// ```
 pub fn parallel_model<E, F, Err>(f: F) -> Parallel<crate::Ndarray<E>, F>
 where
-    E: tiled_occlusion_core::Element,
+    E: tiled_occlusion_core::backend::Element,
     F: Fn(&ndarray::ArrayD<E>) -> std::result::Result<ndarray::ArrayD<E>, Err> + Sync,
     Err: Into<ModelError>,
 {

@@ -132,7 +132,7 @@ fn calls_finishing_out_of_order_are_scored_in_call_order() {
 /// `Parallel` they give the sequential curves bit for bit, whatever the batch.
 #[test]
 fn metrics_through_parallel_equal_the_sequential_ones() {
-    use tiled_occlusion_core::{DeletionInsertion, MapGeometry, RegionPerturbation, Score};
+    use tiled_occlusion_core::metrics::{DeletionInsertion, MapGeometry, RegionPerturbation, Score};
     let shape = [1, 2, 6, 5];
     let x = ArrayD::from_shape_vec(IxDyn(&shape), (0..60).map(|v| (f64::from(v) * 0.37).sin()).collect())
         .unwrap_or_default();

@@ -1,7 +1,8 @@
 //! Choosing a tch device by name, with an error that says what is missing.
 
 use tch::Device;
-use tiled_occlusion_core::{DeviceSpec, Error, Result};
+use tiled_occlusion_core::backend::DeviceSpec;
+use tiled_occlusion_core::{Error, Result};
 
 /// The tch device named by `spec`: `cpu`, `cuda` or `cuda:N`. Asking for a CUDA device that
 /// libtorch cannot see is an error that says so.

@@ -1,7 +1,8 @@
 //! Input gradients through libtorch's autograd: what gradient methods need of the tch backend.
 
 use tch::Tensor;
-use tiled_occlusion_core::{Error, Forward, GradientBackend, Result};
+use tiled_occlusion_core::backend::GradientBackend;
+use tiled_occlusion_core::{Error, Forward, Result};
 
 use crate::tch_backend::backend_error;
 use crate::Tch;

@@ -6,7 +6,7 @@
 //! are built on the input's device; drops are accumulated in `f64` on the host and the map is
 //! returned in the input's kind, on its device.
 //!
-//! [`Tch`] implements the core's [`GradientBackend`](tiled_occlusion_core::GradientBackend)
+//! [`Tch`] implements the core's [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend)
 //! with libtorch's autograd, so the gradient methods ([`Saliency`](tiled_occlusion_core::Saliency),
 //! [`InputXGradient`](tiled_occlusion_core::InputXGradient),
 //! [`IntegratedGradients`](tiled_occlusion_core::IntegratedGradients)) run on every model of

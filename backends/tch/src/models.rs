@@ -4,13 +4,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use tch::{CModule, Tensor};
-use tiled_occlusion_core::{Forward, ModelError};
+use tiled_occlusion_core::model::ModelError;
+use tiled_occlusion_core::Forward;
 
 use crate::parameters::SavedTensors;
 use crate::Tch;
 
 /// Runs `f` under `no_grad`, unless `batch` requires grad (a gradient method is tracking it
-/// through [`GradientBackend`](tiled_occlusion_core::GradientBackend)), in which case autograd
+/// through [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend)), in which case autograd
 /// records the call.
 pub(crate) fn grad_if_tracked<T>(batch: &Tensor, f: impl FnOnce() -> T) -> T {
     if batch.requires_grad() {
@@ -71,7 +72,7 @@ impl Forward for TorchScript {
         grad_if_tracked(batch, || self.module.forward_ts(&[batch])).map_err(Into::into)
     }
 
-    fn parameters(&mut self) -> Option<&mut dyn tiled_occlusion_core::Parameters> {
+    fn parameters(&mut self) -> Option<&mut dyn tiled_occlusion_core::model::Parameters> {
         Some(self)
     }
 }

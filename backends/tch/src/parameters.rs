@@ -3,7 +3,9 @@
 
 use tch::nn::{Module, VarStore};
 use tch::Tensor;
-use tiled_occlusion_core::{Backend, Error, Forward, ModelError, Parameters, Result};
+use tiled_occlusion_core::backend::Backend;
+use tiled_occlusion_core::model::{ModelError, Parameters};
+use tiled_occlusion_core::{Error, Forward, Result};
 
 use crate::tch_backend::backend_error;
 use crate::{Tch, TorchScript};

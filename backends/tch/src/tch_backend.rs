@@ -1,7 +1,8 @@
 //! `tch::Tensor` as a tiled-occlusion backend.
 
 use tch::{Device, Kind, Tensor};
-use tiled_occlusion_core::{Backend, BaselineValue, Error, RegionBatch, Result};
+use tiled_occlusion_core::backend::{Backend, BaselineValue, RegionBatch};
+use tiled_occlusion_core::{Error, Result};
 
 /// The tch backend: inputs, baselines and model outputs are `tch::Tensor`s of kind `Float`,
 /// `Double`, `Half` or `BFloat16`, on the CPU or a CUDA device.
@@ -10,7 +11,7 @@ use tiled_occlusion_core::{Backend, BaselineValue, Error, RegionBatch, Result};
 /// `where(mask, baseline, input)` broadcast to `(P, N, d…)` and viewed as `(P·N, d…)`: the
 /// input is read once and never leaves its device; only the mask is uploaded (for window
 /// regions `P · Σ_r d_r` bytes per call). Everything runs under `no_grad` (gradient methods
-/// excepted, see [`GradientBackend`](tiled_occlusion_core::GradientBackend)). Output drops are
+/// excepted, see [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend)). Output drops are
 /// read back and accumulated in `f64` on the host; maps come back in the input's kind and on
 /// its device.
 #[derive(Clone, Copy, Debug, Default)]

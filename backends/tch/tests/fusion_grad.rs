@@ -5,9 +5,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use tch::{Device, Kind, Tensor};
-use tiled_occlusion_core::{
-    Attribution, Error, Forward, FusionGrad, InputNoise, Inputs, Occlusion, ProgressHook, Result, Target, TensorOf,
-};
+use tiled_occlusion_core::attribution::ProgressHook;
+use tiled_occlusion_core::backend::TensorOf;
+use tiled_occlusion_core::{Attribution, Error, Forward, FusionGrad, InputNoise, Inputs, Occlusion, Result, Target};
 use tiled_occlusion_tch::{Tch, TorchScript};
 
 fn model() -> TorchScript {

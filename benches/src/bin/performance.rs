@@ -229,7 +229,9 @@ fn main() -> Result<(), Failure> {
                 println!("{row}");
             }
         }
-        None => println!("(EfficientNet-Lite0 skipped: give --assets DIR from `python3 scripts/assets/assets.py demo`)"),
+        None => {
+            println!("(EfficientNet-Lite0 skipped: give --assets DIR from `python3 scripts/assets/assets.py demo`)")
+        }
     }
     println!("\n| memory probe (1×3×{probe_side}×{probe_side}, P = 16) | model calls | peak RSS |\n|---|---|---|");
     for row in memory_rows(probe_side)? {

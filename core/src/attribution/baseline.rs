@@ -1,6 +1,6 @@
 //! Baselines: the values occluded positions take.
 
-use crate::backend::{Backend, TensorOf};
+use crate::backend::{Backend, BaselineValue, TensorOf};
 use crate::error::{Error, Result};
 
 /// What an occluded position is replaced with.
@@ -41,16 +41,6 @@ impl<B: Backend> Default for Baseline<'_, B> {
     fn default() -> Self {
         Baseline::Scalar(0.0)
     }
-}
-
-/// A validated baseline as a backend receives it in [`Backend::occluded_batch`].
-pub enum BaselineValue<'a, B: Backend> {
-    /// One value for every position.
-    Scalar(f64),
-    /// A tensor of `Π d_r` elements (shape `d` or `(1, d…)`): one value per position.
-    PerPosition(&'a TensorOf<B>),
-    /// A tensor of shape `(N, d…)`: one value per position of every example.
-    PerExample(&'a TensorOf<B>),
 }
 
 /// A baseline checked against an input, possibly expanded from a broadcastable shape.

@@ -1,5 +1,9 @@
-//! What every method shares: the [`Attribution`] interface, the [`Inputs`] of one call (input,
-//! [`Baseline`], [`Target`]) and progress reporting.
+//! What every method shares: the [`Attribution`] interface, the [`Inputs`] of one call (the
+//! input, the [`Baseline`] occluded positions take, the [`Target`] score), and progress
+//! reporting ([`ProgressHook`]; [`ProgressCounter`] for methods that wrap other methods).
+//!
+//! A method of your own implements [`Attribution`] and is at once usable with every model,
+//! every backend it supports, and the noise wrappers.
 
 mod baseline;
 mod inputs;
@@ -7,8 +11,8 @@ mod method;
 mod progress;
 mod target;
 
+pub use baseline::Baseline;
 pub(crate) use baseline::ResolvedBaseline;
-pub use baseline::{Baseline, BaselineValue};
 pub(crate) use inputs::check_input_shape;
 pub use inputs::Inputs;
 pub use method::Attribution;

@@ -6,7 +6,7 @@
 /// included), known before the first call. Any `FnMut(done, total)` closure is a hook.
 ///
 /// ```
-/// use tiled_occlusion_core::ProgressHook;
+/// use tiled_occlusion_core::attribution::ProgressHook;
 /// let mut seen = Vec::new();
 /// let mut hook = |done: usize, total: usize| seen.push((done, total));
 /// hook.on_model_calls(1, 3);

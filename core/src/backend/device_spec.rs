@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 /// `cpu` → (`cpu`, `None`). Backends decide which kinds exist.
 ///
 /// ```
-/// use tiled_occlusion_core::DeviceSpec;
+/// use tiled_occlusion_core::backend::DeviceSpec;
 /// let d = DeviceSpec::parse("cuda:1").unwrap();
 /// assert_eq!((d.kind.as_str(), d.ordinal), ("cuda", Some(1)));
 /// assert!(DeviceSpec::parse("cuda:x").is_err());

@@ -20,7 +20,7 @@ pub enum HostBaseline<'a, E> {
 /// the input plus work proportional to the region.
 ///
 /// ```
-/// use tiled_occlusion_core::{fill_occluded_batch, BoxRegion, HostBaseline, Region, RegionBatch};
+/// use tiled_occlusion_core::backend::{fill_occluded_batch, BoxRegion, HostBaseline, Region, RegionBatch};
 /// let input = [1.0, 2.0, 3.0, 4.0];
 /// let shape = [4];
 /// let batch = RegionBatch {

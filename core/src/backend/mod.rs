@@ -1,5 +1,24 @@
-//! For backend authors: the tensor trait a framework implements, and the host-side helpers.
+//! For backend authors: the tensor trait a framework implements, and what the core hands it.
+//!
+//! A backend is a marker type implementing [`Backend`] (shapes, host conversions, and the
+//! perturbed batch of one model call) and, when its framework has autograd,
+//! [`GradientBackend`]. The core does everything else on the host: it plans the
+//! [`RegionBatch`] of every call, selects targets and accumulates the map in `f64`.
+//!
+//! Helpers for the two kinds of backend:
+//!
+//! - host backends (data in main memory) fill a batch with [`fill_occluded_batch`] from a
+//!   [`HostBaseline`];
+//! - device backends upload the per-dimension indicators of [`RegionBatch::box_axis_masks`]
+//!   (or its [`RegionBatch::dense_mask`]) and build the batch with one select where the data
+//!   lives.
+//!
+//! [`Element`] is the element-type bound of host backends, [`DeviceSpec`] parses the device
+//! names users type, and [`row_major_strides`] is the layout every host buffer uses. The
+//! shared test suite (`tiled-occlusion-testsuite`) checks a new backend against every law of
+//! the contract.
 
+mod baseline_value;
 mod device_spec;
 mod element;
 mod gradient;
@@ -7,6 +26,7 @@ mod host_fill;
 mod region;
 mod tensor;
 
+pub use baseline_value::BaselineValue;
 pub use device_spec::DeviceSpec;
 pub use element::Element;
 pub use gradient::GradientBackend;

@@ -113,7 +113,7 @@ impl RegionBatch<'_> {
     /// `None` when some region is not a box.
     ///
     /// ```
-    /// use tiled_occlusion_core::{BoxRegion, Region, RegionBatch};
+    /// use tiled_occlusion_core::backend::{BoxRegion, Region, RegionBatch};
     /// let shape = [2, 3];
     /// let batch = RegionBatch {
     ///     regions: vec![Region::Box(BoxRegion { start: vec![1, 0], end: vec![2, 2] })],

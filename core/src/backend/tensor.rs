@@ -1,6 +1,6 @@
 //! The tensor abstraction every backend implements.
 
-use crate::attribution::BaselineValue;
+use crate::backend::BaselineValue;
 use crate::backend::RegionBatch;
 use crate::error::Result;
 
@@ -41,7 +41,7 @@ pub trait Backend: Sized + Send + Sync + 'static {
     /// The perturbed batch of one model call, of shape `(R·N, d_1, …, d_m)` for `R` regions:
     /// rows `[j·N, (j+1)·N)` are a copy of `input` whose positions in region `j` hold the
     /// baseline's value (a select, never a blend). Host backends can use
-    /// [`fill_occluded_batch`](crate::fill_occluded_batch); device backends can use
+    /// [`fill_occluded_batch`](crate::backend::fill_occluded_batch); device backends can use
     /// [`RegionBatch::dense_mask`].
     fn occluded_batch(
         input: &Self::Tensor,

@@ -1,4 +1,9 @@
-//! Gradient methods, for backends with autograd.
+//! Gradient methods: [`Saliency`], [`InputXGradient`] and [`IntegratedGradients`] (with its
+//! quadrature [`IntegrationRule`]s), for backends with autograd
+//! ([`GradientBackend`](crate::backend::GradientBackend)).
+//!
+//! On a backend without autograd (ndarray) these methods do not implement
+//! [`Attribution`](crate::Attribution): asking for one is a compile-time error.
 
 mod input_gradient;
 mod input_x_gradient;

@@ -20,7 +20,7 @@ fn check_len(values: &[f64], shape: &[usize]) -> Result<()> {
 /// Smoother maps score lower.
 ///
 /// ```
-/// use tiled_occlusion_core::normalized_total_variation;
+/// use tiled_occlusion_core::metrics::normalized_total_variation;
 /// // [[1, 2], [3, 4]]: horizontal |1−2| + |3−4| = 2, vertical |1−3| + |2−4| = 4, Σ|a| = 10.
 /// let tv = normalized_total_variation(&[1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
 /// assert!((tv - 0.6).abs() < 1e-12);
@@ -45,7 +45,7 @@ pub fn normalized_total_variation(values: &[f64], shape: &[usize]) -> Result<f64
 /// Between 0 (all mass on one position) and `ln n` (uniform); lower is simpler.
 ///
 /// ```
-/// use tiled_occlusion_core::entropy_complexity;
+/// use tiled_occlusion_core::metrics::entropy_complexity;
 /// assert_eq!(entropy_complexity(&[0.0, 5.0, 0.0]).unwrap(), 0.0);
 /// assert!((entropy_complexity(&[1.0, -1.0, 1.0, -1.0]).unwrap() - 4f64.ln()).abs() < 1e-12);
 /// ```
@@ -63,7 +63,7 @@ pub fn entropy_complexity(values: &[f64]) -> Result<f64> {
 /// the same mass, `(n − 1)/n` when one position has it all; higher is sparser.
 ///
 /// ```
-/// use tiled_occlusion_core::gini_sparseness;
+/// use tiled_occlusion_core::metrics::gini_sparseness;
 /// assert_eq!(gini_sparseness(&[2.0, 2.0, 2.0]).unwrap(), 0.0);
 /// assert!((gini_sparseness(&[0.0, 0.0, 0.0, -3.0]).unwrap() - 0.75).abs() < 1e-12);
 /// ```

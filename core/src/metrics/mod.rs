@@ -1,4 +1,9 @@
-//! Faithfulness metrics and statistics of attribution maps.
+//! Metrics to compare attribution maps: faithfulness curves that query the model
+//! ([`DeletionInsertion`], [`RegionPerturbation`]) and statistics of a map alone
+//! ([`normalized_total_variation`], [`entropy_complexity`], [`gini_sparseness`]).
+//!
+//! Positions and channels of an example are described by a [`MapGeometry`]; curves record a
+//! [`Score`] per step and are summarised by their area ([`trapezoid_auc`]).
 
 mod blur;
 mod curve;

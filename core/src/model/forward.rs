@@ -7,7 +7,7 @@ use crate::model::Parameters;
 /// A model: maps a batch `(rows, d_1, …, d_m)` to an output whose first dimension is `rows`.
 ///
 /// Backends provide adapters for their framework's modules; closures are models through
-/// [`FnModel`]. The provided [`Forward::forward_jobs`] runs independent model calls one
+/// [`FnModel`](crate::FnModel). The provided [`Forward::forward_jobs`] runs independent model calls one
 /// after another; a model may override it to run them in parallel (see the ndarray
 /// backend's `Parallel`), as long as `sink` sees the jobs in index order.
 pub trait Forward {

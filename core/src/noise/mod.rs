@@ -1,4 +1,9 @@
-//! Noise wrappers around any method: NoiseTunnel and FusionGrad, with seeded noise.
+//! Noise wrappers around any method: [`NoiseTunnel`] (SmoothGrad, SmoothGradSq, VarGrad over
+//! noisy inputs) and [`FusionGrad`] (noisy parameters and inputs).
+//!
+//! The noise is drawn on the host from seeded [`NoiseStream`]s, one per noisy copy
+//! ([`derive_seed`], [`name_stream`]), so the same seed gives the same result on every
+//! backend and for every batch size.
 
 mod fusion_grad;
 mod input_noise;

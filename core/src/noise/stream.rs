@@ -12,7 +12,7 @@ use rand_distr::{Distribution, StandardNormal};
 /// depend on how copies are batched, nor on the backend.
 ///
 /// ```
-/// use tiled_occlusion_core::NoiseStream;
+/// use tiled_occlusion_core::noise::NoiseStream;
 /// let a: Vec<f64> = (0..3).map({ let mut s = NoiseStream::new(7, 1); move |_| s.standard_normal() }).collect();
 /// let b: Vec<f64> = (0..3).map({ let mut s = NoiseStream::new(7, 1); move |_| s.standard_normal() }).collect();
 /// assert_eq!(a, b);

@@ -2,10 +2,8 @@
 //! input and on every region of a schedule, and sum each region's output drop into the
 //! positions it covers.
 
-use crate::attribution::{
-    BaselineValue, Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector,
-};
-use crate::backend::{Backend, RegionBatch, TensorOf};
+use crate::attribution::{Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector};
+use crate::backend::{Backend, BaselineValue, RegionBatch, TensorOf};
 use crate::error::{Error, Result};
 use crate::model::{Forward, ModelJobs};
 use crate::perturbation::RegionSchedule;

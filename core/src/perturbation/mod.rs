@@ -1,4 +1,11 @@
-//! Perturbation methods: Occlusion, TiledOcclusion and FeatureAblation over one engine.
+//! Perturbation methods: [`Occlusion`], [`TiledOcclusion`] (with its reference mode) and
+//! [`FeatureAblation`], over one engine.
+//!
+//! Each method turns its settings into a [`RegionSchedule`], an ordered list of regions to
+//! occlude ([`WindowSchedule`] of [`WindowGrid`]s for the window methods, [`GroupSchedule`]
+//! for feature groups); the engine evaluates the model on the unperturbed input and on
+//! `P` regions per call, and sums each region's output drop into the positions it covers.
+//! Per-dimension settings (strides, `k`) are given as a [`PerDimension`].
 
 mod engine;
 mod feature_ablation;

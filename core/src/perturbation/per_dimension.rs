@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 /// one value each.
 ///
 /// ```
-/// use tiled_occlusion_core::PerDimension;
+/// use tiled_occlusion_core::perturbation::PerDimension;
 /// assert_eq!(PerDimension::from(2).resolve("strides", &[1, 3, 4]).unwrap(), [2, 2]);
 /// assert_eq!(PerDimension::from([1, 2]).resolve("strides", &[1, 3, 4]).unwrap(), [1, 2]);
 /// assert!(PerDimension::from([1, 2, 3]).resolve("strides", &[1, 3, 4]).is_err());

@@ -1,7 +1,7 @@
 //! The reference tiled mode: parity with the Python TiledOcclusion reference.
 
-use crate::attribution::{BaselineValue, Inputs, ProgressCounter, ResolvedBaseline};
-use crate::backend::{row_major_strides, Backend};
+use crate::attribution::{Inputs, ProgressCounter, ResolvedBaseline};
+use crate::backend::{row_major_strides, Backend, BaselineValue};
 use crate::error::{Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{run_model_calls, OcclusionRun};

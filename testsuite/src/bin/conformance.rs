@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use tiled_occlusion_core::TensorOf;
+use tiled_occlusion_core::backend::TensorOf;
 use tiled_occlusion_testsuite::fixtures::{run_file, CaseOutcome};
 use tiled_occlusion_testsuite::TestBackend;
 
@@ -53,7 +53,7 @@ macro_rules! runner_backends {
 }
 
 #[cfg(feature = "ndarray")]
-fn ndarray_tensor<E: tiled_occlusion_core::Element>(
+fn ndarray_tensor<E: tiled_occlusion_core::backend::Element>(
     shape: &[usize],
     data: &[f64],
 ) -> Result<tiled_occlusion_ndarray::ndarray::ArrayD<E>, String> {
