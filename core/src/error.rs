@@ -1,4 +1,4 @@
-//! The error type of every fallible operation in the core.
+//! The error type of every fallible operation in the core and the backends.
 
 use thiserror::Error;
 
@@ -7,11 +7,19 @@ pub type ModelError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong when computing an attribution.
 ///
-/// Each variant names the offending value, so that the message alone says what to fix.
-/// No function of this crate panics on user input; it returns one of these instead.
+/// One variant per kind of mistake, grouped by what is wrong: the input, a method's settings,
+/// the target, the model, the device or the backend. Each message names the offending value
+/// and the builder method or argument that set it (`NoiseTunnel::with_samples is 0; it must
+/// be at least 1`), so that the message alone says what to fix. No function of the project
+/// panics on user input; it returns one of these instead.
+///
+/// Failures of a framework or a model keep their cause: [`Error::Model`] and
+/// [`Error::Backend`] return it from [`source`](std::error::Error::source) (and show it in
+/// the message too, for callers that print only the message).
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
+    // ---- The input and its baseline ----
     /// The input has no batch dimension or no per-example dimension.
     #[error("input must have shape (N, d_1, ..., d_m) with m >= 1, got shape {shape:?}")]
     InputRank {
@@ -24,25 +32,63 @@ pub enum Error {
         /// The input's shape.
         shape: Vec<usize>,
     },
-    /// A per-dimension parameter has the wrong number of entries.
-    #[error("{parameter} has {got} entries but the input has {expected} per-example dimensions (input shape {input_shape:?})")]
+    /// The input's element type is not one the backend explains (an integer or boolean
+    /// tensor, say).
+    #[error("{backend}: input element type {found} is not supported; use {supported}")]
+    UnsupportedElementType {
+        /// The backend (`"candle"`, `"tch"`).
+        backend: &'static str,
+        /// The input's element type, as the framework names it.
+        found: String,
+        /// The element types the backend explains.
+        supported: &'static str,
+    },
+    /// The baseline tensor cannot be broadcast to the input.
+    #[error("baseline of shape {baseline_shape:?} cannot be broadcast to the input's shape {input_shape:?}; use a scalar, the per-example shape, or one baseline per example")]
+    BaselineShape {
+        /// The baseline's shape.
+        baseline_shape: Vec<usize>,
+        /// The input's shape.
+        input_shape: Vec<usize>,
+    },
+
+    // ---- A method's settings ----
+    /// A count or size is smaller than it may be: every "must be at least N" of the project.
+    #[error("{setting} is {value}; it must be at least {minimum}")]
+    TooSmall {
+        /// The setting, as the user wrote it: the builder method or argument, with the entry
+        /// for per-dimension settings (`"NoiseTunnel::with_samples"`,
+        /// `"strides[1] (Occlusion::with_strides)"`).
+        setting: String,
+        /// The value given.
+        value: usize,
+        /// The smallest value allowed.
+        minimum: usize,
+    },
+    /// A real-valued setting is outside its range (a negative or non-finite standard
+    /// deviation, say).
+    #[error("{setting} is {value}; it must be {allowed}")]
+    OutOfRange {
+        /// The setting, as the user wrote it (`"the input noise stdev (NoiseTunnel::with_stdev)"`).
+        setting: String,
+        /// The value given.
+        value: f64,
+        /// The values allowed (`"finite and ≥ 0"`).
+        allowed: &'static str,
+    },
+    /// A per-dimension setting has the wrong number of entries.
+    #[error(
+        "{setting} has {got} entries but the input has {expected} per-example dimensions (input shape {input_shape:?})"
+    )]
     RankMismatch {
-        /// Which parameter (`"window"`, `"strides"`, `"k"`, ...).
-        parameter: &'static str,
+        /// The setting (`"window (Occlusion::new)"`, `"k (TiledOcclusion::new)"`, …).
+        setting: String,
         /// How many entries it has.
         got: usize,
         /// How many it needs.
         expected: usize,
         /// The input's shape.
         input_shape: Vec<usize>,
-    },
-    /// A parameter that must be at least 1 is 0.
-    #[error("{parameter}[{dim}] is 0; it must be at least 1")]
-    Zero {
-        /// Which parameter.
-        parameter: &'static str,
-        /// The per-example dimension (0-based, batch excluded).
-        dim: usize,
     },
     /// An Occlusion window is larger than the input.
     #[error("window[{dim}] = {window} is larger than the input's size {size} in that dimension")]
@@ -92,17 +138,6 @@ pub enum Error {
         /// The baseline's shape.
         shape: Vec<usize>,
     },
-    /// `perturbations_per_eval` is 0.
-    #[error("perturbations_per_eval is 0; it must be at least 1")]
-    ZeroPerturbationsPerEval,
-    /// The baseline tensor cannot be broadcast to the input.
-    #[error("baseline of shape {baseline_shape:?} cannot be broadcast to the input's shape {input_shape:?}; use a scalar, the per-example shape, or one baseline per example")]
-    BaselineShape {
-        /// The baseline's shape.
-        baseline_shape: Vec<usize>,
-        /// The input's shape.
-        input_shape: Vec<usize>,
-    },
     /// A feature mask has the wrong shape.
     #[error(
         "feature mask of shape {mask_shape:?} fits neither the per-example shape nor the input's shape {input_shape:?}"
@@ -123,6 +158,17 @@ pub enum Error {
         /// How many it needs.
         expected: usize,
     },
+    /// A setting does not fit the others or the call, for a reason the message gives
+    /// (reference mode with mean aggregation, given noise of the wrong length, …).
+    #[error("{setting}: {reason}")]
+    InvalidSetting {
+        /// The setting, as the user wrote it.
+        setting: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    // ---- The target ----
     /// A target index is outside the model output.
     #[error("target index {index} is out of range for output dimension {dim} of size {size} (output shape {output_shape:?})")]
     TargetOutOfRange {
@@ -159,6 +205,8 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+
+    // ---- The model ----
     /// The model output's first dimension is not the number of rows it was given.
     #[error("model output has shape {output_shape:?} but the model was given {rows} rows; the first output dimension must be the batch")]
     OutputBatch {
@@ -175,21 +223,111 @@ pub enum Error {
         /// The first call's output shape.
         expected: Vec<usize>,
     },
-    /// The model itself failed.
+    /// The model itself failed (returned an error or panicked); the model's error is the
+    /// source.
     #[error("the model failed: {0}")]
     Model(#[source] ModelError),
-    /// The backend failed to build, convert or read a tensor.
-    #[error("backend error: {0}")]
-    Backend(String),
-    /// A parameter is invalid for another reason (the message says which).
-    #[error("invalid {parameter}: {reason}")]
-    InvalidParameter {
-        /// Which parameter.
-        parameter: &'static str,
-        /// What is wrong with it.
+    /// A method needs the model's parameters, and the model does not expose them.
+    #[error("{method} needs a model that exposes its parameters (Forward::parameters returns None); use a backend's parameter-exposing model")]
+    ModelWithoutParameters {
+        /// The method (`"FusionGrad"`).
+        method: &'static str,
+    },
+    /// A gradient method's model is not differentiable with respect to its input.
+    #[error("{backend}: the model's output is not connected to its input in the autograd graph ({hint}); gradient methods need a differentiable model")]
+    NotDifferentiable {
+        /// The backend.
+        backend: &'static str,
+        /// What usually causes it with this backend.
+        hint: &'static str,
+    },
+
+    // ---- The device and the backend ----
+    /// A device the user named cannot be used: not a device name, not supported by this
+    /// build, or not present. The framework's error, if any, is the source.
+    #[error("device {device:?}: {reason}{}", source_suffix(.source.as_deref()))]
+    Device {
+        /// The device as the user wrote it (`"cuda:1"`).
+        device: String,
+        /// What is wrong.
         reason: String,
+        /// The framework's error, when it gave one.
+        #[source]
+        source: Option<ModelError>,
+    },
+    /// The tensor framework failed to build, convert or read a tensor; its error is the
+    /// source. Made with [`Error::backend`].
+    #[error("{context}: {source}")]
+    Backend {
+        /// What the backend was doing, starting with its name (`"candle: building the
+        /// perturbed batch"`).
+        context: String,
+        /// The framework's error.
+        #[source]
+        source: ModelError,
     },
 }
 
-/// The result type of the core.
+impl Error {
+    /// A failure of the tensor framework, keeping its error as the
+    /// [`source`](std::error::Error::source): `context` says what the backend was doing
+    /// (starting with the backend's name), `source` is the framework's error, or a message
+    /// when the framework gave none. Every backend reports its failures through this.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use tiled_occlusion_core::Error;
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "model.pt");
+    /// let e = Error::backend("tch: loading the TorchScript model", io);
+    /// assert_eq!(e.to_string(), "tch: loading the TorchScript model: model.pt");
+    /// assert!(e.source().unwrap().downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    pub fn backend(context: impl Into<String>, source: impl Into<ModelError>) -> Error {
+        Error::Backend { context: context.into(), source: source.into() }
+    }
+
+    /// A count or size below its minimum (see [`Error::TooSmall`]), or `Ok` when it is not.
+    pub(crate) fn check_at_least(setting: impl Into<String>, value: usize, minimum: usize) -> Result<()> {
+        if value < minimum {
+            return Err(Error::TooSmall { setting: setting.into(), value, minimum });
+        }
+        Ok(())
+    }
+}
+
+/// `": <source>"`, or nothing.
+fn source_suffix(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    source.map(|s| format!(": {s}")).unwrap_or_default()
+}
+
+/// The result type of the core and the backends.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::Error;
+
+    #[test]
+    fn backend_and_model_errors_keep_their_source() {
+        let e = Error::backend("ndarray: making a tensor", std::fmt::Error);
+        assert_eq!(e.to_string(), format!("ndarray: making a tensor: {}", std::fmt::Error));
+        assert!(e.source().and_then(|s| s.downcast_ref::<std::fmt::Error>()).is_some());
+        let message = Error::backend("tch: restoring the parameters", "restore called before save");
+        assert_eq!(message.source().map(|s| s.to_string()).as_deref(), Some("restore called before save"));
+        let model = Error::Model(Box::new(std::fmt::Error));
+        assert!(model.source().and_then(|s| s.downcast_ref::<std::fmt::Error>()).is_some());
+        let device = Error::Device { device: "cuda:3".into(), reason: "not present".into(), source: None };
+        assert!(device.source().is_none());
+        assert_eq!(device.to_string(), "device \"cuda:3\": not present");
+    }
+
+    #[test]
+    fn every_minimum_has_one_shape() {
+        let e = Error::check_at_least("NoiseTunnel::with_samples", 0, 1).unwrap_err();
+        assert_eq!(e.to_string(), "NoiseTunnel::with_samples is 0; it must be at least 1");
+        assert!(Error::check_at_least("IntegratedGradients::with_steps", 2, 2).is_ok());
+    }
+}

@@ -397,9 +397,13 @@ pub fn invalid_gradient_settings_are_errors<T: GradientTestBackend>() {
     let inputs = Inputs::<T::B>::new(&x).with_target(Target::Class(1));
     let mut counting = Counting { inner: model.as_mut(), calls: 0, rows: 0 };
     let cases: [InvalidCase<'_, T::B>; 6] = [
-        (&IntegratedGradients::new().with_steps(0), &inputs, "n_steps"),
+        (&IntegratedGradients::new().with_steps(0), &inputs, "IntegratedGradients::with_steps"),
         (&IntegratedGradients::new().with_steps(1).with_rule(IntegrationRule::RiemannTrapezoid), &inputs, "at least 2"),
-        (&IntegratedGradients::new().with_internal_batch_size(0), &inputs, "internal_batch_size"),
+        (
+            &IntegratedGradients::new().with_internal_batch_size(0),
+            &inputs,
+            "IntegratedGradients::with_internal_batch_size",
+        ),
         (&Saliency::new(), &Inputs::new(&x).with_target(Target::PerExample(vec![0])), "1 per-example targets"),
         (&InputXGradient::new(), &Inputs::new(&x).with_target(Target::Class(3)), "target index 3"),
         (&IntegratedGradients::new(), &Inputs::new(&x).with_target(Target::None), "None"),
@@ -414,7 +418,7 @@ pub fn invalid_gradient_settings_are_errors<T: GradientTestBackend>() {
     assert_eq!(counting.calls, 2, "{}: configuration errors must come before any model call", T::NAME);
     let local = IntegratedGradients::new().with_multiply_by_inputs(false);
     let e = local.attribute_with_delta(model.as_mut(), &inputs).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("multiply_by_inputs"), "{}: {e}", T::NAME);
+    assert!(e.contains("IntegratedGradients::with_multiply_by_inputs(false)"), "{}: {e}", T::NAME);
 }
 
 /// Stamps out the gradient suite for a [`GradientTestBackend`] as a module of `#[test]`s.

@@ -189,7 +189,10 @@ impl<B> Parameters for HostForward<B> {
     }
 
     fn restore(&mut self) -> tiled_occlusion_core::Result<()> {
-        let saved = self.saved.clone().ok_or_else(|| Error::Backend("restore before save".into()))?;
+        let saved = self
+            .saved
+            .clone()
+            .ok_or_else(|| Error::backend("host model: restoring the parameters", "restore called before save"))?;
         self.model = saved;
         Ok(())
     }

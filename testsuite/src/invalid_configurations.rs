@@ -12,12 +12,12 @@ use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::perturbation::PerDimension;
 use tiled_occlusion_core::{
-    Attribution, Baseline, Contrast, FeatureAblation, FeatureMask, Forward, Inputs, Occlusion, Target, TiledOcclusion,
-    TilingMode,
+    Attribution, Baseline, Contrast, Error, FeatureAblation, FeatureMask, Forward, FusionGrad, Inputs, NoiseTunnel,
+    Occlusion, Target, TiledOcclusion, TilingMode,
 };
 
 use crate::properties::check_strategy;
-use crate::test_backend::{tensor, TestBackend};
+use crate::test_backend::{tensor, BoxedMethod, TestBackend};
 
 /// How the model behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,5 +333,50 @@ pub fn check_configuration<T: TestBackend>(c: &Configuration) -> Result<(), Test
         (Ok(_), true) | (Err(_), false) => Ok(()),
         (Ok(_), false) => Err(TestCaseError::fail("an invalid configuration was accepted")),
         (Err(e), true) => Err(TestCaseError::fail(format!("a valid configuration was refused: {e}"))),
+    }
+}
+
+/// Every "must be at least N" of the methods is one error, [`Error::TooSmall`], that names the
+/// builder method the user called and the value they gave, before any model call.
+pub fn minimums_are_too_small_errors<T: TestBackend>() {
+    let x = tensor::<T>(&[1, 4], &[1.0, 2.0, 3.0, 4.0]);
+    let inputs = Inputs::<T::B>::new(&x);
+    let mask = || FeatureMask::new([4], [0, 0, 1, 1]).expect("a valid mask");
+    let cases: Vec<(&str, BoxedMethod<T>)> = vec![
+        ("window[0] (Occlusion::new)", Box::new(Occlusion::new([0]))),
+        ("strides[0] (Occlusion::with_strides)", Box::new(Occlusion::new([2]).with_strides(0))),
+        ("Occlusion::with_perturbations_per_eval", Box::new(Occlusion::new([2]).with_perturbations_per_eval(0))),
+        ("window[0] (TiledOcclusion::new)", Box::new(TiledOcclusion::new([0], 1))),
+        ("k[0] (TiledOcclusion::new)", Box::new(TiledOcclusion::new([2], 0))),
+        (
+            "TiledOcclusion::with_perturbations_per_eval",
+            Box::new(TiledOcclusion::new([2], 2).with_perturbations_per_eval(0)),
+        ),
+        (
+            "FeatureAblation::with_perturbations_per_eval",
+            Box::new(FeatureAblation::new(mask()).with_perturbations_per_eval(0)),
+        ),
+        ("NoiseTunnel::with_samples", Box::new(NoiseTunnel::new(Occlusion::new([2])).with_samples(0))),
+        (
+            "NoiseTunnel::with_samples_batch_size",
+            Box::new(NoiseTunnel::new(Occlusion::new([2])).with_samples_batch_size(0)),
+        ),
+        ("FusionGrad::with_weight_samples", Box::new(FusionGrad::new(Occlusion::new([2])).with_weight_samples(0))),
+        ("FusionGrad::with_input_samples", Box::new(FusionGrad::new(Occlusion::new([2])).with_input_samples(0))),
+        (
+            "FusionGrad::with_input_samples_batch_size",
+            Box::new(FusionGrad::new(Occlusion::new([2])).with_input_samples_batch_size(0)),
+        ),
+    ];
+    for (setting, method) in cases {
+        let mut model = Misbehaving::<T::B> { behaviour: Behaviour::Scalar, calls: 0, backend: PhantomData };
+        match method.attribute(&mut model, &inputs) {
+            Err(Error::TooSmall { setting: named, value: 0, minimum: 1 }) => {
+                assert_eq!(named, setting, "{}: the error names another setting", T::NAME)
+            }
+            Err(e) => panic!("{}: {setting} 0 gave another error: {e}", T::NAME),
+            Ok(_) => panic!("{}: {setting} 0 was accepted", T::NAME),
+        }
+        assert_eq!(model.calls, 0, "{}: {setting} 0 is reported after a model call", T::NAME);
     }
 }

@@ -130,6 +130,10 @@ macro_rules! backend_conformance_tests {
             fn invalid_configurations_return_errors() {
                 $crate::invalid_configurations::invalid_configurations_return_errors::<$backend>();
             }
+            #[test]
+            fn minimums_are_too_small_errors() {
+                $crate::invalid_configurations::minimums_are_too_small_errors::<$backend>();
+            }
         }
     };
 }

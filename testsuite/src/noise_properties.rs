@@ -275,12 +275,12 @@ pub fn invalid_noise_settings_are_errors<T: TestBackend>() {
     let sq = || HostForward::<T::B>::new(HostModel::Sq { a: vec![1.0; 3] });
     let tunnel = || NoiseTunnel::new(Occlusion::new([2]));
     let cases: Vec<(&str, BoxedMethod<T>)> = vec![
-        ("nt_samples", Box::new(tunnel().with_samples(0))),
-        ("nt_samples_batch_size", Box::new(tunnel().with_samples_batch_size(0))),
+        ("NoiseTunnel::with_samples", Box::new(tunnel().with_samples(0))),
+        ("NoiseTunnel::with_samples_batch_size", Box::new(tunnel().with_samples_batch_size(0))),
         ("input noise stdev", Box::new(tunnel().with_stdev(-1.0))),
         ("input noise stdev", Box::new(tunnel().with_stdev(f64::NAN))),
         ("noise", Box::new(tunnel().with_samples(2).with_noise(vec![0.0; 11]))),
-        ("weight samples", Box::new(FusionGrad::new(Occlusion::new([2])).with_weight_samples(0))),
+        ("FusionGrad::with_weight_samples", Box::new(FusionGrad::new(Occlusion::new([2])).with_weight_samples(0))),
         (
             "weight noise stdev",
             Box::new(

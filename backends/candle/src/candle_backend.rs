@@ -18,16 +18,18 @@ pub struct Candle;
 
 /// Converts a candle error into a backend error that keeps its message.
 pub(crate) fn backend_error(context: &str, e: candle_core::Error) -> Error {
-    Error::Backend(format!("candle: {context}: {e}"))
+    Error::backend(format!("candle: {context}"), e)
 }
 
 /// The input's dtype, when it is one the backend explains.
 fn float_dtype(tensor: &Tensor) -> Result<DType> {
     match tensor.dtype() {
         dtype @ (DType::F16 | DType::BF16 | DType::F32 | DType::F64) => Ok(dtype),
-        other => Err(Error::Backend(format!(
-            "candle: input dtype {other:?} is not a floating-point type (use f16, bf16, f32 or f64)"
-        ))),
+        other => Err(Error::UnsupportedElementType {
+            backend: "candle",
+            found: format!("{other:?}"),
+            supported: "f16, bf16, f32 or f64",
+        }),
     }
 }
 

@@ -24,30 +24,35 @@ pub fn device(spec: &str) -> Result<Device> {
             if !cfg!(feature = "cuda") {
                 return Err(unsupported(spec, "CUDA", "cuda", "candle-cuda"));
             }
-            Device::new_cuda(ordinal).map_err(|e| absent(spec, &e))
+            Device::new_cuda(ordinal).map_err(|e| absent(spec, e))
         }
         "metal" => {
             if !cfg!(feature = "metal") {
                 return Err(unsupported(spec, "Metal", "metal", "candle-metal"));
             }
-            Device::new_metal(ordinal).map_err(|e| absent(spec, &e))
+            Device::new_metal(ordinal).map_err(|e| absent(spec, e))
         }
-        _ => Err(Error::InvalidParameter {
-            parameter: "device",
-            reason: format!("{spec:?} is not a device; use cpu, cuda, cuda:N, metal or metal:N"),
+        _ => Err(Error::Device {
+            device: spec.to_string(),
+            reason: "not a device; use cpu, cuda, cuda:N, metal or metal:N".into(),
+            source: None,
         }),
     }
 }
 
 fn unsupported(spec: &str, name: &str, feature: &str, facade_feature: &str) -> Error {
-    Error::Backend(format!(
-        "device {spec:?} asked for, but this build has no {name} support: enable the `{feature}` feature of \
-         tiled-occlusion-candle (`{facade_feature}` of tiled-occlusion)"
-    ))
+    Error::Device {
+        device: spec.to_string(),
+        reason: format!(
+            "this build has no {name} support: enable the `{feature}` feature of tiled-occlusion-candle \
+             (`{facade_feature}` of tiled-occlusion)"
+        ),
+        source: None,
+    }
 }
 
-fn absent(spec: &str, e: &candle_core::Error) -> Error {
-    Error::Backend(format!("device {spec:?} is not available: {e}"))
+fn absent(spec: &str, e: candle_core::Error) -> Error {
+    Error::Device { device: spec.to_string(), reason: "not available".into(), source: Some(Box::new(e)) }
 }
 
 #[cfg(test)]

@@ -29,12 +29,9 @@ impl GradientBackend for Candle {
             .and_then(|c| (&output * c)?.sum_all())
             .and_then(|loss| loss.backward())
             .map_err(|e| backend_error("differentiating the target scores", e))?;
-        grads.get(tracked.as_tensor()).cloned().ok_or_else(|| {
-            Error::Backend(
-                "candle: the model's output is not connected to its input in the autograd graph (does the \
-                 model detach its input or leave candle?); gradient methods need a differentiable model"
-                    .into(),
-            )
+        grads.get(tracked.as_tensor()).cloned().ok_or(Error::NotDifferentiable {
+            backend: "candle",
+            hint: "does the model detach its input or leave candle?",
         })
     }
 }

@@ -60,8 +60,11 @@ impl<M: Module> VarMapModel<M> {
 
     /// The perturbable variables, sorted by name.
     fn variables(&self) -> Result<Vec<(String, Var)>> {
-        let data =
-            self.varmap.data().lock().map_err(|_| Error::Backend("candle: the VarMap's lock is poisoned".into()))?;
+        let data = self
+            .varmap
+            .data()
+            .lock()
+            .map_err(|_| Error::backend("candle: reading the VarMap", "its lock is poisoned"))?;
         let mut vars: Vec<(String, Var)> = data
             .iter()
             .filter(|(name, _)| !(name.ends_with("running_mean") || name.ends_with("running_var")))
@@ -97,7 +100,10 @@ impl<M: Module> Parameters for VarMapModel<M> {
     }
 
     fn restore(&mut self) -> Result<()> {
-        let saved = self.saved.as_ref().ok_or_else(|| Error::Backend("candle: restore before save".into()))?;
+        let saved = self
+            .saved
+            .as_ref()
+            .ok_or_else(|| Error::backend("candle: restoring the parameters", "restore called before save"))?;
         let vars = self.variables()?;
         for (name, original) in saved {
             if let Some((_, var)) = vars.iter().find(|(n, _)| n == name) {

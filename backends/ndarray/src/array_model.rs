@@ -75,7 +75,10 @@ impl<E: Element, F> Parameters for ArrayModel<E, F> {
     }
 
     fn restore(&mut self) -> Result<()> {
-        let saved = self.saved.as_ref().ok_or_else(|| Error::Backend("ndarray: restore before save".into()))?;
+        let saved = self
+            .saved
+            .as_ref()
+            .ok_or_else(|| Error::backend("ndarray: restoring the parameters", "restore called before save"))?;
         for (name, array) in &mut self.parameters {
             if let Some(original) = saved.get(name) {
                 array.assign(original);

@@ -26,7 +26,8 @@ impl<E: Element> Backend for Ndarray<E> {
 
     fn from_f64_slice(_like: &ArrayD<E>, shape: &[usize], data: &[f64]) -> Result<ArrayD<E>> {
         let values = data.iter().map(|&v| E::from_f64_nearest(v)).collect();
-        ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| Error::Backend(format!("shape {shape:?}: {e}")))
+        ArrayD::from_shape_vec(IxDyn(shape), values)
+            .map_err(|e| Error::backend(format!("ndarray: making an array of shape {shape:?}"), e))
     }
 
     fn occluded_batch(
@@ -45,7 +46,8 @@ impl<E: Element> Backend for Ndarray<E> {
                 let size: usize = regions.example_shape.iter().product();
                 let expected = if matches!(baseline, BaselineValue::PerExample(_)) { input.len() } else { size };
                 if data.len() != expected {
-                    return Err(Error::Backend(format!("baseline has {} elements, expected {expected}", data.len())));
+                    let problem = format!("the baseline has {} elements, expected {expected}", data.len());
+                    return Err(Error::backend("ndarray: building the perturbed batch", problem));
                 }
                 if matches!(baseline, BaselineValue::PerExample(_)) {
                     HostBaseline::PerExample(data)
@@ -56,12 +58,15 @@ impl<E: Element> Backend for Ndarray<E> {
         };
         let mut out = Vec::new();
         fill_occluded_batch(input, host_baseline, regions, &mut out);
-        ArrayD::from_shape_vec(IxDyn(&regions.batch_shape()), out).map_err(|e| Error::Backend(e.to_string()))
+        ArrayD::from_shape_vec(IxDyn(&regions.batch_shape()), out)
+            .map_err(|e| Error::backend("ndarray: building the perturbed batch", e))
     }
 }
 
 fn contiguous<'a, E>(array: &'a ndarray::CowArray<'_, E, IxDyn>) -> Result<&'a [E]> {
-    array.as_slice().ok_or_else(|| Error::Backend("array is not contiguous after as_standard_layout".into()))
+    array
+        .as_slice()
+        .ok_or_else(|| Error::backend("ndarray: reading an array", "not contiguous after as_standard_layout"))
 }
 
 /// A closure as a model of the ndarray backend: `FnMut(&ArrayD<E>) -> Result<ArrayD<E>, Err>`

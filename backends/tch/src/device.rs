@@ -21,19 +21,23 @@ pub fn device(spec: &str) -> Result<Device> {
             if ordinal < available {
                 Ok(Device::Cuda(ordinal))
             } else if available == 0 {
-                Err(Error::Backend(format!(
-                    "device {spec:?} asked for, but libtorch sees no CUDA device (no GPU, no driver, or a CPU-only \
-                     libtorch)"
-                )))
+                Err(Error::Device {
+                    device: spec.to_string(),
+                    reason: "libtorch sees no CUDA device (no GPU, no driver, or a CPU-only libtorch)".into(),
+                    source: None,
+                })
             } else {
-                Err(Error::Backend(format!(
-                    "device {spec:?} asked for, but libtorch sees only {available} CUDA devices"
-                )))
+                Err(Error::Device {
+                    device: spec.to_string(),
+                    reason: format!("libtorch sees only {available} CUDA devices"),
+                    source: None,
+                })
             }
         }
-        _ => Err(Error::InvalidParameter {
-            parameter: "device",
-            reason: format!("{spec:?} is not a device; use cpu, cuda or cuda:N"),
+        _ => Err(Error::Device {
+            device: spec.to_string(),
+            reason: "not a device; use cpu, cuda or cuda:N".into(),
+            source: None,
         }),
     }
 }

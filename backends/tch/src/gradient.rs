@@ -46,9 +46,8 @@ impl GradientBackend for Tch {
 }
 
 fn not_connected() -> Error {
-    Error::Backend(
-        "tch: the model's output is not connected to its input in the autograd graph (does the model \
-         detach its input, run under no_grad, or leave libtorch?); gradient methods need a differentiable model"
-            .into(),
-    )
+    Error::NotDifferentiable {
+        backend: "tch",
+        hint: "does the model detach its input, run under no_grad, or leave libtorch?",
+    }
 }

@@ -50,7 +50,7 @@ impl TorchScript {
     pub fn load(path: impl AsRef<std::path::Path>, device: tch::Device) -> tiled_occlusion_core::Result<Self> {
         let path = path.as_ref();
         CModule::load_on_device(path, device).map(Self::new).map_err(|e| {
-            tiled_occlusion_core::Error::Backend(format!("cannot load TorchScript model {}: {e}", path.display()))
+            tiled_occlusion_core::Error::backend(format!("tch: loading the TorchScript model {}", path.display()), e)
         })
     }
 

@@ -34,7 +34,10 @@ impl SavedTensors {
 
     /// Writes the copies back into the tensors of `named` with the same names.
     pub(crate) fn restore(&self, named: &mut [(String, Tensor)]) -> Result<()> {
-        let saved = self.0.as_ref().ok_or_else(|| Error::Backend("tch: restore before save".into()))?;
+        let saved = self
+            .0
+            .as_ref()
+            .ok_or_else(|| Error::backend("tch: restoring the parameters", "restore called before save"))?;
         tch::no_grad(|| {
             for (name, original) in saved {
                 if let Some((_, t)) = named.iter_mut().find(|(n, _)| n == name) {

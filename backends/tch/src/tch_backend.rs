@@ -19,15 +19,17 @@ pub struct Tch;
 
 /// Converts a libtorch error into a backend error that keeps its message.
 pub(crate) fn backend_error(context: &str, e: tch::TchError) -> Error {
-    Error::Backend(format!("tch: {context}: {e}"))
+    Error::backend(format!("tch: {context}"), e)
 }
 
 fn float_kind(tensor: &Tensor) -> Result<Kind> {
     match tensor.f_kind() {
         Ok(kind @ (Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16)) => Ok(kind),
-        Ok(other) => Err(Error::Backend(format!(
-            "tch: input kind {other:?} is not a floating-point kind (use Float, Double, Half or BFloat16)"
-        ))),
+        Ok(other) => Err(Error::UnsupportedElementType {
+            backend: "tch",
+            found: format!("{other:?}"),
+            supported: "Float, Double, Half or BFloat16",
+        }),
         Err(e) => Err(backend_error("reading the input's kind", e)),
     }
 }

@@ -31,7 +31,8 @@ fn attribute(kind: Kind, f: &Fixture) -> Result<Vec<f64>, Error> {
     let occlusion = Occlusion::new(f.window.clone()).with_strides(f.strides.clone());
     let map = occlusion.attribute(&mut model, &inputs)?;
     assert_eq!(map.kind(), kind, "the map comes back in the input's kind");
-    Vec::<f64>::try_from(map.to_kind(Kind::Double).flatten(0, -1)).map_err(|e| Error::Backend(e.to_string()))
+    Vec::<f64>::try_from(map.to_kind(Kind::Double).flatten(0, -1))
+        .map_err(|e| Error::backend("tch: reading the map", e))
 }
 
 fn relative_error(got: &[f64], want: &[f64]) -> f64 {

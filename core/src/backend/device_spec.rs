@@ -24,9 +24,10 @@ impl DeviceSpec {
     pub fn parse(spec: &str) -> Result<DeviceSpec> {
         match spec.split_once(':') {
             Some((kind, n)) => {
-                let ordinal = n.parse::<usize>().map_err(|_| Error::InvalidParameter {
-                    parameter: "device",
-                    reason: format!("{spec:?}: {n:?} is not a device number"),
+                let ordinal = n.parse::<usize>().map_err(|_| Error::Device {
+                    device: spec.to_string(),
+                    reason: format!("{n:?} is not a device number"),
+                    source: None,
                 })?;
                 Ok(DeviceSpec { kind: kind.to_string(), ordinal: Some(ordinal) })
             }

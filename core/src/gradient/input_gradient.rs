@@ -23,9 +23,10 @@ pub(crate) fn target_gradient<B: GradientBackend>(
     let gradient = B::input_gradient(model, batch, &mut cotangent)?;
     let gradient_shape = B::shape(&gradient);
     if gradient_shape != batch_shape {
-        return Err(Error::Backend(format!(
-            "the backend returned a gradient of shape {gradient_shape:?} for a batch of shape {batch_shape:?}"
-        )));
+        return Err(Error::backend(
+            "GradientBackend::input_gradient",
+            format!("the backend returned a gradient of shape {gradient_shape:?} for a batch of shape {batch_shape:?}"),
+        ));
     }
     B::to_f64_vec(&gradient)
 }

@@ -97,12 +97,24 @@ impl IntegratedGradients {
         self.rule
     }
 
+    /// `n_steps` is enough for the rule.
+    fn check_steps(&self) -> Result<()> {
+        let minimum = self.rule.min_points();
+        let setting = if minimum > 1 {
+            format!("IntegratedGradients::with_steps (with {:?})", self.rule)
+        } else {
+            "IntegratedGradients::with_steps".into()
+        };
+        Error::check_at_least(setting, self.steps, minimum)
+    }
+
     /// Points per model call for `examples` examples.
     fn points_per_call(&self, examples: usize) -> Result<usize> {
         match self.internal_batch_size {
-            Some(0) => Err(Error::InvalidParameter {
-                parameter: "internal_batch_size",
-                reason: "0; use at least 1 row per model call".into(),
+            Some(0) => Err(Error::TooSmall {
+                setting: "IntegratedGradients::with_internal_batch_size".into(),
+                value: 0,
+                minimum: 1,
             }),
             Some(rows) => Ok((rows / examples).clamp(1, self.steps.max(1))),
             None => Ok(self.steps.max(1)),
@@ -112,7 +124,7 @@ impl IntegratedGradients {
     /// Model calls for the gradients alone.
     fn gradient_calls(&self, input_shape: &[usize]) -> Result<usize> {
         check_input_shape(input_shape)?;
-        self.rule.points(self.steps)?;
+        self.check_steps()?;
         Ok(self.steps.div_ceil(self.points_per_call(input_shape[0])?))
     }
 
@@ -128,9 +140,11 @@ impl IntegratedGradients {
         inputs: &Inputs<'_, B>,
     ) -> Result<(TensorOf<B>, Vec<f64>)> {
         if !self.multiply_by_inputs {
-            return Err(Error::InvalidParameter {
-                parameter: "multiply_by_inputs",
-                reason: "false; the completeness delta compares Σ (x − b) ⊙ ∫∇F with F(x) − F(b)".into(),
+            return Err(Error::InvalidSetting {
+                setting: "IntegratedGradients::with_multiply_by_inputs(false)".into(),
+                reason: "the completeness delta compares Σ (x − b) ⊙ ∫∇F with F(x) − F(b), so it needs the \
+                         attribution multiplied by the inputs"
+                    .into(),
             });
         }
         let shape = check_gradient_inputs(inputs)?;
@@ -166,6 +180,7 @@ impl IntegratedGradients {
         shape: &[usize],
         counter: &mut ProgressCounter<'_>,
     ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+        self.check_steps()?;
         let (alphas, weights) = self.rule.points(self.steps)?;
         let per_call = self.points_per_call(shape[0])?;
         let examples = shape[0];

@@ -48,6 +48,14 @@ impl IntegrationRule {
         IntegrationRule::CaptumTrapezoid,
     ];
 
+    /// The fewest points the rule works with: 2 for the trapezoids, 1 for the others.
+    pub fn min_points(&self) -> usize {
+        match self {
+            IntegrationRule::RiemannTrapezoid | IntegrationRule::CaptumTrapezoid => 2,
+            _ => 1,
+        }
+    }
+
     /// The `n` points `α_k` and weights `w_k` of the rule, or an error naming the problem
     /// when `n` is too small for it.
     ///
@@ -59,14 +67,7 @@ impl IntegrationRule {
     /// # Ok::<(), tiled_occlusion_core::Error>(())
     /// ```
     pub fn points(&self, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-        let trapezoid = matches!(self, IntegrationRule::RiemannTrapezoid | IntegrationRule::CaptumTrapezoid);
-        let needed = if trapezoid { 2 } else { 1 };
-        if n < needed {
-            return Err(Error::InvalidParameter {
-                parameter: "n_steps",
-                reason: format!("{n}; {self:?} needs at least {needed}"),
-            });
-        }
+        Error::check_at_least(format!("the number of points of {self:?}"), n, self.min_points())?;
         let nf = n as f64;
         let uniform = |offset: f64| ((0..n).map(|k| (k as f64 + offset) / nf).collect(), vec![1.0 / nf; n]);
         Ok(match self {
@@ -194,8 +195,8 @@ mod tests {
     #[test]
     fn too_few_points_are_named_errors() {
         let e = IntegrationRule::RiemannTrapezoid.points(1).unwrap_err().to_string();
-        assert!(e.contains("n_steps") && e.contains("at least 2"), "{e}");
+        assert!(e.contains("points of RiemannTrapezoid") && e.contains("at least 2"), "{e}");
         let e = IntegrationRule::GaussLegendre.points(0).unwrap_err().to_string();
-        assert!(e.contains("n_steps") && e.contains("at least 1"), "{e}");
+        assert!(e.contains("points of GaussLegendre") && e.contains("at least 1"), "{e}");
     }
 }

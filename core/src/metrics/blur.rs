@@ -11,7 +11,11 @@ use crate::metrics::MapGeometry;
 pub fn gaussian_blur(values: &[f64], geometry: &MapGeometry, sigma: f64) -> Result<Vec<f64>> {
     geometry.check(values.len(), "values")?;
     if !sigma.is_finite() {
-        return Err(Error::InvalidParameter { parameter: "blur sigma", reason: format!("{sigma} is not finite") });
+        return Err(Error::OutOfRange {
+            setting: "sigma (gaussian_blur, DeletionInsertion::blur_sigma)".into(),
+            value: sigma,
+            allowed: "finite",
+        });
     }
     if sigma <= 0.0 {
         return Ok(values.to_vec());

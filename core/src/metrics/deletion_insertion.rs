@@ -40,13 +40,8 @@ impl Default for DeletionInsertion {
 
 impl DeletionInsertion {
     fn check(&self) -> Result<()> {
-        if self.steps == 0 || self.batch == 0 {
-            return Err(Error::InvalidParameter {
-                parameter: "steps",
-                reason: "steps and batch must be at least 1".into(),
-            });
-        }
-        Ok(())
+        Error::check_at_least("DeletionInsertion::steps", self.steps, 1)?;
+        Error::check_at_least("DeletionInsertion::batch", self.batch, 1)
     }
 
     fn curve<B: Backend>(

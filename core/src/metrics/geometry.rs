@@ -55,14 +55,14 @@ impl MapGeometry {
     pub(crate) fn check(&self, len: usize, what: &'static str) -> Result<()> {
         let expected: usize = self.example_shape.iter().product();
         if self.channel_axis.is_some_and(|c| c >= self.example_shape.len()) || expected == 0 {
-            return Err(Error::InvalidParameter {
-                parameter: "channel axis",
+            return Err(Error::InvalidSetting {
+                setting: "MapGeometry::channel_axis".into(),
                 reason: format!("{:?} for an example of shape {:?}", self.channel_axis, self.example_shape),
             });
         }
         if len != expected {
-            return Err(Error::InvalidParameter {
-                parameter: what,
+            return Err(Error::InvalidSetting {
+                setting: what.into(),
                 reason: format!("{len} values for one example of shape {:?} ({expected} expected)", self.example_shape),
             });
         }

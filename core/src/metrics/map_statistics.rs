@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 fn check_len(values: &[f64], shape: &[usize]) -> Result<()> {
     let expected: usize = shape.iter().product();
     if values.is_empty() || values.len() != expected {
-        return Err(Error::InvalidParameter {
-            parameter: "map",
+        return Err(Error::InvalidSetting {
+            setting: "map".into(),
             reason: format!("{} values for a map of shape {shape:?} ({expected} expected, at least 1)", values.len()),
         });
     }

@@ -37,12 +37,9 @@ impl RegionPerturbation {
         geometry: &MapGeometry,
         target: usize,
     ) -> Result<f64> {
-        if self.patch == 0 || self.regions == 0 || self.batch == 0 {
-            return Err(Error::InvalidParameter {
-                parameter: "patch",
-                reason: "patch, regions and batch must be at least 1".into(),
-            });
-        }
+        Error::check_at_least("RegionPerturbation::patch", self.patch, 1)?;
+        Error::check_at_least("RegionPerturbation::regions", self.regions, 1)?;
+        Error::check_at_least("RegionPerturbation::batch", self.batch, 1)?;
         let x = B::to_f64_vec(input)?;
         geometry.check(x.len(), "input")?;
         geometry.check(attribution.len(), "attribution")?;

@@ -50,7 +50,7 @@ impl<B, F> Parallel<B, F> {
     /// Runs calls on `threads` threads (`threads ≥ 1`).
     pub fn with_threads(f: F, threads: usize) -> Result<Self> {
         if threads == 0 {
-            return Err(Error::InvalidParameter { parameter: "threads", reason: "0 threads; use at least 1".into() });
+            return Err(Error::TooSmall { setting: "Parallel::with_threads".into(), value: 0, minimum: 1 });
         }
         Ok(Parallel { f, threads, backend: std::marker::PhantomData })
     }
@@ -71,7 +71,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn stopped() -> Error {
-    Error::Backend("the model's worker threads stopped".into())
+    Error::backend("Parallel: running the model calls", "the model's worker threads stopped")
 }
 
 impl<B, F, Err> Forward for Parallel<B, F>

@@ -119,8 +119,10 @@ impl<M> FusionGrad<M> {
     }
 
     fn check(&self) -> Result<()> {
-        if self.weight_samples == 0 {
-            return Err(Error::InvalidParameter { parameter: "weight samples", reason: "0; use at least 1".into() });
+        Error::check_at_least("FusionGrad::with_weight_samples", self.weight_samples, 1)?;
+        Error::check_at_least("FusionGrad::with_input_samples", self.input_samples, 1)?;
+        if let Some(b) = self.input_batch_size {
+            Error::check_at_least("FusionGrad::with_input_samples_batch_size", b, 1)?;
         }
         self.weight_noise.check()
     }
@@ -156,10 +158,7 @@ impl<M> FusionGrad<M> {
 }
 
 fn parameters_of<B: Backend>(model: &mut dyn Forward<Backend = B>) -> Result<&mut dyn Parameters> {
-    model.parameters().ok_or_else(|| Error::InvalidParameter {
-        parameter: "model",
-        reason: "FusionGrad needs a model that exposes its parameters (Forward::parameters returns None)".into(),
-    })
+    model.parameters().ok_or(Error::ModelWithoutParameters { method: "FusionGrad" })
 }
 
 impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {

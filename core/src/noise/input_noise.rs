@@ -25,8 +25,10 @@ impl InputNoise {
     /// Checks the standard deviation or level: finite and not negative.
     pub(crate) fn check(&self) -> crate::Result<()> {
         let (name, value) = match *self {
-            InputNoise::Additive { stdev } | InputNoise::Multiplicative { stdev } => ("input noise stdev", stdev),
-            InputNoise::AdditiveRelative { level } => ("input noise level", level),
+            InputNoise::Additive { stdev } | InputNoise::Multiplicative { stdev } => {
+                ("the input noise stdev (with_stdev or with_input_noise)", stdev)
+            }
+            InputNoise::AdditiveRelative { level } => ("the input noise level (with_input_noise)", level),
         };
         check_spread(name, value)
     }
@@ -54,11 +56,11 @@ impl InputNoise {
 }
 
 /// A standard deviation or noise level must be finite and not negative.
-pub(crate) fn check_spread(parameter: &'static str, value: f64) -> crate::Result<()> {
+pub(crate) fn check_spread(setting: &str, value: f64) -> crate::Result<()> {
     if value.is_finite() && value >= 0.0 {
         Ok(())
     } else {
-        Err(crate::Error::InvalidParameter { parameter, reason: format!("{value} is not a finite value ≥ 0") })
+        Err(crate::Error::OutOfRange { setting: setting.into(), value, allowed: "finite and ≥ 0" })
     }
 }
 

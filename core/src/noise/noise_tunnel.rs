@@ -125,17 +125,13 @@ impl<M> NoiseTunnel<M> {
 
     /// The sample ranges handled by each call of the inner method.
     fn partitions(&self) -> Result<Vec<Range<usize>>> {
-        if self.samples == 0 {
-            return Err(Error::InvalidParameter {
-                parameter: "nt_samples",
-                reason: "0 samples; use at least 1".into(),
-            });
-        }
+        Error::check_at_least("NoiseTunnel::with_samples", self.samples, 1)?;
         let size = match self.batch_size {
             Some(0) => {
-                return Err(Error::InvalidParameter {
-                    parameter: "nt_samples_batch_size",
-                    reason: "0; use at least 1".into(),
+                return Err(Error::TooSmall {
+                    setting: "NoiseTunnel::with_samples_batch_size".into(),
+                    value: 0,
+                    minimum: 1,
                 })
             }
             Some(b) => b.min(self.samples),
@@ -172,8 +168,8 @@ impl<M> NoiseTunnel<M> {
         if let Some(given) = &self.given {
             let expected = examples * self.samples * size;
             if given.len() != expected {
-                return Err(Error::InvalidParameter {
-                    parameter: "noise",
+                return Err(Error::InvalidSetting {
+                    setting: "NoiseTunnel::with_noise".into(),
                     reason: format!(
                         "{} values given, expected N·S·Π d = {examples}·{}·{size} = {expected}",
                         given.len(),
@@ -226,11 +222,10 @@ impl<M> NoiseTunnel<M> {
             let a = self.inner.attribute_with_progress(model, &noisy_inputs, &mut progress.nested())?;
             let a = B::to_f64_vec(&a)?;
             if a.len() != noisy.len() {
-                return Err(Error::Backend(format!(
-                    "the inner method returned {} values for a noisy batch of {}",
-                    a.len(),
-                    noisy.len()
-                )));
+                return Err(Error::InvalidSetting {
+                    setting: "the method NoiseTunnel wraps".into(),
+                    reason: format!("it returned {} values for a noisy batch of {}", a.len(), noisy.len()),
+                });
             }
             for n in 0..examples {
                 for (j, s) in range.clone().enumerate() {

@@ -26,18 +26,22 @@ impl Default for WeightNoise {
     }
 }
 
+/// How errors name the weight noise's standard deviation.
+const STDEV: &str = "the weight noise stdev (FusionGrad::with_weight_noise)";
+
 impl WeightNoise {
     pub(crate) fn check(&self) -> Result<()> {
         match *self {
-            WeightNoise::Multiplicative { stdev } => check_spread("weight noise stdev", stdev),
+            WeightNoise::Multiplicative { stdev } => check_spread(STDEV, stdev),
             WeightNoise::Additive { mean, stdev } => {
                 if !mean.is_finite() {
-                    return Err(Error::InvalidParameter {
-                        parameter: "weight noise mean",
-                        reason: format!("{mean} is not finite"),
+                    return Err(Error::OutOfRange {
+                        setting: "the weight noise mean (FusionGrad::with_weight_noise)".into(),
+                        value: mean,
+                        allowed: "finite",
                     });
                 }
-                check_spread("weight noise stdev", stdev)
+                check_spread(STDEV, stdev)
             }
         }
     }

@@ -51,9 +51,7 @@ impl FeatureAblation {
     /// The groups for an input of shape `input_shape`, after checking every parameter.
     pub fn groups(&self, input_shape: &[usize]) -> Result<GroupSchedule> {
         check_input_shape(input_shape)?;
-        if self.perturbations_per_eval == 0 {
-            return Err(Error::ZeroPerturbationsPerEval);
-        }
+        Error::check_at_least("FeatureAblation::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
         let example_shape = &input_shape[1..];
         let size: usize = example_shape.iter().product();
         let Some(mask) = &self.mask else {

@@ -66,12 +66,10 @@ impl Occlusion {
     /// The window grid for an input of shape `input_shape`, after checking every parameter.
     pub fn grid(&self, input_shape: &[usize]) -> Result<WindowGrid> {
         check_input_shape(input_shape)?;
-        if self.perturbations_per_eval == 0 {
-            return Err(Error::ZeroPerturbationsPerEval);
-        }
-        check_positive("window", &self.window, input_shape)?;
-        let strides = self.strides.resolve("strides", input_shape)?;
-        check_positive("strides", &strides, input_shape)?;
+        Error::check_at_least("Occlusion::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
+        check_positive("window", "Occlusion::new", &self.window, input_shape)?;
+        let strides = self.strides.resolve("strides (Occlusion::with_strides)", input_shape)?;
+        check_positive("strides", "Occlusion::with_strides", &strides, input_shape)?;
         let ranges = (0..self.window.len())
             .map(|r| {
                 let (w, s, d) = (self.window[r], strides[r], input_shape[r + 1]);

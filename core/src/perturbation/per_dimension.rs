@@ -20,14 +20,16 @@ pub enum PerDimension {
 }
 
 impl PerDimension {
-    /// The values for an input of shape `input_shape` (batch first), checked for rank.
-    pub fn resolve(&self, parameter: &'static str, input_shape: &[usize]) -> Result<Vec<usize>> {
+    /// The values for an input of shape `input_shape` (batch first), checked for rank;
+    /// `setting` names the setting in the error (`"strides (Occlusion::with_strides)"`).
+    pub fn resolve(&self, setting: &str, input_shape: &[usize]) -> Result<Vec<usize>> {
         let rank = input_shape.len().saturating_sub(1);
         match self {
             PerDimension::All(v) => Ok(vec![*v; rank]),
             PerDimension::Each(v) if v.len() == rank => Ok(v.clone()),
             PerDimension::Each(v) => {
-                Err(Error::RankMismatch { parameter, got: v.len(), expected: rank, input_shape: input_shape.to_vec() })
+                let setting = setting.to_string();
+                Err(Error::RankMismatch { setting, got: v.len(), expected: rank, input_shape: input_shape.to_vec() })
             }
         }
     }
@@ -57,19 +59,20 @@ impl<const R: usize> From<[usize; R]> for PerDimension {
     }
 }
 
-/// Checks that a per-dimension parameter has one entry per per-example dimension and no 0.
-pub(crate) fn check_positive(parameter: &'static str, values: &[usize], input_shape: &[usize]) -> Result<()> {
+/// Checks that a per-dimension setting `name`, set by `builder`, has one entry per
+/// per-example dimension and no 0.
+pub(crate) fn check_positive(name: &str, builder: &str, values: &[usize], input_shape: &[usize]) -> Result<()> {
     let rank = input_shape.len() - 1;
     if values.len() != rank {
         return Err(Error::RankMismatch {
-            parameter,
+            setting: format!("{name} ({builder})"),
             got: values.len(),
             expected: rank,
             input_shape: input_shape.to_vec(),
         });
     }
     match values.iter().position(|&v| v == 0) {
-        Some(dim) => Err(Error::Zero { parameter, dim }),
+        Some(dim) => Error::check_at_least(format!("{name}[{dim}] ({builder})"), 0, 1),
         None => Ok(()),
     }
 }

@@ -96,18 +96,16 @@ impl TiledOcclusion {
     /// Checks every parameter against `input_shape`; returns `(k, s)` per dimension.
     fn check(&self, input_shape: &[usize]) -> Result<(Vec<usize>, Vec<usize>)> {
         check_input_shape(input_shape)?;
-        if self.perturbations_per_eval == 0 {
-            return Err(Error::ZeroPerturbationsPerEval);
-        }
-        check_positive("window", &self.window, input_shape)?;
-        let k = self.k.resolve("k", input_shape)?;
-        check_positive("k", &k, input_shape)?;
+        Error::check_at_least("TiledOcclusion::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
+        check_positive("window", "TiledOcclusion::new", &self.window, input_shape)?;
+        let k = self.k.resolve("k (TiledOcclusion::new)", input_shape)?;
+        check_positive("k", "TiledOcclusion::new", &k, input_shape)?;
         if let Some(dim) = (0..k.len()).find(|&r| self.window[r] % k[r] != 0) {
             return Err(Error::WindowNotDivisible { dim, window: self.window[dim], k: k[dim] });
         }
         if self.mode == TilingMode::Reference && self.aggregation == Some(Aggregation::Mean) {
-            return Err(Error::InvalidParameter {
-                parameter: "aggregation",
+            return Err(Error::InvalidSetting {
+                setting: "TiledOcclusion::with_aggregation(Aggregation::Mean)".into(),
                 reason: "the reference mode always sums its phases; use Aggregation::Sum or leave it unset".into(),
             });
         }
