@@ -4,12 +4,12 @@
 //! `source scripts/env/libtorch-env.sh && cargo run --example tch_torchscript --features tch [-- cuda]`
 
 use tiled_occlusion::tch::tch::{Kind, Tensor};
-use tiled_occlusion::tch::{device, TorchScript};
+use tiled_occlusion::tch::{device, TorchScriptModel};
 use tiled_occlusion::{Attribution, Inputs, Occlusion, Target, TiledOcclusion};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dev = device(&std::env::args().nth(1).unwrap_or_else(|| "cpu".into()))?;
-    let mut model = TorchScript::load("backends/tch/tests/fixtures/small_cnn.pt", dev)?;
+    let mut model = TorchScriptModel::load("backends/tch/tests/fixtures/small_cnn.pt", dev)?;
     let image = Tensor::linspace(-1.0, 1.0, 3 * 11 * 11, (Kind::Float, dev)).reshape([1, 3, 11, 11]).sin();
     let inputs = Inputs::new(&image).with_target(Target::Class(1));
 

@@ -9,8 +9,8 @@ use tiled_occlusion_core::metrics::{
     entropy_complexity, gini_sparseness, normalized_total_variation, DeletionInsertion, MapGeometry,
     RegionPerturbation, Score,
 };
-use tiled_occlusion_core::{Attribution, Baseline, Inputs, Target};
-use tiled_occlusion_ndarray::{Ndarray, Parallel};
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Parallel, Target};
+use tiled_occlusion_ndarray::Ndarray;
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::image_input::prepare;

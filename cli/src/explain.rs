@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use image::RgbImage;
 use ndarray::{ArrayD, Axis};
-use tiled_occlusion_core::{Attribution, Baseline, Inputs, Occlusion, Target, TiledOcclusion, TilingMode};
-use tiled_occlusion_ndarray::{Ndarray, Parallel};
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Occlusion, Parallel, Target, TiledOcclusion, TilingMode};
+use tiled_occlusion_ndarray::Ndarray;
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::comparison::{compose, Panel};

@@ -320,13 +320,13 @@ impl tch::nn::Module for TchNet {
     }
 }
 
-fn tch_parameter_model(w: &Weights) -> tiled_occlusion_tch::VarStoreModule<TchNet> {
+fn tch_parameter_model(w: &Weights) -> tiled_occlusion_tch::VarStoreModel<TchNet> {
     let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
     vs.set_kind(Kind::Double); // before creating the variables, so they are never rounded to f32
     let root = vs.root();
     let w1 = root.var_copy("w1", &TchTensor::from_slice(&w.w1).reshape([FEATURES as i64, HIDDEN as i64]));
     let w2 = root.var_copy("w2", &TchTensor::from_slice(&w.w2).reshape([HIDDEN as i64, CLASSES as i64]));
-    tiled_occlusion_tch::VarStoreModule::new(TchNet { w1, w2 }, vs)
+    tiled_occlusion_tch::VarStoreModel::new(TchNet { w1, w2 }, vs)
 }
 
 /// FusionGrad with the same seed gives the same map on the three backends (f64), each

@@ -15,7 +15,7 @@ use tiled_occlusion_core::{
     Attribution, Baseline, Forward, InputXGradient, Inputs, IntegratedGradients, IntegrationRule, NoiseTunnel,
     Saliency, Target,
 };
-use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_tch::{Tch, TorchScriptModel};
 use tiled_occlusion_testsuite::small_cnn::{gradient_fixture, GradientFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
 
@@ -59,11 +59,11 @@ fn max_pool_2x2(x: &CandleTensor) -> candle_core::Result<CandleTensor> {
     cropped.reshape((n, c, h, 2, w, 2))?.max(5)?.max(3)
 }
 
-fn tch_cnn(kind: Kind) -> TorchScript {
-    let model = TorchScript::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("TorchScript model");
+fn tch_cnn(kind: Kind) -> TorchScriptModel {
+    let model = TorchScriptModel::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("TorchScript model");
     let mut module = model.into_inner();
     module.to(Device::Cpu, kind, false);
-    TorchScript::new(module)
+    TorchScriptModel::new(module)
 }
 
 /// The methods compared, by name.

@@ -4,7 +4,7 @@ use candle_core::{Device, Tensor, Var};
 use tiled_occlusion_core::backend::GradientBackend;
 use tiled_occlusion_core::{Error, Forward, Result};
 
-use crate::candle_backend::backend_error;
+use crate::backend::backend_error;
 use crate::Candle;
 
 impl GradientBackend for Candle {

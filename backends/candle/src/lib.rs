@@ -5,6 +5,13 @@
 //! batches are built on the input's device; drops are accumulated in `f64` on the host and
 //! the map is returned in the input's dtype, on its device.
 //!
+//! - [`Candle`]: the backend, with autograd for the gradient methods;
+//! - models: [`model`] makes a model of a closure, [`ModuleModel`] of a
+//!   `Module`;
+//! - [`VarMapModel`]: a `Module` with the `VarMap` of its parameters, which
+//!   it exposes to [`FusionGrad`](tiled_occlusion_core::FusionGrad);
+//! - [`device()`]: a device by the name users type (`cpu`, `cuda:1`, `metal`).
+//!
 //! ```
 //! use candle_core::{Device, Tensor};
 //! use tiled_occlusion_candle::model;
@@ -41,15 +48,17 @@
 //! ```
 #![warn(missing_docs)]
 
-mod candle_backend;
+mod backend;
 mod device;
 mod gradient;
 mod models;
-mod var_map_model;
+mod parameters;
 
-pub use candle_backend::Candle;
+pub use backend::Candle;
+/// The `candle-core` this crate is built against.
 pub use candle_core;
+/// The `candle-nn` this crate is built against.
 pub use candle_nn;
 pub use device::device;
 pub use models::{model, ModuleModel};
-pub use var_map_model::VarMapModel;
+pub use parameters::VarMapModel;

@@ -1,5 +1,12 @@
 //! The ndarray backend of `tiled-occlusion`: `ndarray::ArrayD<E>` inputs (`f32`, `f64`, any
-//! [`Element`]), closures as models, and an explicit parallel model runner.
+//! [`Element`](tiled_occlusion_core::backend::Element)), closures as models, and an explicit
+//! parallel model runner.
+//!
+//! - [`Ndarray<E>`](Ndarray): the backend;
+//! - models: [`model`] makes a model of a closure,
+//!   [`parallel_model`] one whose calls run on every core;
+//! - [`ArrayModel`]: a model given by named parameter arrays, which it
+//!   exposes to [`FusionGrad`](tiled_occlusion_core::FusionGrad).
 //!
 //! ```
 //! use ndarray::{ArrayD, Axis, IxDyn};
@@ -29,13 +36,14 @@
 //! ```
 #![warn(missing_docs)]
 
-mod array_model;
-mod ndarray_backend;
-mod parallel_model;
+mod backend;
+mod models;
+mod parallel;
+mod parameters;
 
-pub use array_model::{ArrayModel, ArrayParameters};
+pub use backend::Ndarray;
+pub use models::model;
+/// The `ndarray` this crate is built against.
 pub use ndarray;
-pub use ndarray_backend::{model, Ndarray};
-pub use parallel_model::parallel_model;
-pub use tiled_occlusion_core::backend::Element;
-pub use tiled_occlusion_core::Parallel;
+pub use parallel::parallel_model;
+pub use parameters::{ArrayModel, ArrayParameters};

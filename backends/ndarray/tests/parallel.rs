@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ndarray::{ArrayD, IxDyn};
 use proptest::test_runner::TestCaseError;
 use tiled_occlusion_core::{
-    Attribution, Baseline, Error, FnModel, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, TiledOcclusion,
+    Attribution, Baseline, Error, FnModel, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, Parallel, TiledOcclusion,
 };
-use tiled_occlusion_ndarray::{Ndarray, Parallel};
+use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_testsuite::properties::check_scenarios;
 use tiled_occlusion_testsuite::HostModel;
 

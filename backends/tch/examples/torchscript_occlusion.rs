@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use tch::{Device, Tensor};
 use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Target};
-use tiled_occlusion_tch::{parallel_torchscript, TorchScript};
+use tiled_occlusion_tch::{parallel_torchscript, TorchScriptModel};
 
 fn numbers(text: &str) -> Result<Vec<usize>, std::num::ParseIntError> {
     text.split(',').map(str::parse).collect()
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let threads: usize = rest.first().map(|t| t.parse()).transpose()?.unwrap_or(1);
     let parallel = rest.get(1).is_some_and(|m| m == "parallel");
-    let mut model = TorchScript::load(model, Device::Cpu)?;
+    let mut model = TorchScriptModel::load(model, Device::Cpu)?;
     let x = Tensor::read_npy(input)?;
     let method = Occlusion::new(numbers(window)?).with_strides(numbers(strides)?);
     let inputs = Inputs::new(&x).with_target(Target::Class(target.parse()?));

@@ -4,7 +4,7 @@ use tch::Tensor;
 use tiled_occlusion_core::backend::GradientBackend;
 use tiled_occlusion_core::{Error, Forward, Result};
 
-use crate::tch_backend::backend_error;
+use crate::backend::backend_error;
 use crate::Tch;
 
 impl GradientBackend for Tch {

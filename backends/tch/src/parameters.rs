@@ -7,8 +7,8 @@ use tiled_occlusion_core::backend::Backend;
 use tiled_occlusion_core::model::{ModelError, Parameters};
 use tiled_occlusion_core::{Error, Forward, Result};
 
-use crate::tch_backend::backend_error;
-use crate::{Tch, TorchScript};
+use crate::backend::backend_error;
+use crate::{ModuleModel, Tch, TorchScriptModel};
 
 /// Deep copies of named tensors, kept for restoring them.
 #[derive(Default)]
@@ -67,17 +67,17 @@ fn perturb_named(named: &mut [(String, Tensor)], noise: &mut dyn FnMut(&str, &mu
 /// [`FusionGrad`](tiled_occlusion_core::FusionGrad). Variables that do not require gradients
 /// (batch-norm running statistics, frozen weights) are left alone. Evaluated under `no_grad`
 /// (with autograd when a gradient method tracks the batch);
-/// a panicking `forward` becomes an error, as with [`NnModule`](crate::NnModule).
-pub struct VarStoreModule<M> {
-    module: crate::NnModule<M>,
+/// a panicking `forward` becomes an error, as with [`ModuleModel`].
+pub struct VarStoreModel<M> {
+    module: ModuleModel<M>,
     vs: VarStore,
     saved: SavedTensors,
 }
 
-impl<M: Module> VarStoreModule<M> {
+impl<M: Module> VarStoreModel<M> {
     /// `module`, whose parameters are the trainable variables of `vs`.
     pub fn new(module: M, vs: VarStore) -> Self {
-        VarStoreModule { module: crate::NnModule::new(module), vs, saved: SavedTensors::default() }
+        VarStoreModel { module: ModuleModel::new(module), vs, saved: SavedTensors::default() }
     }
 
     /// The variable store.
@@ -95,7 +95,7 @@ impl<M: Module> VarStoreModule<M> {
     }
 }
 
-impl<M: Module> Forward for VarStoreModule<M> {
+impl<M: Module> Forward for VarStoreModel<M> {
     type Backend = Tch;
 
     fn forward(&mut self, batch: &Tensor) -> std::result::Result<Tensor, ModelError> {
@@ -107,7 +107,7 @@ impl<M: Module> Forward for VarStoreModule<M> {
     }
 }
 
-impl<M: Module> Parameters for VarStoreModule<M> {
+impl<M: Module> Parameters for VarStoreModel<M> {
     fn save(&mut self) -> Result<()> {
         let named = self.trainable();
         self.saved.save(&named)
@@ -122,7 +122,7 @@ impl<M: Module> Parameters for VarStoreModule<M> {
     }
 }
 
-impl TorchScript {
+impl TorchScriptModel {
     fn named_parameters(&self) -> Result<Vec<(String, Tensor)>> {
         self.module().named_parameters().map_err(|e| backend_error("listing the TorchScript parameters", e))
     }
@@ -130,7 +130,7 @@ impl TorchScript {
 
 /// The parameters of a TorchScript module (`named_parameters`: weights and biases, not
 /// buffers such as running statistics).
-impl Parameters for TorchScript {
+impl Parameters for TorchScriptModel {
     fn save(&mut self) -> Result<()> {
         let named = self.named_parameters()?;
         self.saved_mut().save(&named)

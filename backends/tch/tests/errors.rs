@@ -5,7 +5,7 @@ use std::error::Error as _;
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::backend::Backend;
 use tiled_occlusion_core::{Attribution, Error, Inputs, Occlusion};
-use tiled_occlusion_tch::{device, model, Tch, TorchScript};
+use tiled_occlusion_tch::{device, model, Tch, TorchScriptModel};
 
 #[test]
 fn a_failing_tensor_construction_keeps_tchs_error() {
@@ -19,7 +19,7 @@ fn a_failing_tensor_construction_keeps_tchs_error() {
 
 #[test]
 fn a_missing_torchscript_file_names_the_file_and_keeps_the_cause() {
-    let e = TorchScript::load("no_such_model.pt", Device::Cpu).expect_err("no such file");
+    let e = TorchScriptModel::load("no_such_model.pt", Device::Cpu).expect_err("no such file");
     assert!(e.to_string().contains("no_such_model.pt"), "{e}");
     assert!(e.source().and_then(|s| s.downcast_ref::<tch::TchError>()).is_some(), "{:?}", e.source());
 }

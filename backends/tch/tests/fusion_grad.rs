@@ -8,15 +8,15 @@ use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::attribution::ProgressHook;
 use tiled_occlusion_core::backend::TensorOf;
 use tiled_occlusion_core::{Attribution, Error, Forward, FusionGrad, InputNoise, Inputs, Occlusion, Result, Target};
-use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_tch::{Tch, TorchScriptModel};
 
-fn model() -> TorchScript {
+fn model() -> TorchScriptModel {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small_cnn.pt");
-    TorchScript::load(path, Device::Cpu).expect("model")
+    TorchScriptModel::load(path, Device::Cpu).expect("model")
 }
 
 /// Every parameter's bits, by name.
-fn parameter_bits(m: &TorchScript) -> Vec<(String, Vec<u32>)> {
+fn parameter_bits(m: &TorchScriptModel) -> Vec<(String, Vec<u32>)> {
     let mut named = m.module().named_parameters().expect("parameters");
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named

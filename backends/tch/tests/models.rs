@@ -3,7 +3,7 @@
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{Attribution, Error, Inputs, Occlusion, Target};
-use tiled_occlusion_tch::{device, model, NnModule, Tch};
+use tiled_occlusion_tch::{device, model, ModuleModel, Tch};
 
 #[test]
 fn nn_module_linear_matches_analytic() {
@@ -13,7 +13,7 @@ fn nn_module_linear_matches_analytic() {
     tch::no_grad(|| {
         linear.ws.copy_(&Tensor::from_slice(&[1.0f32, 2.0, 3.0, -1.0, 0.5, 4.0]).reshape([2, 3]));
     });
-    let mut m = NnModule::new(linear);
+    let mut m = ModuleModel::new(linear);
     let x = Tensor::from_slice(&[2.0f32, -1.0, 0.5]).reshape([1, 3]);
     let map = Occlusion::new([1])
         .attribute(&mut m, &Inputs::<Tch>::new(&x).with_target(Target::Class(1)))
@@ -39,7 +39,7 @@ impl Module for Panics {
 #[test]
 fn a_panicking_nn_module_is_an_error() {
     let x = Tensor::zeros([1, 3], (Kind::Float, Device::Cpu));
-    match Occlusion::new([1]).attribute(&mut NnModule::new(Panics), &Inputs::<Tch>::new(&x)) {
+    match Occlusion::new([1]).attribute(&mut ModuleModel::new(Panics), &Inputs::<Tch>::new(&x)) {
         Err(Error::Model(e)) => assert!(e.to_string().contains("panicked"), "{e}"),
         other => panic!("expected a model error, got {:?}", other.map(|t| t.size())),
     }
@@ -101,7 +101,7 @@ fn assert_near(got: &[f32], want: &[f32]) {
 fn gradient_methods_run_on_nn_modules() {
     use tiled_occlusion_core::{IntegratedGradients, Saliency};
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut m = NnModule::new(known_linear(&vs));
+    let mut m = ModuleModel::new(known_linear(&vs));
     let x = Tensor::from_slice(&[2.0f32, -1.0, 0.5]).reshape([1, 3]);
     let inputs = Inputs::<Tch>::new(&x).with_target(Target::Class(1));
     assert_eq!(values(&Saliency::new().attribute(&mut m, &inputs).expect("saliency")), [1.0, 0.5, 4.0]);
@@ -118,11 +118,11 @@ fn gradient_methods_run_on_nn_modules() {
 #[test]
 fn fusion_grad_of_integrated_gradients_on_a_var_store_module() {
     use tiled_occlusion_core::{FusionGrad, InputNoise, IntegratedGradients, WeightNoise};
-    use tiled_occlusion_tch::VarStoreModule;
+    use tiled_occlusion_tch::VarStoreModel;
     let vs = nn::VarStore::new(Device::Cpu);
     let linear = known_linear(&vs);
     let before: Vec<(String, Vec<f32>)> = vs.variables().into_iter().map(|(k, v)| (k, values(&v.detach()))).collect();
-    let mut m = VarStoreModule::new(linear, vs);
+    let mut m = VarStoreModel::new(linear, vs);
     let x = Tensor::from_slice(&[2.0f32, -1.0, 0.5]).reshape([1, 3]);
     let inputs = Inputs::<Tch>::new(&x).with_target(Target::Class(1));
     let ig = IntegratedGradients::new().with_steps(8);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{Attribution, Baseline, Error, Inputs, Occlusion, Target};
-use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_tch::{Tch, TorchScriptModel};
 use tiled_occlusion_testsuite::small_cnn::{occlusion_fixture, OcclusionFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
 
@@ -19,10 +19,10 @@ fn fixture() -> Fixture {
 }
 
 fn attribute(kind: Kind, f: &Fixture) -> Result<Vec<f64>, Error> {
-    let mut model = TorchScript::load(fixtures().join("small_cnn.pt"), Device::Cpu)?;
+    let mut model = TorchScriptModel::load(fixtures().join("small_cnn.pt"), Device::Cpu)?;
     let mut module = model.into_inner();
     module.to(Device::Cpu, kind, false);
-    model = TorchScript::new(module);
+    model = TorchScriptModel::new(module);
     let shape: Vec<i64> = f.input.shape.iter().map(|&d| d as i64).collect();
     let x = Tensor::from_slice(&f.input.data).reshape(shape).to_kind(kind);
     let inputs = Inputs::<Tch>::new(&x)
@@ -62,7 +62,7 @@ fn double_model_matches_captum() {
 
 #[test]
 fn a_failing_torchscript_model_is_an_error() {
-    let mut model = TorchScript::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("model");
+    let mut model = TorchScriptModel::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("model");
     // Two input channels where the network expects three: libtorch raises, we return an error.
     let x = Tensor::zeros([1, 2, 11, 11], (Kind::Float, Device::Cpu));
     match Occlusion::new([2, 4, 4]).attribute(&mut model, &Inputs::<Tch>::new(&x)) {
@@ -73,6 +73,6 @@ fn a_failing_torchscript_model_is_an_error() {
 
 #[test]
 fn a_missing_model_file_is_an_error() {
-    let e = TorchScript::load(fixtures().join("no_such_model.pt"), Device::Cpu).expect_err("an error");
+    let e = TorchScriptModel::load(fixtures().join("no_such_model.pt"), Device::Cpu).expect_err("an error");
     assert!(e.to_string().contains("no_such_model.pt"), "{e}");
 }

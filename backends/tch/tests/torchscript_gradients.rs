@@ -9,7 +9,7 @@ use tiled_occlusion_core::{
     Attribution, Baseline, FusionGrad, InputNoise, InputXGradient, Inputs, IntegratedGradients, IntegrationRule,
     Saliency, Target, WeightNoise,
 };
-use tiled_occlusion_tch::{Tch, TorchScript};
+use tiled_occlusion_tch::{Tch, TorchScriptModel};
 use tiled_occlusion_testsuite::small_cnn::{gradient_fixture, GradientFixture as Fixture};
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;
 
@@ -50,11 +50,11 @@ impl FixtureUse for Fixture {
     }
 }
 
-fn model(kind: Kind) -> TorchScript {
-    let model = TorchScript::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("model");
+fn model(kind: Kind) -> TorchScriptModel {
+    let model = TorchScriptModel::load(fixtures().join("small_cnn.pt"), Device::Cpu).expect("model");
     let mut module = model.into_inner();
     module.to(Device::Cpu, kind, false);
-    TorchScript::new(module)
+    TorchScriptModel::new(module)
 }
 
 fn host(t: &Tensor) -> Vec<f64> {
@@ -147,7 +147,7 @@ fn the_completeness_delta_shrinks_with_more_steps() {
 }
 
 /// Every parameter's bits and whether it has a `.grad`, by name.
-fn parameter_state(m: &TorchScript) -> Vec<(String, Vec<u64>, bool)> {
+fn parameter_state(m: &TorchScriptModel) -> Vec<(String, Vec<u64>, bool)> {
     let mut named = m.module().named_parameters().expect("parameters");
     named.sort_by(|a, b| a.0.cmp(&b.0));
     named

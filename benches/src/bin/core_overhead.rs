@@ -13,8 +13,8 @@
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use tiled_occlusion_benches::{alternating_medians, seconds};
-use tiled_occlusion_core::{Attribution, Inputs, Occlusion, TiledOcclusion};
-use tiled_occlusion_ndarray::{model, Ndarray, Parallel};
+use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Parallel, TiledOcclusion};
+use tiled_occlusion_ndarray::{model, Ndarray};
 
 /// Sizes of a run: the real ones, or tiny ones for a smoke test.
 struct Sizes {

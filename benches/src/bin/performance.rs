@@ -27,8 +27,8 @@ use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
 use tiled_occlusion_benches::{median, seconds};
 use tiled_occlusion_cli::image_input::{prepare, Normalization};
 use tiled_occlusion_cli::onnx_model::OnnxClassifier;
-use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Target, TiledOcclusion};
-use tiled_occlusion_ndarray::{model, Ndarray, Parallel};
+use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Parallel, Target, TiledOcclusion};
+use tiled_occlusion_ndarray::{model, Ndarray};
 
 type Failure = Box<dyn std::error::Error>;
 

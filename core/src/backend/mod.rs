@@ -9,9 +9,9 @@
 //!
 //! - host backends (data in main memory) fill a batch with [`fill_occluded_batch`] from a
 //!   [`HostBaseline`];
-//! - device backends upload the per-dimension indicators of [`RegionBatch::box_axis_masks`]
-//!   (or its [`RegionBatch::dense_mask`]) and build the batch with one select where the data
-//!   lives.
+//! - device backends upload the small [`OcclusionMask`] of [`RegionBatch::occlusion_mask`]
+//!   (per-dimension factors for window regions) and build the batch with one select where
+//!   the data lives.
 //!
 //! [`Element`] is the element-type bound of host backends, [`DeviceSpec`] parses the device
 //! names users type, and [`row_major_strides`] is the layout every host buffer uses. The
@@ -23,6 +23,7 @@ mod device_spec;
 mod element;
 mod gradient;
 mod host_fill;
+mod occlusion_mask;
 mod region;
 mod tensor;
 
@@ -31,5 +32,6 @@ pub use device_spec::DeviceSpec;
 pub use element::Element;
 pub use gradient::GradientBackend;
 pub use host_fill::{fill_occluded_batch, HostBaseline};
+pub use occlusion_mask::{MaskTensor, OcclusionMask};
 pub use region::{row_major_strides, BoxRegion, Region, RegionBatch};
 pub use tensor::{Backend, TensorOf};

@@ -106,35 +106,6 @@ impl RegionBatch<'_> {
         shape
     }
 
-    /// When every region is a [`Region::Box`]: per dimension `r`, a row-major `(P, d_r)`
-    /// indicator of the boxes' extents along `r` (`P` = number of regions), so that region `j`
-    /// is the outer product of row `j` of every dimension. A device backend uploads these
-    /// `P · Σ_r d_r` values and broadcasts them, instead of a dense mask of `P · N · Π_r d_r`.
-    /// `None` when some region is not a box.
-    ///
-    /// ```
-    /// use tiled_occlusion_core::backend::{BoxRegion, Region, RegionBatch};
-    /// let shape = [2, 3];
-    /// let batch = RegionBatch {
-    ///     regions: vec![Region::Box(BoxRegion { start: vec![1, 0], end: vec![2, 2] })],
-    ///     examples: 4,
-    ///     example_shape: &shape,
-    /// };
-    /// let masks = batch.box_axis_masks().unwrap();
-    /// assert_eq!(masks, vec![vec![false, true], vec![true, true, false]]);
-    /// ```
-    pub fn box_axis_masks(&self) -> Option<Vec<Vec<bool>>> {
-        let mut masks: Vec<Vec<bool>> =
-            self.example_shape.iter().map(|&d| Vec::with_capacity(d * self.regions.len())).collect();
-        for region in &self.regions {
-            let Region::Box(b) = region else { return None };
-            for (r, mask) in masks.iter_mut().enumerate() {
-                mask.extend((0..self.example_shape[r]).map(|i| b.start[r] <= i && i < b.end[r]));
-            }
-        }
-        Some(masks)
-    }
-
     /// A dense row-major mask of shape `(rows, d_1, …, d_m)`: `true` where the batch holds
     /// the baseline. For backends that build the batch on a device with a select.
     pub fn dense_mask(&self) -> Vec<bool> {

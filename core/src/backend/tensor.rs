@@ -42,7 +42,7 @@ pub trait Backend: Sized + Send + Sync + 'static {
     /// rows `[j·N, (j+1)·N)` are a copy of `input` whose positions in region `j` hold the
     /// baseline's value (a select, never a blend). Host backends can use
     /// [`fill_occluded_batch`](crate::backend::fill_occluded_batch); device backends can use
-    /// [`RegionBatch::dense_mask`].
+    /// [`RegionBatch::occlusion_mask`].
     fn occluded_batch(
         input: &Self::Tensor,
         baseline: &BaselineValue<'_, Self>,

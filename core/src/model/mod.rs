@@ -9,11 +9,13 @@
 
 mod fn_model;
 mod forward;
+mod panic;
 mod parallel;
 mod parameters;
 
 pub use crate::error::ModelError;
 pub use fn_model::FnModel;
 pub use forward::{Forward, ModelJobs};
+pub use panic::panic_message;
 pub use parallel::Parallel;
 pub use parameters::Parameters;

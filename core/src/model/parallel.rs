@@ -6,7 +6,7 @@ use std::sync::{mpsc, Mutex};
 
 use crate::backend::{Backend, TensorOf};
 use crate::error::{Error, ModelError, Result};
-use crate::model::{Forward, ModelJobs};
+use crate::model::{panic_message, Forward, ModelJobs};
 
 /// A model whose calls may run at the same time, for any backend whose model is a
 /// `Fn(&Tensor) -> Result<Tensor, Err> + Sync` (ndarray closures, a tract or ONNX session, a
@@ -59,15 +59,6 @@ impl<B, F> Parallel<B, F> {
     pub fn threads(&self) -> usize {
         self.threads
     }
-}
-
-/// The message of a caught panic.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "no message".to_owned())
 }
 
 fn stopped() -> Error {

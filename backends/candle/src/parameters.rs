@@ -7,7 +7,7 @@ use tiled_occlusion_core::backend::Backend;
 use tiled_occlusion_core::model::{ModelError, Parameters};
 use tiled_occlusion_core::{Error, Forward, Result};
 
-use crate::candle_backend::backend_error;
+use crate::backend::backend_error;
 use crate::Candle;
 
 /// A candle `Module` together with the `VarMap` its parameters were created in (through a

@@ -1,7 +1,7 @@
 //! `candle_core::Tensor` as a tiled-occlusion backend.
 
 use candle_core::{DType, Device, Tensor};
-use tiled_occlusion_core::backend::{Backend, BaselineValue, RegionBatch};
+use tiled_occlusion_core::backend::{Backend, BaselineValue, MaskTensor, OcclusionMask, RegionBatch};
 use tiled_occlusion_core::{Error, Result};
 
 /// The candle backend: inputs, baselines and model outputs are `candle_core::Tensor`s of a
@@ -40,34 +40,31 @@ fn repeat_rows(t: &Tensor, copies: usize) -> candle_core::Result<Tensor> {
     t.repeat(repeats)
 }
 
-/// The `(P·N, d…)` selection mask of `regions` on `device`: `1` where the baseline goes.
+/// The `(P·N, d…)` selection mask of `regions` on `device`, `1` where the baseline goes: the
+/// core's [`OcclusionMask`] uploaded (its factors multiplied on the device), broadcast to
+/// `(P, N, d…)` and viewed as `(P·N, d…)`.
 fn occlusion_mask(regions: &RegionBatch<'_>, device: &Device) -> candle_core::Result<Tensor> {
-    let batch_shape = regions.batch_shape();
-    let copies = regions.regions.len();
-    let Some(axis_masks) = regions.box_axis_masks() else {
-        let dense: Vec<u8> = regions.dense_mask().into_iter().map(u8::from).collect();
-        return Tensor::from_vec(dense, batch_shape, device);
+    let upload = |m: MaskTensor| Tensor::from_vec(m.values, m.shape, device);
+    let mask = match regions.occlusion_mask() {
+        OcclusionMask::Dense(m) => upload(m)?,
+        OcclusionMask::Factors(factors) => {
+            let mut mask: Option<Tensor> = None;
+            for factor in factors {
+                let factor = upload(factor)?;
+                mask = Some(match mask {
+                    None => factor,
+                    Some(m) => m.broadcast_mul(&factor)?,
+                });
+            }
+            match mask {
+                Some(m) => m,
+                None => Tensor::ones((regions.regions.len(), 1), DType::U8, device)?,
+            }
+        }
     };
-    // Region j's mask is the outer product of its per-dimension indicators: shape
-    // (P, 1, d_1, …, d_m) from factors of shape (P, 1, 1, …, d_r, …, 1).
-    let rank = regions.example_shape.len();
-    let mut mask: Option<Tensor> = None;
-    for (r, indicator) in axis_masks.into_iter().enumerate() {
-        let mut shape = vec![1; rank + 2];
-        shape[0] = copies;
-        shape[r + 2] = regions.example_shape[r];
-        let factor = Tensor::from_vec(indicator.into_iter().map(u8::from).collect::<Vec<u8>>(), shape, device)?;
-        mask = Some(match mask {
-            None => factor,
-            Some(m) => m.broadcast_mul(&factor)?,
-        });
-    }
-    let mut full = vec![copies, regions.examples];
+    let mut full = vec![regions.regions.len(), regions.examples];
     full.extend_from_slice(regions.example_shape);
-    match mask {
-        Some(m) => m.broadcast_as(full)?.reshape(batch_shape),
-        None => Tensor::ones(batch_shape, DType::U8, device),
-    }
+    mask.broadcast_as(full)?.reshape(regions.batch_shape())
 }
 
 impl Backend for Candle {

@@ -20,7 +20,7 @@ use crate::Tch;
 ///
 /// Calls run under `no_grad` (with autograd for the batches a gradient method tracks).
 /// `CModule` is `Sync`, so the threads share one module. FusionGrad needs the module's
-/// parameters: use [`TorchScript`](crate::TorchScript) for it.
+/// parameters: use [`TorchScriptModel`](crate::TorchScriptModel) for it.
 ///
 /// ```
 /// use tch::{CModule, Device, Kind, Tensor};

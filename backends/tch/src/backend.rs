@@ -1,7 +1,7 @@
 //! `tch::Tensor` as a tiled-occlusion backend.
 
 use tch::{Device, Kind, Tensor};
-use tiled_occlusion_core::backend::{Backend, BaselineValue, RegionBatch};
+use tiled_occlusion_core::backend::{Backend, BaselineValue, MaskTensor, OcclusionMask, RegionBatch};
 use tiled_occlusion_core::{Error, Result};
 
 /// The tch backend: inputs, baselines and model outputs are `tch::Tensor`s of kind `Float`,
@@ -38,26 +38,19 @@ fn dims(shape: &[usize]) -> Vec<i64> {
     shape.iter().map(|&d| d as i64).collect()
 }
 
-/// The `(P, N or 1, d…)` selection mask of `regions` on `device`: true where the baseline goes.
+/// The `(P, N or 1, d…)` selection mask of `regions` on `device`, true where the baseline
+/// goes: the core's [`OcclusionMask`] uploaded, its factors and-ed on the device.
 fn occlusion_mask(regions: &RegionBatch<'_>, device: Device) -> std::result::Result<Tensor, tch::TchError> {
-    let copies = regions.regions.len() as i64;
-    let rank = regions.example_shape.len();
-    let upload = |values: Vec<bool>, shape: &[i64]| -> std::result::Result<Tensor, tch::TchError> {
-        let bytes: Vec<u8> = values.into_iter().map(u8::from).collect();
-        Tensor::f_from_slice(&bytes)?.f_reshape(shape)?.f_to_device(device)?.f_to_kind(Kind::Bool)
+    let upload = |m: MaskTensor| -> std::result::Result<Tensor, tch::TchError> {
+        Tensor::f_from_slice(&m.values)?.f_reshape(dims(&m.shape))?.f_to_device(device)?.f_to_kind(Kind::Bool)
     };
-    let Some(axis_masks) = regions.box_axis_masks() else {
-        let mut shape = vec![copies, regions.examples as i64];
-        shape.extend(dims(regions.example_shape));
-        return upload(regions.dense_mask(), &shape);
+    let factors = match regions.occlusion_mask() {
+        OcclusionMask::Dense(m) => return upload(m),
+        OcclusionMask::Factors(factors) => factors,
     };
-    // Region j's mask is the outer product of its per-dimension indicators.
     let mut mask: Option<Tensor> = None;
-    for (r, indicator) in axis_masks.into_iter().enumerate() {
-        let mut shape = vec![1; rank + 2];
-        shape[0] = copies;
-        shape[r + 2] = regions.example_shape[r] as i64;
-        let factor = upload(indicator, &shape)?;
+    for factor in factors {
+        let factor = upload(factor)?;
         mask = Some(match mask {
             None => factor,
             Some(m) => m.f_logical_and(&factor)?,
@@ -65,7 +58,7 @@ fn occlusion_mask(regions: &RegionBatch<'_>, device: Device) -> std::result::Res
     }
     match mask {
         Some(m) => Ok(m),
-        None => Tensor::f_ones([copies, 1], (Kind::Bool, device)),
+        None => Tensor::f_ones([regions.regions.len() as i64, 1], (Kind::Bool, device)),
     }
 }
 

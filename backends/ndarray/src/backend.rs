@@ -4,8 +4,7 @@ use std::marker::PhantomData;
 
 use ndarray::{ArrayD, IxDyn};
 use tiled_occlusion_core::backend::{fill_occluded_batch, Backend, BaselineValue, Element, HostBaseline, RegionBatch};
-use tiled_occlusion_core::model::ModelError;
-use tiled_occlusion_core::{Error, FnModel, Result};
+use tiled_occlusion_core::{Error, Result};
 
 /// The ndarray backend for element type `E`: its tensors are `ndarray::ArrayD<E>`, on the host.
 ///
@@ -67,21 +66,4 @@ fn contiguous<'a, E>(array: &'a ndarray::CowArray<'_, E, IxDyn>) -> Result<&'a [
     array
         .as_slice()
         .ok_or_else(|| Error::backend("ndarray: reading an array", "not contiguous after as_standard_layout"))
-}
-
-/// A closure as a model of the ndarray backend: `FnMut(&ArrayD<E>) -> Result<ArrayD<E>, Err>`
-/// for any error that converts into a boxed error.
-///
-/// ```
-/// use ndarray::{ArrayD, Axis};
-/// let mut m = tiled_occlusion_ndarray::model(|x: &ArrayD<f32>| Ok::<_, String>(x.sum_axis(Axis(1))));
-/// # let _ = &mut m;
-/// ```
-pub fn model<E, F, Err>(f: F) -> FnModel<Ndarray<E>, F>
-where
-    E: Element,
-    F: FnMut(&ArrayD<E>) -> std::result::Result<ArrayD<E>, Err>,
-    Err: Into<ModelError>,
-{
-    FnModel::new(f)
 }
