@@ -191,3 +191,13 @@ pub fn golden_fixtures<T: TestBackend>() {
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     assert!(failed.is_empty(), "{}: failing fixtures: {failed:#?}", T::NAME);
 }
+
+/// Stamps out the golden-fixture test for a marker `$backend` as `mod fixtures { #[test] fn …
+/// }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! fixtures_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(fixtures, $backend, [golden_fixtures,]);
+    };
+}

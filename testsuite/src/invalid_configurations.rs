@@ -380,3 +380,17 @@ pub fn minimums_are_too_small_errors<T: TestBackend>() {
         assert_eq!(model.calls, 0, "{}: {setting} 0 is reported after a model call", T::NAME);
     }
 }
+
+/// Stamps out the invalid-configuration cases for a marker `$backend` as `mod
+/// invalid_configurations { #[test] fn … }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! invalid_configurations_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(
+            invalid_configurations,
+            $backend,
+            [invalid_configurations_return_errors, minimums_are_too_small_errors,]
+        );
+    };
+}

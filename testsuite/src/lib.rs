@@ -2,26 +2,51 @@
 //! proptest property, the golden fixtures computed by Captum and the Python reference, and
 //! Captum's own Occlusion unit-test results, all generic over the backend under test.
 //!
-//! A backend crate implements [`TestBackend`] for a marker type and stamps the suite out in
-//! one line, in an integration test:
+//! A backend crate picks (or writes) a marker type implementing [`TestBackend`] — the
+//! project's are in [`markers`], one per element type and device, with their tolerances —
+//! and stamps the suite out in one line of an integration test:
 //!
 //! ```ignore
-//! tiled_occlusion_testsuite::backend_conformance_tests!(ndarray_f64, MyBackendF64);
+//! use tiled_occlusion_testsuite::backend_conformance_tests;
+//! use tiled_occlusion_testsuite::markers::{CandleF32, Cuda};
+//!
+//! backend_conformance_tests!(candle_f32, CandleF32, gradients);
+//! backend_conformance_tests!(candle_cuda_f32, CandleF32<Cuda>, gradients); // skipped without a device
 //! ```
 //!
-//! Every property runs 256 random cases by default (`PROPTEST_CASES` changes that). Models
-//! are evaluated on the host in `f64` ([`HostModel`]), so the suite needs nothing of a backend
-//! beyond its [`Backend`](tiled_occlusion_core::backend::Backend) implementation and a way to make
-//! tensors.
+//! That gives one test module per part of the suite, so `cargo test candle_f32::noise::`
+//! runs the noise cases alone:
+//!
+//! | Module | File | Macro | What |
+//! |---|---|---|---|
+//! | `properties` | [`properties`] | [`properties_tests!`] | the laws of SEMANTICS.md on random scenarios |
+//! | `noise` | [`noise`] | [`noise_tests!`] | NoiseTunnel and FusionGrad: seeds, batching, VarGrad, restoring parameters, Captum parity |
+//! | `metrics` | [`metrics`] | [`metrics_tests!`] | deletion, insertion and AOPC by hand |
+//! | `captum` | [`captum`] | [`captum_tests!`] | Captum's own Occlusion unit tests |
+//! | `fixtures` | [`fixtures`] | [`fixtures_tests!`] | the golden fixtures |
+//! | `invalid_configurations` | [`invalid_configurations`] | [`invalid_configurations_tests!`] | every invalid setting is a named error, never a panic |
+//! | `gradients` | [`gradients`] | [`gradients_tests!`] | gradient methods against closed forms (with `gradients`, for a [`GradientTestBackend`]) |
+//!
+//! A new case of a part is a function in its file and one line in that file's macro; a new
+//! part (the adversarial cases to come, say) is a new file with its functions and its macro,
+//! and one line in [`backend_conformance_tests!`].
+//!
+//! Every test goes through [`test_backend::run`], which skips a marker whose device is
+//! absent ([`TestBackend::skip_reason`]), so CUDA markers compile everywhere and run where a
+//! device exists. Every property runs 256 random cases by default (`PROPTEST_CASES` changes
+//! that). Models are evaluated on the host in `f64` ([`HostModel`]), so the suite needs
+//! nothing of a backend beyond its [`Backend`](tiled_occlusion_core::backend::Backend)
+//! implementation and a way to make tensors.
 #![warn(missing_docs)]
 
-pub mod captum_cases;
+pub mod captum;
 pub mod fixtures;
-pub mod gradient_cases;
+pub mod gradients;
 pub mod host_model;
 pub mod invalid_configurations;
-pub mod metric_cases;
-pub mod noise_properties;
+pub mod markers;
+pub mod metrics;
+pub mod noise;
 pub mod oracle;
 pub mod properties;
 pub mod rng;
@@ -29,111 +54,62 @@ pub mod scenario;
 pub mod small_cnn;
 pub mod test_backend;
 
-pub use gradient_cases::GradientTestBackend;
+pub use gradients::GradientTestBackend;
 pub use host_model::{HostForward, HostModel};
 pub use test_backend::TestBackend;
 
-/// Stamps out the whole suite for a [`TestBackend`] as a module of `#[test]` functions.
+/// Stamps out the whole suite for a marker: `backend_conformance_tests!(module, Marker)`
+/// gives `mod module { mod properties { … } mod noise { … } … }`, one `#[test]` per case;
+/// `backend_conformance_tests!(module, Marker, gradients)` adds `mod gradients` for a
+/// [`GradientTestBackend`].
 ///
-/// `backend_conformance_tests!(module_name, BackendUnderTest);`
+/// The marker's name is resolved where the macro is called.
 #[macro_export]
 macro_rules! backend_conformance_tests {
-    ($module:ident, $backend:ty) => {
+    (@suite $module:ident, $backend:ty, { $($extra:tt)* }) => {
         mod $module {
+            #[allow(unused_imports)]
             use super::*;
 
-            #[test]
-            fn golden_fixtures() {
-                $crate::fixtures::golden_fixtures::<$backend>();
-            }
-            #[test]
-            fn captum_multilayer() {
-                $crate::captum_cases::captum_multilayer::<$backend>();
-            }
-            #[test]
-            fn captum_weighted_sum_2d() {
-                $crate::captum_cases::captum_weighted_sum_2d::<$backend>();
-            }
-            #[test]
-            fn captum_sum_and_squares() {
-                $crate::captum_cases::captum_sum_and_squares::<$backend>();
-            }
-            #[test]
-            fn noise_no_noise_gives_the_inner_method() {
-                $crate::noise_properties::no_noise_gives_the_inner_method::<$backend>();
-            }
-            #[test]
-            fn noise_same_seed_same_result_whatever_the_batching() {
-                $crate::noise_properties::same_seed_same_result_whatever_the_batching::<$backend>();
-            }
-            #[test]
-            fn noise_vargrad_is_mean_square_minus_square_mean() {
-                $crate::noise_properties::vargrad_is_mean_square_minus_square_mean::<$backend>();
-            }
-            #[test]
-            fn noise_progress_counts_every_inner_call() {
-                $crate::noise_properties::progress_counts_every_inner_call::<$backend>();
-            }
-            #[test]
-            fn noise_fusion_grad_restores_parameters() {
-                $crate::noise_properties::fusion_grad_restores_parameters::<$backend>();
-            }
-            #[test]
-            fn noise_invalid_settings_are_errors() {
-                $crate::noise_properties::invalid_noise_settings_are_errors::<$backend>();
-            }
-            #[test]
-            fn noise_captum_noise_tunnel_parity() {
-                $crate::noise_properties::captum_noise_tunnel_parity::<$backend>();
-            }
-            #[test]
-            fn metrics_deletion_and_insertion_by_hand() {
-                $crate::metric_cases::deletion_and_insertion_by_hand::<$backend>();
-            }
-            #[test]
-            fn metrics_aopc_by_hand() {
-                $crate::metric_cases::aopc_by_hand::<$backend>();
-            }
-            #[test]
-            fn k1_equals_occlusion() {
-                $crate::properties::k1_equals_occlusion::<$backend>();
-            }
-            #[test]
-            fn shifted_mean_equals_occlusion_in_interior() {
-                $crate::properties::shifted_mean_equals_occlusion_in_interior::<$backend>();
-            }
-            #[test]
-            fn linear_models_match_analytic() {
-                $crate::properties::linear_models_match_analytic::<$backend>();
-            }
-            #[test]
-            fn independent_of_batching() {
-                $crate::properties::independent_of_batching::<$backend>();
-            }
-            #[test]
-            fn model_calls_match_formulas() {
-                $crate::properties::model_calls_match_formulas::<$backend>();
-            }
-            #[test]
-            fn every_position_covered_prod_k_times() {
-                $crate::properties::every_position_covered_prod_k_times::<$backend>();
-            }
-            #[test]
-            fn feature_ablation_block_mask_equals_occlusion() {
-                $crate::properties::feature_ablation_block_mask_equals_occlusion::<$backend>();
-            }
-            #[test]
-            fn nan_drop_stays_in_its_region() {
-                $crate::properties::nan_drop_stays_in_its_region::<$backend>();
-            }
-            #[test]
-            fn invalid_configurations_return_errors() {
-                $crate::invalid_configurations::invalid_configurations_return_errors::<$backend>();
-            }
-            #[test]
-            fn minimums_are_too_small_errors() {
-                $crate::invalid_configurations::minimums_are_too_small_errors::<$backend>();
-            }
+            /// The marker under test.
+            type Marker = $backend;
+
+            $crate::properties_tests!(Marker);
+            $crate::noise_tests!(Marker);
+            $crate::metrics_tests!(Marker);
+            $crate::captum_tests!(Marker);
+            $crate::fixtures_tests!(Marker);
+            $crate::invalid_configurations_tests!(Marker);
+            // Issue 13's adversarial cases go here: `src/adversarial.rs` with its
+            // `adversarial_tests!`, and `$crate::adversarial_tests!(Marker);` on this line.
+            $($extra)*
+        }
+    };
+    ($module:ident, $backend:ty) => {
+        $crate::backend_conformance_tests!(@suite $module, $backend, {});
+    };
+    ($module:ident, $backend:ty, gradients) => {
+        $crate::backend_conformance_tests!(@suite $module, $backend, { $crate::gradients_tests!(Marker); });
+    };
+}
+
+/// One part of the suite as a test module: `mod $module { #[test] fn $case() … }`, each test
+/// running `$crate::$module::$case::<$backend>()` through [`test_backend::run`]. The parts'
+/// macros (`properties_tests!`, …) are made of it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! suite_module {
+    ($module:ident, $backend:ty, [$($case:ident),* $(,)?]) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(
+                #[test]
+                fn $case() {
+                    $crate::test_backend::run::<$backend>(|| $crate::$module::$case::<$backend>());
+                }
+            )*
         }
     };
 }

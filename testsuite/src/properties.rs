@@ -389,3 +389,26 @@ pub fn nan_drop_stays_in_its_region<T: TestBackend>() {
         Ok(())
     });
 }
+
+/// Stamps out the laws of SEMANTICS.md for a marker `$backend` as `mod properties { #[test] fn
+/// … }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! properties_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(
+            properties,
+            $backend,
+            [
+                k1_equals_occlusion,
+                shifted_mean_equals_occlusion_in_interior,
+                linear_models_match_analytic,
+                independent_of_batching,
+                model_calls_match_formulas,
+                every_position_covered_prod_k_times,
+                feature_ablation_block_mask_equals_occlusion,
+                nan_drop_stays_in_its_region,
+            ]
+        );
+    };
+}

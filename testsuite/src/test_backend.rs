@@ -6,6 +6,7 @@ use tiled_occlusion_core::backend::{Backend, TensorOf};
 ///
 /// A backend crate implements this for a marker type (one per element type or device it
 /// wants tested) and stamps out the suite with [`backend_conformance_tests!`](crate::backend_conformance_tests).
+/// The project's backends have theirs in [`markers`](crate::markers).
 pub trait TestBackend: 'static {
     /// The backend.
     type B: Backend;
@@ -19,6 +20,23 @@ pub trait TestBackend: 'static {
 
     /// A tensor of `shape` holding row-major `data`, in this backend's element type and device.
     fn tensor(shape: &[usize], data: &[f64]) -> Result<TensorOf<Self::B>, String>;
+
+    /// Why this marker cannot run here (its device is absent, or this build cannot reach
+    /// it), or `None` when it can: the default, right for host and CPU markers. The suite's
+    /// tests of an unavailable marker are skipped with this message (see [`run`]).
+    fn skip_reason() -> Option<String> {
+        None
+    }
+}
+
+/// Runs `test` for marker `T`, or prints why `T` is skipped here (its
+/// [`TestBackend::skip_reason`]) and returns: every test the suite stamps out goes through it,
+/// so CUDA markers compile everywhere and run where a device exists.
+pub fn run<T: TestBackend>(test: impl FnOnce()) {
+    match T::skip_reason() {
+        Some(reason) => eprintln!("{}: skipped: {reason}", T::NAME),
+        None => test(),
+    }
 }
 
 /// An attribution method of any kind on the backend under test.

@@ -13,7 +13,7 @@ use tiled_occlusion_core::{
     Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, FnModel, FusionGrad, InputNoise, Inputs,
     NoiseTunnel, NoiseTunnelType, Occlusion, Target, TiledOcclusion, TilingMode,
 };
-use tiled_occlusion_ndarray::{ndarray, ArrayModel, ArrayParameters, Ndarray};
+use tiled_occlusion_ndarray::{ArrayModel, ArrayParameters, Ndarray};
 use tiled_occlusion_tch::Tch;
 use tiled_occlusion_testsuite::rng::SplitMix64;
 use tiled_occlusion_testsuite::test_backend::max_abs_diff;

@@ -9,20 +9,9 @@ use tiled_occlusion_core::{
     Attribution, Baseline, Error, FnModel, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, Parallel, TiledOcclusion,
 };
 use tiled_occlusion_ndarray::Ndarray;
+use tiled_occlusion_testsuite::markers::NdarrayF64;
 use tiled_occlusion_testsuite::properties::check_scenarios;
 use tiled_occlusion_testsuite::HostModel;
-
-struct F64;
-
-impl tiled_occlusion_testsuite::TestBackend for F64 {
-    type B = Ndarray<f64>;
-    const NAME: &'static str = "ndarray-f64 (parallel)";
-    const TOLERANCE: f64 = 1e-10;
-
-    fn tensor(shape: &[usize], data: &[f64]) -> Result<ArrayD<f64>, String> {
-        ArrayD::from_shape_vec(IxDyn(shape), data.to_vec()).map_err(|e| e.to_string())
-    }
-}
 
 /// The host model as a `Fn + Sync` closure of ndarray batches.
 fn closure(model: HostModel) -> impl Fn(&ArrayD<f64>) -> Result<ArrayD<f64>, String> + Sync {
@@ -35,7 +24,7 @@ fn closure(model: HostModel) -> impl Fn(&ArrayD<f64>) -> Result<ArrayD<f64>, Str
 
 #[test]
 fn parallel_equals_sequential_bit_for_bit() {
-    check_scenarios::<F64>("parallel_equals_sequential_bit_for_bit", |s| {
+    check_scenarios::<NdarrayF64>("parallel_equals_sequential_bit_for_bit", |s| {
         let input = ArrayD::from_shape_vec(IxDyn(&s.input_shape()), s.input_data())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let baseline = s.baseline_tensor().map(|(shape, data)| ArrayD::from_shape_vec(IxDyn(&shape), data));

@@ -5,8 +5,9 @@
 
 use std::process::ExitCode;
 
-use tiled_occlusion_core::backend::TensorOf;
 use tiled_occlusion_testsuite::fixtures::{run_file, CaseOutcome};
+#[allow(unused_imports)] // unused in a build with no backend feature
+use tiled_occlusion_testsuite::markers;
 use tiled_occlusion_testsuite::TestBackend;
 
 fn usage() -> ExitCode {
@@ -14,26 +15,9 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Declares the backends this build can run: a `TestBackend` marker per name, each made of a
-/// backend type, a tolerance and how to make a tensor from host data.
+/// The backends this build can run: a name per marker of `tiled_occlusion_testsuite::markers`.
 macro_rules! runner_backends {
-    ($( $feature:literal, $name:literal, $marker:ident, $backend:ty, $tolerance:expr, $make:expr; )*) => {
-        $(
-            #[cfg(feature = $feature)]
-            struct $marker;
-
-            #[cfg(feature = $feature)]
-            impl TestBackend for $marker {
-                type B = $backend;
-                const NAME: &'static str = $name;
-                const TOLERANCE: f64 = $tolerance;
-                fn tensor(shape: &[usize], data: &[f64]) -> Result<TensorOf<$backend>, String> {
-                    #[allow(clippy::redundant_closure_call)]
-                    ($make)(shape, data)
-                }
-            }
-        )*
-
+    ($( $feature:literal, $name:literal, $marker:ty; )*) => {
         fn backend_names() -> Vec<&'static str> {
             let mut names = Vec::new();
             $( if cfg!(feature = $feature) { names.push($name); } )*
@@ -41,10 +25,11 @@ macro_rules! runner_backends {
         }
 
         fn run(backend: &str, text: &str) -> Result<Vec<CaseOutcome>, String> {
+            let _ = text; // unread in a build with no backend feature
             match backend {
                 $(
                     #[cfg(feature = $feature)]
-                    $name => run_file::<$marker>(text),
+                    $name => run_marker::<$marker>(text),
                 )*
                 other => Err(format!("unknown backend {other:?}; this build has: {}", backend_names().join(", "))),
             }
@@ -52,47 +37,28 @@ macro_rules! runner_backends {
     };
 }
 
-#[cfg(feature = "ndarray")]
-fn ndarray_tensor<E: tiled_occlusion_core::backend::Element>(
-    shape: &[usize],
-    data: &[f64],
-) -> Result<tiled_occlusion_ndarray::ndarray::ArrayD<E>, String> {
-    use tiled_occlusion_ndarray::ndarray::{ArrayD, IxDyn};
-    ArrayD::from_shape_vec(IxDyn(shape), data.iter().map(|&v| E::from_f64_nearest(v)).collect())
-        .map_err(|e| e.to_string())
-}
-
-#[cfg(feature = "candle")]
-fn candle_tensor(dtype: candle_core::DType) -> impl Fn(&[usize], &[f64]) -> Result<candle_core::Tensor, String> {
-    move |shape, data| {
-        candle_core::Tensor::from_slice(data, shape, &candle_core::Device::Cpu)
-            .and_then(|t| t.to_dtype(dtype))
-            .map_err(|e| e.to_string())
-    }
-}
-
-#[cfg(feature = "tch")]
-fn tch_tensor(kind: tch::Kind) -> impl Fn(&[usize], &[f64]) -> Result<tch::Tensor, String> {
-    move |shape, data| {
-        let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-        tch::Tensor::f_from_slice(data)
-            .and_then(|t| t.f_reshape(dims))
-            .and_then(|t| t.f_to_kind(kind))
-            .map_err(|e| e.to_string())
+/// Runs a fixture file on marker `T`, or says why `T` cannot run here.
+#[allow(dead_code)] // unused in a build with no backend feature
+fn run_marker<T: TestBackend>(text: &str) -> Result<Vec<CaseOutcome>, String> {
+    match T::skip_reason() {
+        Some(reason) => Err(format!("{} cannot run here: {reason}", T::NAME)),
+        None => run_file::<T>(text),
     }
 }
 
 runner_backends! {
-    "ndarray", "ndarray", NdarrayF64, tiled_occlusion_ndarray::Ndarray<f64>, 1e-10, ndarray_tensor::<f64>;
-    "ndarray", "ndarray-f32", NdarrayF32, tiled_occlusion_ndarray::Ndarray<f32>, 1e-4, ndarray_tensor::<f32>;
-    "candle", "candle", CandleF64, tiled_occlusion_candle::Candle, 1e-10, candle_tensor(candle_core::DType::F64);
-    "candle", "candle-f32", CandleF32, tiled_occlusion_candle::Candle, 1e-4, candle_tensor(candle_core::DType::F32);
-    "candle", "candle-f16", CandleF16, tiled_occlusion_candle::Candle, 1e-2, candle_tensor(candle_core::DType::F16);
-    "candle", "candle-bf16", CandleBf16, tiled_occlusion_candle::Candle, 5e-2, candle_tensor(candle_core::DType::BF16);
-    "tch", "tch", TchF64, tiled_occlusion_tch::Tch, 1e-10, tch_tensor(tch::Kind::Double);
-    "tch", "tch-f32", TchF32, tiled_occlusion_tch::Tch, 1e-4, tch_tensor(tch::Kind::Float);
-    "tch", "tch-f16", TchF16, tiled_occlusion_tch::Tch, 1e-2, tch_tensor(tch::Kind::Half);
-    "tch", "tch-bf16", TchBf16, tiled_occlusion_tch::Tch, 5e-2, tch_tensor(tch::Kind::BFloat16);
+    "ndarray", "ndarray", markers::NdarrayF64;
+    "ndarray", "ndarray-f32", markers::NdarrayF32;
+    "candle", "candle", markers::CandleF64;
+    "candle", "candle-f32", markers::CandleF32;
+    "candle", "candle-f16", markers::CandleF16;
+    "candle", "candle-bf16", markers::CandleBf16;
+    "candle", "candle-cuda-f32", markers::CandleF32<markers::Cuda>;
+    "tch", "tch", markers::TchF64;
+    "tch", "tch-f32", markers::TchF32;
+    "tch", "tch-f16", markers::TchF16;
+    "tch", "tch-bf16", markers::TchBf16;
+    "tch", "tch-cuda-f32", markers::TchF32<markers::Cuda>;
 }
 
 fn main() -> ExitCode {

@@ -142,3 +142,13 @@ pub fn captum_sum_and_squares<T: TestBackend>() {
         &expected,
     );
 }
+
+/// Stamps out Captum's own Occlusion unit-test cases for a marker `$backend` as `mod captum {
+/// #[test] fn … }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! captum_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(captum, $backend, [captum_multilayer, captum_weighted_sum_2d, captum_sum_and_squares,]);
+    };
+}

@@ -392,3 +392,25 @@ pub fn captum_noise_tunnel_parity<T: TestBackend>() {
         );
     }
 }
+
+/// Stamps out the noise wrappers' cases for a marker `$backend` as `mod noise { #[test] fn …
+/// }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! noise_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(
+            noise,
+            $backend,
+            [
+                no_noise_gives_the_inner_method,
+                same_seed_same_result_whatever_the_batching,
+                vargrad_is_mean_square_minus_square_mean,
+                progress_counts_every_inner_call,
+                fusion_grad_restores_parameters,
+                invalid_noise_settings_are_errors,
+                captum_noise_tunnel_parity,
+            ]
+        );
+    };
+}

@@ -72,3 +72,13 @@ pub fn aopc_by_hand<T: TestBackend>() {
     let bad = metric.aopc(&mut sum_model::<T>(4), &x, &[0.1, 0.5], &geometry, 0);
     assert!(bad.is_err(), "{}: a short attribution is an error", T::NAME);
 }
+
+/// Stamps out the metrics' hand-computed cases for a marker `$backend` as `mod metrics {
+/// #[test] fn … }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
+#[macro_export]
+macro_rules! metrics_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(metrics, $backend, [deletion_and_insertion_by_hand, aopc_by_hand,]);
+    };
+}

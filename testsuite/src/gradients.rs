@@ -421,37 +421,23 @@ pub fn invalid_gradient_settings_are_errors<T: GradientTestBackend>() {
     assert!(e.contains("IntegratedGradients::with_multiply_by_inputs(false)"), "{}: {e}", T::NAME);
 }
 
-/// Stamps out the gradient suite for a [`GradientTestBackend`] as a module of `#[test]`s.
+/// Stamps out the gradient methods' cases (for a [`GradientTestBackend`]) for a marker
+/// `$backend` as `mod gradients { #[test] fn … }`, one test per function above; one part of
+/// [`backend_conformance_tests!`](crate::backend_conformance_tests).
 #[macro_export]
-macro_rules! gradient_conformance_tests {
-    ($module:ident, $backend:ty) => {
-        mod $module {
-            use super::*;
-
-            #[test]
-            fn saliency_and_input_x_gradient_match_closed_forms() {
-                $crate::gradient_cases::saliency_and_input_x_gradient_match_closed_forms::<$backend>();
-            }
-            #[test]
-            fn integrated_gradients_match_closed_forms() {
-                $crate::gradient_cases::integrated_gradients_match_closed_forms::<$backend>();
-            }
-            #[test]
-            fn completeness_delta_matches_the_quadrature_error() {
-                $crate::gradient_cases::completeness_delta_matches_the_quadrature_error::<$backend>();
-            }
-            #[test]
-            fn gradient_model_calls_match_formulas() {
-                $crate::gradient_cases::gradient_model_calls_match_formulas::<$backend>();
-            }
-            #[test]
-            fn noise_tunnel_wraps_gradient_methods() {
-                $crate::gradient_cases::noise_tunnel_wraps_gradient_methods::<$backend>();
-            }
-            #[test]
-            fn invalid_gradient_settings_are_errors() {
-                $crate::gradient_cases::invalid_gradient_settings_are_errors::<$backend>();
-            }
-        }
+macro_rules! gradients_tests {
+    ($backend:ty) => {
+        $crate::suite_module!(
+            gradients,
+            $backend,
+            [
+                saliency_and_input_x_gradient_match_closed_forms,
+                integrated_gradients_match_closed_forms,
+                completeness_delta_matches_the_quadrature_error,
+                gradient_model_calls_match_formulas,
+                noise_tunnel_wraps_gradient_methods,
+                invalid_gradient_settings_are_errors,
+            ]
+        );
     };
 }
