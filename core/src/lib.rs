@@ -50,7 +50,13 @@
 //!
 //! ## Where to go next
 //!
-//! The root holds what a user of the methods types. The layers underneath are modules:
+//! The root holds the 25 names a user of the methods types, and nothing else: the eight
+//! methods, the seven types their settings take ([`TilingMode`], [`Aggregation`],
+//! [`FeatureMask`], [`IntegrationRule`], [`NoiseTunnelType`], [`InputNoise`], [`WeightNoise`]),
+//! the five of one call ([`Attribution`], [`Inputs`], [`Baseline`], [`Target`], [`Contrast`]),
+//! the three model types a user builds ([`Forward`], [`FnModel`], [`Parallel`]), and
+//! [`Error`] and [`Result`]. What an author of a method, a model adapter or a backend needs
+//! lives in the layer it belongs to, as candle and burn keep theirs in a `backend` module:
 //!
 //! - [`attribution`]: the interface every method implements, its inputs, progress hooks;
 //! - [`perturbation`]: the occlusion engine, its region schedules and per-dimension settings;

@@ -37,6 +37,10 @@
 //! that). Models are evaluated on the host in `f64` ([`HostModel`]), so the suite needs
 //! nothing of a backend beyond its [`Backend`](tiled_occlusion_core::backend::Backend)
 //! implementation and a way to make tensors.
+//!
+//! ## Features
+#![doc = document_features::document_features!()]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod captum;

@@ -46,6 +46,9 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Features
+#![doc = document_features::document_features!()]
 #![warn(missing_docs)]
 
 mod backend;

@@ -24,10 +24,13 @@ mod ndarray;
 mod tch;
 
 #[cfg(feature = "candle")]
+#[cfg_attr(docsrs, doc(cfg(feature = "candle")))]
 pub use self::candle::{CandleBf16, CandleF16, CandleF32, CandleF64};
 #[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use self::ndarray::{NdarrayF32, NdarrayF64};
 #[cfg(feature = "tch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tch")))]
 pub use self::tch::{TchBf16, TchF16, TchF32, TchF64};
 pub use device::{Cpu, Cuda, DeviceKind, TestDevice};
 
