@@ -10,7 +10,9 @@ use tiled_occlusion_core::{Aggregation, Attribution, Baseline, Inputs, Occlusion
 use crate::host_model::{HostForward, HostModel};
 use crate::test_backend::{max_abs_diff, TestBackend};
 
-/// The fixtures shipped with the suite (Captum 0.9.0, torch 2.13.0, and the Python references).
+/// The fixtures shipped with the suite (Captum 0.9.0 with torch 2.13.0, our numpy implementation of
+/// the default tiled mode, the Python reference for the reference mode), written by
+/// `scripts/fixtures/make_captum_fixtures.py`.
 pub const CAPTUM_FIXTURES: &str = include_str!("../fixtures/captum-fixtures.json");
 
 /// A fixture file.
