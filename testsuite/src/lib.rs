@@ -4,7 +4,8 @@
 //!
 //! A backend crate picks (or writes) a marker type implementing [`TestBackend`] — the
 //! project's are in [`markers`], one per element type and device, with their tolerances —
-//! and stamps the suite out in one line of an integration test:
+//! and stamps the suite out in one line of an integration test, as
+//! `backends/candle/tests/conformance.rs` does (so this example is compiled there, not here):
 //!
 //! ```ignore
 //! use tiled_occlusion_testsuite::backend_conformance_tests;
