@@ -16,7 +16,9 @@ fn assets() -> Option<PathBuf> {
             panic!("TILED_OCCLUSION_DEMO_ASSETS does not name a folder made by `python3 scripts/assets/assets.py demo`")
         }
         _ => {
-            eprintln!("skipped: set TILED_OCCLUSION_DEMO_ASSETS to the folder `python3 scripts/assets/assets.py demo` prints");
+            eprintln!(
+                "skipped: set TILED_OCCLUSION_DEMO_ASSETS to the folder `python3 scripts/assets/assets.py demo` prints"
+            );
             None
         }
     }

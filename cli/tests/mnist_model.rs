@@ -18,7 +18,9 @@ fn assets() -> Option<PathBuf> {
             panic!("TILED_OCCLUSION_TEST_ASSETS does not name a folder made by `python3 scripts/assets/assets.py test`")
         }
         _ => {
-            eprintln!("skipped: set TILED_OCCLUSION_TEST_ASSETS to the folder `python3 scripts/assets/assets.py test` prints");
+            eprintln!(
+                "skipped: set TILED_OCCLUSION_TEST_ASSETS to the folder `python3 scripts/assets/assets.py test` prints"
+            );
             None
         }
     }
