@@ -63,8 +63,9 @@ pub struct ModelOptions {
     #[arg(long, value_name = "N")]
     pub intra_threads: Option<usize>,
 
-    /// Occluded copies per model call (default: the plan's, 4 on ONNX Runtime with a
-    /// symbolic batch, the model's fixed batch, 1 on tract).
+    /// Occluded copies per model call (default: the plan's: on ONNX Runtime with a symbolic
+    /// batch 2^16 input values' worth of rows, 1 to 16 (1 for 224×224 RGB); the model's fixed
+    /// batch; 1 on tract).
     #[arg(long, value_name = "P")]
     pub perturbations_per_eval: Option<usize>,
 }

@@ -45,12 +45,30 @@ impl fmt::Display for ExecutionPlan {
     }
 }
 
-/// Rows per call the plan chooses for ONNX Runtime on a model with a symbolic batch.
+/// Input values per call the plan aims at for ONNX Runtime on a model with a symbolic batch:
+/// the rows per call are `clamp(ORT_VALUES_PER_CALL / (d_1 ⋯ d_m), 1, ORT_MAX_ROWS)`.
 ///
-/// Measured on EfficientNet-Lite0 (224 × 224) on 2 cores, batch sizes 1 to 32 are within the
-/// run-to-run noise of each other per image; small batches keep the activations in cache and
-/// spread the calls evenly over the sessions. See `docs/onnx.md`.
-pub const ORT_DEFAULT_ROWS: usize = 4;
+/// Measured on 2 cores (see `docs/onnx.md`): EfficientNet-Lite0 on 224 × 224 images (150 528
+/// values per row) runs fastest one row per call, with one single-threaded session per core;
+/// bigger batches spill the activations out of the caches. Small inputs gain from batching,
+/// which spreads the per-call cost over the rows.
+pub const ORT_VALUES_PER_CALL: usize = 1 << 16;
+
+/// The most rows per call the plan chooses by itself.
+pub const ORT_MAX_ROWS: usize = 16;
+
+/// The rows per call of the default plan for ONNX Runtime, for `example_len` input values per
+/// row: `clamp(ORT_VALUES_PER_CALL / example_len, 1, ORT_MAX_ROWS)`.
+///
+/// ```
+/// use tiled_occlusion_onnx::ort_default_rows;
+/// assert_eq!(ort_default_rows(3 * 224 * 224), 1);
+/// assert_eq!(ort_default_rows(28 * 28), 16);
+/// assert_eq!(ort_default_rows(3 * 64 * 64), 5);
+/// ```
+pub fn ort_default_rows(example_len: usize) -> usize {
+    (ORT_VALUES_PER_CALL / example_len.max(1)).clamp(1, ORT_MAX_ROWS)
+}
 
 /// What the caller fixes of the plan; the rest is chosen by [`PlanRequest::resolve`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -66,28 +84,36 @@ pub struct PlanRequest {
 }
 
 impl PlanRequest {
-    /// The plan for `runtime` on a model whose batch is `batch`, on `cores` cores.
+    /// The plan for `runtime` on a model whose batch is `batch` and whose rows hold
+    /// `example_len` values, on `cores` cores.
     ///
     /// With `T = threads` (default `cores`):
     /// - tract: `T` sessions × 1 thread (tract runs a call on one thread; asking for more
     ///   intra-op threads is an error), 1 row per call;
     /// - ONNX Runtime: `T` sessions × 1 intra-op thread unless one of the two is given (then
-    ///   the other is `max(1, T / given)`); [`ORT_DEFAULT_ROWS`] rows per call for a symbolic
-    ///   batch, the fixed batch otherwise.
+    ///   the other is `max(1, T / given)`); [`ort_default_rows`] of the `example_len` values
+    ///   per row for a symbolic batch, the fixed batch otherwise.
     ///
     /// Whatever is given is used as given. Every number must be at least 1.
     ///
     /// ```
-    /// use tiled_occlusion_onnx::{BatchDimension, ExecutionPlan, PlanRequest, Runtime, ORT_DEFAULT_ROWS};
+    /// use tiled_occlusion_onnx::{BatchDimension, ExecutionPlan, PlanRequest, Runtime};
     ///
-    /// let plan = PlanRequest::default().resolve(Runtime::Ort, BatchDimension::Symbolic, 2).unwrap();
-    /// assert_eq!(plan, ExecutionPlan { sessions: 2, intra_threads: 1, perturbations_per_eval: ORT_DEFAULT_ROWS });
+    /// let image = 3 * 224 * 224;
+    /// let plan = PlanRequest::default().resolve(Runtime::Ort, BatchDimension::Symbolic, image, 2).unwrap();
+    /// assert_eq!(plan, ExecutionPlan { sessions: 2, intra_threads: 1, perturbations_per_eval: 1 });
     /// let request = PlanRequest { intra_threads: Some(2), ..PlanRequest::default() };
-    /// let plan = request.resolve(Runtime::Ort, BatchDimension::Fixed(1), 2).unwrap();
+    /// let plan = request.resolve(Runtime::Ort, BatchDimension::Fixed(1), image, 2).unwrap();
     /// assert_eq!(plan, ExecutionPlan { sessions: 1, intra_threads: 2, perturbations_per_eval: 1 });
-    /// assert!(request.resolve(Runtime::Tract, BatchDimension::Symbolic, 2).is_err());
+    /// assert!(request.resolve(Runtime::Tract, BatchDimension::Symbolic, image, 2).is_err());
     /// ```
-    pub fn resolve(&self, runtime: Runtime, batch: BatchDimension, cores: usize) -> Result<ExecutionPlan, OnnxError> {
+    pub fn resolve(
+        &self,
+        runtime: Runtime,
+        batch: BatchDimension,
+        example_len: usize,
+        cores: usize,
+    ) -> Result<ExecutionPlan, OnnxError> {
         let positive = |parameter: &'static str, value: Option<usize>| match value {
             Some(0) => Err(OnnxError::InvalidPlan { parameter, value: 0, reason: "use at least 1".into() }),
             v => Ok(v),
@@ -125,7 +151,7 @@ impl PlanRequest {
                 ExecutionPlan {
                     sessions,
                     intra_threads,
-                    perturbations_per_eval: rows.or(fixed_rows).unwrap_or(ORT_DEFAULT_ROWS),
+                    perturbations_per_eval: rows.or(fixed_rows).unwrap_or_else(|| ort_default_rows(example_len)),
                 }
             }
         };
@@ -142,7 +168,7 @@ impl PlanRequest {
 
 #[cfg(test)]
 mod tests {
-    use super::{ExecutionPlan, PlanRequest, ORT_DEFAULT_ROWS};
+    use super::{ort_default_rows, ExecutionPlan, PlanRequest};
     use crate::model_signature::BatchDimension::{Fixed, Symbolic};
     use crate::onnx_error::OnnxError;
     use crate::runtime_choice::Runtime::{Ort, Tract};
@@ -154,16 +180,18 @@ mod tests {
     #[test]
     fn defaults_fill_the_cores() {
         let none = PlanRequest::default();
-        assert_eq!(none.resolve(Tract, Symbolic, 4).ok(), Some(plan(4, 1, 1)));
-        assert_eq!(none.resolve(Ort, Symbolic, 4).ok(), Some(plan(4, 1, ORT_DEFAULT_ROWS)));
-        assert_eq!(none.resolve(Ort, Fixed(1), 2).ok(), Some(plan(2, 1, 1)));
-        assert_eq!(none.resolve(Ort, Fixed(8), 0).ok(), Some(plan(1, 1, 8)));
+        assert_eq!(none.resolve(Tract, Symbolic, 150_528, 4).ok(), Some(plan(4, 1, 1)));
+        assert_eq!(none.resolve(Ort, Symbolic, 150_528, 4).ok(), Some(plan(4, 1, 1)));
+        assert_eq!(none.resolve(Ort, Symbolic, 784, 4).ok(), Some(plan(4, 1, 16)));
+        assert_eq!(ort_default_rows(0), 16);
+        assert_eq!(none.resolve(Ort, Fixed(1), 150_528, 2).ok(), Some(plan(2, 1, 1)));
+        assert_eq!(none.resolve(Ort, Fixed(8), 150_528, 0).ok(), Some(plan(1, 1, 8)));
         let three = PlanRequest { threads: Some(3), ..none };
-        assert_eq!(three.resolve(Tract, Fixed(1), 16).ok(), Some(plan(3, 1, 1)));
+        assert_eq!(three.resolve(Tract, Fixed(1), 150_528, 16).ok(), Some(plan(3, 1, 1)));
         let two_sessions = PlanRequest { threads: Some(5), sessions: Some(2), ..none };
-        assert_eq!(two_sessions.resolve(Ort, Symbolic, 16).ok(), Some(plan(2, 2, ORT_DEFAULT_ROWS)));
+        assert_eq!(two_sessions.resolve(Ort, Symbolic, 150_528, 16).ok(), Some(plan(2, 2, 1)));
         let wide = PlanRequest { intra_threads: Some(8), ..none };
-        assert_eq!(wide.resolve(Ort, Symbolic, 2).ok(), Some(plan(1, 8, ORT_DEFAULT_ROWS)));
+        assert_eq!(wide.resolve(Ort, Symbolic, 150_528, 2).ok(), Some(plan(1, 8, 1)));
     }
 
     #[test]
@@ -174,9 +202,9 @@ mod tests {
             intra_threads: Some(2),
             perturbations_per_eval: Some(5),
         };
-        assert_eq!(all.resolve(Ort, Fixed(1), 2).ok(), Some(plan(3, 2, 5)));
+        assert_eq!(all.resolve(Ort, Fixed(1), 150_528, 2).ok(), Some(plan(3, 2, 5)));
         let tract = PlanRequest { intra_threads: Some(1), perturbations_per_eval: Some(7), ..PlanRequest::default() };
-        assert_eq!(tract.resolve(Tract, Symbolic, 2).ok(), Some(plan(2, 1, 7)));
+        assert_eq!(tract.resolve(Tract, Symbolic, 150_528, 2).ok(), Some(plan(2, 1, 7)));
     }
 
     #[test]
@@ -188,10 +216,13 @@ mod tests {
             PlanRequest { perturbations_per_eval: Some(0), ..PlanRequest::default() },
             PlanRequest { sessions: Some(usize::MAX), intra_threads: Some(2), ..PlanRequest::default() },
         ] {
-            assert!(matches!(request.resolve(Ort, Symbolic, 2), Err(OnnxError::InvalidPlan { .. })), "{request:?}");
+            assert!(
+                matches!(request.resolve(Ort, Symbolic, 150_528, 2), Err(OnnxError::InvalidPlan { .. })),
+                "{request:?}"
+            );
         }
         let threaded = PlanRequest { intra_threads: Some(2), ..PlanRequest::default() };
-        match threaded.resolve(Tract, Symbolic, 2) {
+        match threaded.resolve(Tract, Symbolic, 150_528, 2) {
             Err(e @ OnnxError::InvalidPlan { parameter: "intra_threads", .. }) => {
                 assert!(e.to_string().contains("tract"), "{e}")
             }

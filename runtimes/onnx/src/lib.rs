@@ -24,7 +24,7 @@
 //! # Execution plan
 //! [`ExecutionPlan`]: inference sessions × intra-op threads per session × rows per model call.
 //! [`PlanRequest::resolve`] fills in what the caller leaves open from documented rules (every
-//! core as one single-threaded session each; a few rows per call on ONNX Runtime). Attribution
+//! core as one single-threaded session each; on ONNX Runtime, rows per call by input size). Attribution
 //! methods take the rows per call as their `perturbations_per_eval`
 //! ([`ExecutionPlan::perturbations_per_eval`]). Maps do not depend on the plan: tested
 //! bit-identical across sessions and threads, and equal to rounding across rows per call.
@@ -75,7 +75,7 @@ mod softmax;
 #[cfg(feature = "tract")]
 mod tract_plan;
 
-pub use execution_plan::{ExecutionPlan, PlanRequest, ORT_DEFAULT_ROWS};
+pub use execution_plan::{ort_default_rows, ExecutionPlan, PlanRequest, ORT_MAX_ROWS, ORT_VALUES_PER_CALL};
 pub use input_geometry::{InputGeometry, Layout};
 pub use input_spec::InputSpec;
 pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};

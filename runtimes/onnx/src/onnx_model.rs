@@ -121,7 +121,7 @@ impl OnnxModel {
         let (example_shape, _) = options.input.resolve(&input.dims)?;
         let output = signature.output_index(options.output.as_deref())?;
         let batch = signature.batch()?;
-        let plan = options.plan.resolve(Runtime::Tract, batch, cores())?;
+        let plan = options.plan.resolve(Runtime::Tract, batch, example_shape.iter().product(), cores())?;
         let rows = match batch {
             BatchDimension::Fixed(n) => n.max(1),
             BatchDimension::Symbolic => 1,
@@ -138,9 +138,10 @@ impl OnnxModel {
     #[cfg(feature = "ort")]
     fn load_ort(path: &Path, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         // Sessions and threads do not depend on the batch; the rows per call do.
-        let threads = options.plan.resolve(Runtime::Ort, BatchDimension::Symbolic, cores())?;
+        let threads = options.plan.resolve(Runtime::Ort, BatchDimension::Symbolic, 1, cores())?;
         let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref())?;
-        let plan = options.plan.resolve(Runtime::Ort, signature.batch()?, cores())?;
+        let (example_shape, _) = options.input.resolve(&signature.single_input()?.dims)?;
+        let plan = options.plan.resolve(Runtime::Ort, signature.batch()?, example_shape.iter().product(), cores())?;
         Self::finish(Engine::Ort(sessions), Runtime::Ort, plan, signature, options)
     }
 
