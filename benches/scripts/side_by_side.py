@@ -28,6 +28,7 @@ re-runs the table on a quiet one. `--quick`: one run, Occlusion only, for a smok
 
 import argparse
 import importlib
+import importlib.util
 import os
 import pathlib
 import re
