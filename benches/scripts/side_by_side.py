@@ -277,8 +277,11 @@ def main():
     print(f"peak: {peak_text}")
     print(f"ours: {plans.get('ort', '?')}")
     print(f"      {plans.get('tract', '?')}")
-    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}"
-          + ("  (the machine was busy: times are inflated)" if max(load_before[0], load_after[0]) > 0.5 else ""))
+    # The tools themselves keep the load near `threads`; only the load before says whether
+    # something else was running.
+    print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} (the benchmark itself "
+          f"keeps it near {opts.threads})"
+          + ("; the machine was busy before the start: times are inflated" if load_before[0] > 0.5 else ""))
     failures = []
     for method, (regions, label) in workloads.items():
         evaluations = len(regions) + 1
