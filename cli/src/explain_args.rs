@@ -78,10 +78,6 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
 
-    /// Occluded copies per model call.
-    #[arg(long, default_value_t = 1, value_name = "P")]
-    pub perturbations_per_eval: usize,
-
     /// Heat maps above this share of the attribution mass saturate (Captum's outlier_perc).
     #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
     pub outlier_percent: f64,

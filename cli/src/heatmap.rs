@@ -4,7 +4,7 @@
 use image::{Rgb, RgbImage};
 use ndarray::{ArrayD, Axis};
 
-use crate::image_input::Layout;
+use tiled_occlusion_onnx::Layout;
 
 /// The attribution of one example summed over channels: `(H, W)` values, row-major.
 pub fn channel_sum(attribution: &ArrayD<f32>, layout: Layout) -> (usize, usize, Vec<f32>) {

@@ -7,16 +7,9 @@ use image::imageops::FilterType;
 use image::{DynamicImage, RgbImage};
 use ndarray::{ArrayD, IxDyn};
 
-use crate::cli_error::{run_error, usage, CliError};
+use tiled_occlusion_onnx::{InputGeometry, Layout};
 
-/// Where the channel dimension is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Layout {
-    /// `(N, C, H, W)` (PyTorch).
-    Nchw,
-    /// `(N, H, W, C)` (TensorFlow).
-    Nhwc,
-}
+use crate::cli_error::{run_error, usage, CliError};
 
 /// How pixel values `x ∈ [0, 255]` become model inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -43,37 +36,6 @@ impl Normalization {
             Normalization::Imagenet => (x / 255.0 - IMAGENET_MEAN[channel % 3]) / IMAGENET_STD[channel % 3],
             Normalization::Unit => x / 255.0,
             Normalization::Raw => x,
-        }
-    }
-}
-
-/// The model's expected input per example: layout, channels (1 or 3), height, width.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InputGeometry {
-    /// Channel position.
-    pub layout: Layout,
-    /// 1 (grey) or 3 (RGB).
-    pub channels: usize,
-    /// Height.
-    pub height: usize,
-    /// Width.
-    pub width: usize,
-}
-
-impl InputGeometry {
-    /// The channel axis of the per-example shape.
-    pub fn channel_axis(&self) -> usize {
-        match self.layout {
-            Layout::Nchw => 0,
-            Layout::Nhwc => 2,
-        }
-    }
-
-    /// The per-example shape in the layout.
-    pub fn example_shape(&self) -> Vec<usize> {
-        match self.layout {
-            Layout::Nchw => vec![self.channels, self.height, self.width],
-            Layout::Nhwc => vec![self.height, self.width, self.channels],
         }
     }
 }

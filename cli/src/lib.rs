@@ -1,5 +1,6 @@
-//! The library behind the `tiled-occlusion` command: ONNX classifiers through tract, photo
-//! preprocessing, heat maps and the `explain` command itself. The benchmarks use it too.
+//! The library behind the `tiled-occlusion` command: photo preprocessing for ONNX classifiers
+//! (which run through `tiled-occlusion-onnx`, on ONNX Runtime or tract), heat maps, and the
+//! `explain` and `evaluate` commands themselves. The benchmarks use it too.
 #![warn(missing_docs)]
 
 pub mod cli_error;
@@ -13,7 +14,6 @@ pub mod image_input;
 pub mod labels;
 pub mod method_config;
 pub mod model_options;
-pub mod onnx_model;
 pub mod progress_report;
 pub mod text;
 pub mod window_spec;

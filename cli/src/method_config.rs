@@ -3,9 +3,9 @@
 
 use tiled_occlusion_core::{Attribution, Occlusion, TiledOcclusion, TilingMode};
 use tiled_occlusion_ndarray::Ndarray;
+use tiled_occlusion_onnx::InputGeometry;
 
 use crate::cli_error::{usage, CliError};
-use crate::image_input::InputGeometry;
 use crate::window_spec::SizeSpec;
 
 /// A parsed configuration.
@@ -21,8 +21,9 @@ pub const STUDY_CONFIGS: [&str; 5] =
     ["occlusion:9:9", "occlusion:18:9", "tiled:18:2", "tiled-reference:18:2", "tiled:36:4"];
 
 impl MethodConfig {
-    /// Parses `METHOD:WINDOW:STRIDES_OR_K` for an input of `geometry`.
-    pub fn parse(text: &str, geometry: InputGeometry) -> Result<MethodConfig, CliError> {
+    /// Parses `METHOD:WINDOW:STRIDES_OR_K` for an input of `geometry`, with
+    /// `perturbations_per_eval` occluded copies per model call.
+    pub fn parse(text: &str, geometry: InputGeometry, perturbations_per_eval: usize) -> Result<MethodConfig, CliError> {
         let parts: Vec<&str> = text.split(':').collect();
         let [kind, window, third] = parts.as_slice() else {
             return usage(format!("--config {text:?}: expected METHOD:WINDOW:STRIDES (occlusion) or METHOD:WINDOW:K (tiled, tiled-reference)"));
@@ -35,12 +36,16 @@ impl MethodConfig {
                 let channel = window[geometry.channel_axis()];
                 let strides =
                     SizeSpec::parse("strides", third)?.resolve("strides", &example, geometry.layout, channel)?;
-                Box::new(Occlusion::new(window).with_strides(strides))
+                Box::new(
+                    Occlusion::new(window).with_strides(strides).with_perturbations_per_eval(perturbations_per_eval),
+                )
             }
             "tiled" | "tiled-reference" => {
                 let k = SizeSpec::parse("k", third)?.resolve("k", &example, geometry.layout, 1)?;
                 let mode = if *kind == "tiled" { TilingMode::Shifted } else { TilingMode::Reference };
-                Box::new(TiledOcclusion::new(window, k).with_mode(mode))
+                Box::new(
+                    TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(perturbations_per_eval),
+                )
             }
             other => {
                 return usage(format!(

@@ -1,20 +1,35 @@
-//! The options every subcommand shares: which model, and how photos become its input.
+//! The options every subcommand shares: which model, on which runtime and plan, and how
+//! photos become its input.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use tiled_occlusion_onnx::{InputGeometry, Layout, OnnxError, OnnxModel, OnnxOptions, PlanRequest, RuntimeChoice};
 
-use crate::cli_error::{usage, CliError};
-use crate::image_input::{InputGeometry, Layout, Normalization};
-use crate::onnx_model::OnnxClassifier;
+use crate::cli_error::{run_error, CliError};
+use crate::image_input::Normalization;
 
-/// The model and its input conventions.
+/// The model, its runtime and execution plan, and its input conventions.
 #[derive(Args, Debug)]
 pub struct ModelOptions {
     /// The ONNX image classifier: input (N, C, H, W) or (N, H, W, C) with 1 or 3 channels,
     /// output (N, classes).
     #[arg(long, value_name = "MODEL.onnx")]
     pub model: PathBuf,
+
+    /// Which runtime runs the model: auto (ONNX Runtime when its library is found, else
+    /// tract), ort (ONNX Runtime) or tract.
+    #[arg(long, default_value = "auto", value_name = "auto|ort|tract", value_parser = str::parse::<RuntimeChoice>)]
+    pub runtime: RuntimeChoice,
+
+    /// ONNX Runtime's library file (default: ORT_DYLIB_PATH, else the onnxruntime package of
+    /// a .venv here, beside the executable or above either, else the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ort_library: Option<PathBuf>,
+
+    /// The model output to explain, by name (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub model_output: Option<String>,
 
     /// How pixel values become model inputs.
     #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
@@ -26,23 +41,75 @@ pub struct ModelOptions {
     #[arg(long, value_name = "PIXELS")]
     pub resize: Option<usize>,
 
-    /// The model's input layout, when its shape does not tell.
-    #[arg(long, value_enum)]
+    /// The model's input layout, when its shape does not tell: nchw or nhwc.
+    #[arg(long, value_name = "nchw|nhwc", value_parser = str::parse::<Layout>)]
     pub layout: Option<Layout>,
 
     /// The input height and width, for models whose input size is not fixed.
     #[arg(long, value_name = "PIXELS")]
     pub size: Option<usize>,
 
-    /// Threads evaluating the model (default: every core).
+    /// Cores to use in all (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Inference sessions running model calls at the same time (default: from --threads and
+    /// --intra-threads; see docs/onnx.md).
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<usize>,
+
+    /// ONNX Runtime's intra-op threads per session (default: 1 when --sessions is not given;
+    /// tract always uses 1).
+    #[arg(long, value_name = "N")]
+    pub intra_threads: Option<usize>,
+
+    /// Occluded copies per model call (default: the plan's: on ONNX Runtime with a symbolic
+    /// batch 2^16 input values' worth of rows, 1 to 16 (1 for 224×224 RGB); the model's fixed
+    /// batch; 1 on tract).
+    #[arg(long, value_name = "P")]
+    pub perturbations_per_eval: Option<usize>,
 }
 
 impl ModelOptions {
-    /// Loads the model.
-    pub fn load(&self) -> Result<OnnxClassifier, CliError> {
-        OnnxClassifier::load(&self.model, self.layout, self.size)
+    /// Loads the model (softmax over its outputs when `softmax`), and prints the runtime
+    /// and plan it runs on.
+    pub fn load(&self, softmax: bool) -> Result<(OnnxModel, InputGeometry), CliError> {
+        let options = OnnxOptions {
+            runtime: self.runtime,
+            plan: PlanRequest {
+                threads: self.threads,
+                sessions: self.sessions,
+                intra_threads: self.intra_threads,
+                perturbations_per_eval: self.perturbations_per_eval,
+            },
+            output: self.model_output.clone(),
+            softmax,
+            ort_library: self.ort_library.clone(),
+            ..OnnxOptions::default()
+        }
+        .image(self.layout, self.size);
+        let model = OnnxModel::load(&self.model, &options).map_err(|e| match e {
+            OnnxError::InvalidPlan { parameter, value, reason } => {
+                CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
+            }
+            OnnxError::AmbiguousLayout { .. }
+            | OnnxError::Channels { .. }
+            | OnnxError::UnknownInputSize { .. }
+            | OnnxError::ImageRank { .. }
+            | OnnxError::UnknownOutput { .. } => CliError::Usage(e.to_string()),
+            other => CliError::Run(other.to_string()),
+        })?;
+        let Some(geometry) = model.geometry() else {
+            return run_error("the model's input was not read as an image");
+        };
+        let outputs = model.signature().outputs.len();
+        let output = if outputs > 1 {
+            format!(", output `{}` of {outputs} (--model-output NAME to choose)", model.output_name())
+        } else {
+            String::new()
+        };
+        println!("model {} on {}{output}", self.model.display(), model.describe());
+        Ok((model, geometry))
     }
 
     /// The shorter side to resize to (`None`: stretch to the input size).
@@ -51,15 +118,6 @@ impl ModelOptions {
             Some(0) => None,
             Some(n) => Some(n),
             None => Some((geometry.height.max(geometry.width) * 8).div_ceil(7)),
-        }
-    }
-
-    /// `--threads`, or every core.
-    pub fn thread_count(&self) -> Result<usize, CliError> {
-        match self.threads {
-            Some(0) => usage("--threads 0: use at least 1"),
-            Some(n) => Ok(n),
-            None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (covering every channel), or one number per input dimension.
 
 use crate::cli_error::{usage, CliError};
-use crate::image_input::Layout;
+use tiled_occlusion_onnx::Layout;
 
 /// A per-dimension size as written on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl SizeSpec {
 #[cfg(test)]
 mod tests {
     use super::SizeSpec;
-    use crate::image_input::Layout;
+    use tiled_occlusion_onnx::Layout;
 
     #[test]
     fn short_and_full_forms() {

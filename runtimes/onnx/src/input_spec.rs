@@ -1,0 +1,85 @@
+//! How the per-example input shape is decided: as declared, given explicitly, or read as an
+//! image (layout, channels, size).
+
+use crate::input_geometry::{InputGeometry, Layout};
+use crate::onnx_error::OnnxError;
+
+/// How to decide the model's per-example input shape `(d_1, …, d_m)`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum InputSpec {
+    /// As the model declares it; every per-example dimension must be fixed.
+    #[default]
+    Declared,
+    /// This shape; it must agree with every fixed dimension the model declares.
+    Example(Vec<usize>),
+    /// An image input `(N, C, H, W)` or `(N, H, W, C)`: see [`InputGeometry::detect`].
+    Image {
+        /// The layout, when the shape does not tell.
+        layout: Option<Layout>,
+        /// Height and width for inputs whose size is symbolic.
+        size: Option<usize>,
+    },
+}
+
+impl InputSpec {
+    /// The per-example shape for the declared input dimensions `declared` (batch first), and
+    /// the image geometry for [`InputSpec::Image`].
+    pub fn resolve(&self, declared: &[Option<usize>]) -> Result<(Vec<usize>, Option<InputGeometry>), OnnxError> {
+        if declared.len() < 2 {
+            return Err(OnnxError::InputRank { declared: declared.to_vec() });
+        }
+        let (example, geometry) = match self {
+            InputSpec::Declared => match declared[1..].iter().copied().collect::<Option<Vec<usize>>>() {
+                Some(shape) => (shape, None),
+                None => return Err(OnnxError::UnknownInputSize { declared: declared.to_vec() }),
+            },
+            InputSpec::Example(shape) => {
+                let fits = shape.len() + 1 == declared.len()
+                    && shape.iter().zip(&declared[1..]).all(|(s, d)| d.is_none_or(|d| d == *s));
+                if !fits {
+                    return Err(OnnxError::ExampleShape { example: shape.clone(), declared: declared.to_vec() });
+                }
+                (shape.clone(), None)
+            }
+            InputSpec::Image { layout, size } => {
+                let g = InputGeometry::detect(declared, *layout, *size)?;
+                (g.example_shape(), Some(g))
+            }
+        };
+        if example.contains(&0) {
+            return Err(OnnxError::ExampleShape { example, declared: declared.to_vec() });
+        }
+        if example.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
+            return Err(OnnxError::SizeOverflow { shape: example });
+        }
+        Ok((example, geometry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InputSpec;
+    use crate::onnx_error::OnnxError;
+
+    #[test]
+    fn shapes_are_declared_given_or_read_as_images() {
+        let declared = [None, Some(3), Some(16), Some(16)];
+        assert_eq!(InputSpec::Declared.resolve(&declared).ok().map(|r| r.0), Some(vec![3, 16, 16]));
+        let image = InputSpec::Image { layout: None, size: None }.resolve(&declared).ok();
+        assert_eq!(image.and_then(|r| r.1).map(|g| g.height), Some(16));
+        let free = [None, Some(3), None, None];
+        assert!(matches!(InputSpec::Declared.resolve(&free), Err(OnnxError::UnknownInputSize { .. })));
+        assert_eq!(InputSpec::Example(vec![3, 8, 9]).resolve(&free).ok().map(|r| r.0), Some(vec![3, 8, 9]));
+    }
+
+    #[test]
+    fn contradictions_zeros_and_overflows_are_errors() {
+        let declared = [None, Some(3), None];
+        for shape in [vec![4, 8], vec![3], vec![3, 0]] {
+            assert!(matches!(InputSpec::Example(shape).resolve(&declared), Err(OnnxError::ExampleShape { .. })));
+        }
+        let huge = InputSpec::Example(vec![3, usize::MAX]);
+        assert!(matches!(huge.resolve(&declared), Err(OnnxError::SizeOverflow { .. })));
+        assert!(matches!(InputSpec::Declared.resolve(&[None]), Err(OnnxError::InputRank { .. })));
+    }
+}

@@ -1,0 +1,202 @@
+//! The errors of loading and running an ONNX model: each names the offending value and what
+//! to do about it.
+
+use std::path::PathBuf;
+
+use crate::input_geometry::Layout;
+use crate::runtime_choice::Runtime;
+
+/// What to do when ONNX Runtime's library is missing or unusable.
+pub const ORT_LIBRARY_FIX: &str = "install it with `scripts/env/setup-onnxruntime.sh` (in the tiled-occlusion \
+repository; or `pip install onnxruntime==1.32.0` anywhere) and set ORT_DYLIB_PATH to its \
+`onnxruntime/capi/libonnxruntime.so.*`, or choose the tract runtime";
+
+/// Everything that can go wrong when loading or running an ONNX model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OnnxError {
+    /// The model file does not exist.
+    #[error("model file {} does not exist", path.display())]
+    MissingModel {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The runtime cannot read or prepare the model file.
+    #[error("{} is not an ONNX model {runtime} can read: {reason}", path.display())]
+    UnreadableModel {
+        /// The model file.
+        path: PathBuf,
+        /// The runtime that tried.
+        runtime: Runtime,
+        /// The runtime's message.
+        reason: String,
+    },
+    /// The model declares no input.
+    #[error("the model has no input; a model for attributions takes one (N, d_1, …, d_m) tensor")]
+    NoInput,
+    /// The model declares several inputs.
+    #[error("the model has {} inputs ({}); only models with a single input are supported", names.len(), names.join(", "))]
+    SeveralInputs {
+        /// The inputs' names.
+        names: Vec<String>,
+    },
+    /// The model's input is not a tensor of `f32`.
+    #[error("the model's input `{name}` holds {element} values; only f32 inputs are supported")]
+    InputNotF32 {
+        /// The input's name.
+        name: String,
+        /// Its declared element type.
+        element: String,
+    },
+    /// The model declares no output.
+    #[error("the model has no output")]
+    NoOutput,
+    /// The chosen output does not exist.
+    #[error("the model has no output named `{requested}`; its outputs are {}", available.join(", "))]
+    UnknownOutput {
+        /// The name asked for.
+        requested: String,
+        /// The outputs the model has.
+        available: Vec<String>,
+    },
+    /// An output is not `(N, classes)`.
+    #[error("the model's output `{name}` has shape {shape:?} for a batch of {rows} rows; a classifier returns (N, classes) = ({rows}, classes)")]
+    OutputShape {
+        /// The output's name.
+        name: String,
+        /// The shape it had.
+        shape: Vec<usize>,
+        /// The rows of the batch.
+        rows: usize,
+    },
+    /// An output is not a tensor of `f32`.
+    #[error("the model's output `{name}` is not an f32 tensor ({element}); only f32 outputs are supported")]
+    OutputNotF32 {
+        /// The output's name.
+        name: String,
+        /// What it is.
+        element: String,
+    },
+    /// The declared input has fewer than two dimensions.
+    #[error("the model's input has {} dimensions ({declared:?}); it must be (N, d_1, …, d_m) with m ≥ 1", declared.len())]
+    InputRank {
+        /// The declared dimensions (`None` where symbolic).
+        declared: Vec<Option<usize>>,
+    },
+    /// An image model's input does not have four dimensions.
+    #[error("the model's input has {} dimensions ({declared:?}); an image classifier takes 4: (N, C, H, W) or (N, H, W, C)", declared.len())]
+    ImageRank {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+    },
+    /// The layout of an image input cannot be told from its shape.
+    #[error("cannot tell whether the model's input {declared:?} is NCHW or NHWC: choose the layout (--layout nchw or --layout nhwc)")]
+    AmbiguousLayout {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+    },
+    /// An image input's channel dimension is not 1 or 3.
+    #[error("the model's input {declared:?} read as {layout} has {channels:?} channels; images have 1 or 3 (check the layout)")]
+    Channels {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+        /// The layout it was read in.
+        layout: Layout,
+        /// The channel dimension found (`None`: symbolic).
+        channels: Option<usize>,
+    },
+    /// Per-example dimensions are symbolic and nothing fixes them.
+    #[error("the model's input {declared:?} has symbolic per-example dimensions: give the input size (--size N) or the example shape")]
+    UnknownInputSize {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+    },
+    /// The example shape asked for contradicts the declared input.
+    #[error("the example shape {example:?} does not fit the model's declared input {declared:?}")]
+    ExampleShape {
+        /// The per-example shape asked for.
+        example: Vec<usize>,
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+    },
+    /// A batch given to the model does not have the model's per-example shape.
+    #[error("a batch of shape {got:?} does not fit the model, whose input is (N, {})", example.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    BatchShape {
+        /// The batch's shape.
+        got: Vec<usize>,
+        /// The per-example shape the model takes.
+        example: Vec<usize>,
+    },
+    /// A product of sizes overflows `usize`.
+    #[error("the input size {shape:?} overflows")]
+    SizeOverflow {
+        /// The shape whose element count overflows.
+        shape: Vec<usize>,
+    },
+    /// An execution plan parameter is unusable.
+    #[error("{parameter} = {value}: {reason}")]
+    InvalidPlan {
+        /// Which parameter (`"sessions"`, `"intra_threads"`, `"perturbations_per_eval"`, `"threads"`).
+        parameter: &'static str,
+        /// Its value.
+        value: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The runtime asked for is not part of this build.
+    #[error("this build has no {runtime} runtime (the crate feature `{feature}` is off)")]
+    RuntimeNotBuilt {
+        /// The runtime asked for.
+        runtime: Runtime,
+        /// The feature that would add it.
+        feature: &'static str,
+    },
+    /// No ONNX Runtime library was found.
+    #[error("ONNX Runtime's library was not found (looked for {}); {fix}", looked.join(", "))]
+    OrtLibraryMissing {
+        /// Every place looked at, in order.
+        looked: Vec<String>,
+        /// What to do ([`ORT_LIBRARY_FIX`]).
+        fix: &'static str,
+    },
+    /// The library found is older than this build needs.
+    #[error("{} is ONNX Runtime {found}; this build needs 1.{minimum_minor} or newer: {fix}", path.display())]
+    OrtLibraryTooOld {
+        /// The library file.
+        path: PathBuf,
+        /// The version it reports.
+        found: String,
+        /// The oldest minor version `1.x` supported.
+        minimum_minor: u32,
+        /// What to do ([`ORT_LIBRARY_FIX`]).
+        fix: &'static str,
+    },
+    /// The file exists but is not a usable ONNX Runtime library.
+    #[error("{} cannot be loaded as ONNX Runtime: {reason}; {fix}", path.display())]
+    OrtLibraryUnusable {
+        /// The library file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+        /// What to do ([`ORT_LIBRARY_FIX`]).
+        fix: &'static str,
+    },
+    /// ONNX Runtime is already loaded from another file in this process.
+    #[error("ONNX Runtime is already loaded from {} in this process; it cannot switch to {}", loaded.display(), requested.display())]
+    OrtLibraryConflict {
+        /// The library loaded first.
+        loaded: PathBuf,
+        /// The one asked for now.
+        requested: PathBuf,
+    },
+    /// The runtime failed while preparing or running the model.
+    #[error("{runtime} failed to {action}: {reason}")]
+    Runtime {
+        /// Which runtime.
+        runtime: Runtime,
+        /// What it was doing (`"run the model"`, `"create a session"`, …).
+        action: &'static str,
+        /// Its message.
+        reason: String,
+    },
+}

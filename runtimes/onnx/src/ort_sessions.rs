@@ -1,0 +1,129 @@
+//! A pool of ONNX Runtime inference sessions on one model: `ort`'s `Session::run` takes
+//! `&mut self`, so each call that runs at the same time gets its own session.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use ort::session::Session;
+use ort::value::{TensorElementType, TensorRef, ValueType};
+
+use crate::execution_plan::ExecutionPlan;
+use crate::model_signature::{ModelSignature, TensorSignature};
+use crate::onnx_error::OnnxError;
+use crate::ort_library::{ort_environment, OrtLibrary};
+use crate::runtime_choice::Runtime;
+
+/// `plan.sessions` sessions of one model, each with `plan.intra_threads` intra-op threads.
+pub(crate) struct OrtSessions {
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+    /// The library the sessions run on.
+    pub(crate) library: OrtLibrary,
+}
+
+fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
+    OnnxError::Runtime { runtime: Runtime::Ort, action, reason: reason.to_string() }
+}
+
+fn tensor_signature(name: &str, dtype: &ValueType) -> TensorSignature {
+    match dtype {
+        ValueType::Tensor { ty, shape, .. } => TensorSignature {
+            name: name.to_string(),
+            element: ty.to_string(),
+            is_f32: *ty == TensorElementType::Float32,
+            dims: shape.iter().map(|&d| usize::try_from(d).ok()).collect(),
+        },
+        other => {
+            TensorSignature { name: name.to_string(), element: other.to_string(), is_f32: false, dims: Vec::new() }
+        }
+    }
+}
+
+/// The inputs and outputs `session` declares.
+fn signature(session: &Session) -> ModelSignature {
+    ModelSignature {
+        inputs: session.inputs().iter().map(|i| tensor_signature(i.name(), i.dtype())).collect(),
+        outputs: session.outputs().iter().map(|o| tensor_signature(o.name(), o.dtype())).collect(),
+    }
+}
+
+impl OrtSessions {
+    /// Loads ONNX Runtime (see [`crate::load_ort_library`]) and opens `plan.sessions`
+    /// sessions on the model at `path`.
+    pub(crate) fn open(
+        path: &Path,
+        plan: &ExecutionPlan,
+        library: Option<&Path>,
+    ) -> Result<(OrtSessions, ModelSignature), OnnxError> {
+        let (library, environment) = ort_environment(library)?;
+        let bytes = std::fs::read(path).map_err(|e| OnnxError::UnreadableModel {
+            path: path.to_path_buf(),
+            runtime: Runtime::Ort,
+            reason: e.to_string(),
+        })?;
+        let unreadable =
+            |reason: String| OnnxError::UnreadableModel { path: path.to_path_buf(), runtime: Runtime::Ort, reason };
+        let mut sessions = Vec::with_capacity(plan.sessions);
+        for _ in 0..plan.sessions {
+            let session = catch_unwind(AssertUnwindSafe(|| -> Result<Session, String> {
+                let mut builder = Session::builder(&environment)
+                    .and_then(|b| b.with_intra_threads(plan.intra_threads).map_err(Into::into))
+                    .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
+                    // Idle intra-op threads would spin against the threads building batches and
+                    // running the other sessions.
+                    .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
+                    .map_err(|e| format!("cannot configure a session: {e}"))?;
+                builder.commit_from_memory(&bytes).map_err(|e| e.to_string())
+            }))
+            .map_err(|_| unreadable("ort panicked while opening the model".into()))?
+            .map_err(unreadable)?;
+            sessions.push(session);
+        }
+        let signature = sessions.first().map(signature).ok_or_else(|| OnnxError::InvalidPlan {
+            parameter: "sessions",
+            value: 0,
+            reason: "use at least 1".into(),
+        })?;
+        let pool = OrtSessions {
+            sessions: sessions.into_iter().map(Mutex::new).collect(),
+            next: AtomicUsize::new(0),
+            library,
+        };
+        Ok((pool, signature))
+    }
+
+    /// A free session: the first one not in use, or (when every session is busy because more
+    /// threads than sessions call) the next in turn, waited for.
+    fn session(&self) -> MutexGuard<'_, Session> {
+        let n = self.sessions.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            if let Ok(guard) = self.sessions[(start + k) % n].try_lock() {
+                return guard;
+            }
+        }
+        // A session whose caller panicked is still usable: `run` leaves no partial state.
+        self.sessions[start % n].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs the model on `data` of `shape` and returns output `output`'s shape and values.
+    pub(crate) fn run(
+        &self,
+        output: usize,
+        shape: &[usize],
+        data: &[f32],
+    ) -> Result<(Vec<usize>, Vec<f32>), OnnxError> {
+        let input = TensorRef::from_array_view((shape.to_vec(), data)).map_err(|e| failure("take the input", e))?;
+        let mut session = self.session();
+        let outputs = session.run(ort::inputs![input]).map_err(|e| failure("run the model", e))?;
+        let value = outputs.values().nth(output).ok_or_else(|| failure("run the model", "an output is missing"))?;
+        let name = outputs.keys().nth(output).unwrap_or_default().to_string();
+        let (out_shape, values) = value
+            .try_extract_tensor::<f32>()
+            .map_err(|e| OnnxError::OutputNotF32 { name: name.clone(), element: e.to_string() })?;
+        let dims = out_shape.iter().map(|&d| usize::try_from(d).unwrap_or(0)).collect();
+        Ok((dims, values.to_vec()))
+    }
+}
