@@ -1,6 +1,6 @@
 //! Maps do not depend on the execution plan: the same map for every number of sessions,
-//! intra-op threads and rows per call (bit for bit where the runtime computes each row alone,
-//! to rounding where the batch size changes the runtime's kernels), on both runtimes, which
+//! intra-op threads and rows per call (bit for bit while the model's batch size stays the same,
+//! to rounding where another batch size takes other kernels), on both runtimes, which
 //! agree with each other; and on a linear model, the map is the closed form.
 
 mod common;
@@ -45,7 +45,7 @@ fn maps_for(runtime: RuntimeChoice, model: &str, plan: Plan) -> [ArrayD<f32>; 2]
 }
 
 #[test]
-fn tract_maps_are_bit_identical_for_every_plan() {
+fn tract_maps_do_not_depend_on_the_plan() {
     if !cfg!(feature = "tract") {
         return;
     }
@@ -54,8 +54,12 @@ fn tract_maps_are_bit_identical_for_every_plan() {
     for plan in [(2, 1, 1), (3, 1, 5), (2, 1, 16)] {
         assert_eq!(maps_for(RuntimeChoice::Tract, "small_cnn.onnx", plan), reference, "plan {plan:?}");
     }
-    // A fixed batch of 3 pads the last chunk; the rows are still computed alone.
-    assert_eq!(maps_for(RuntimeChoice::Tract, "small_cnn_batch3.onnx", (2, 1, 3)), reference);
+    // A fixed batch of 3 pads the last chunk. tract optimises a 3-row plan with other kernels
+    // (on an AVX-512 machine its scores differ from the 1-row plan's by 1.2e-7): equal to rounding.
+    for (got, want) in maps_for(RuntimeChoice::Tract, "small_cnn_batch3.onnx", (2, 1, 3)).iter().zip(&reference) {
+        let d = relative_difference(got, want);
+        assert!(d < 1e-5, "fixed batch of 3: {d:.2e}");
+    }
 }
 
 #[test]
