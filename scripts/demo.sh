@@ -9,7 +9,7 @@
 #
 # Needs Rust and Python 3 with pip and venv. Writes OUTPUT_FOLDER (default demo-output): a comparison
 # PNG per photo, heat maps, raw .npy maps and index.html. --update-docs copies the comparison
-# pictures into docs/demo/ for the README.
+# pictures into docs/demo/ for the README and docs/command.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -68,7 +68,9 @@
 //! - the layers under the methods, for writing a method, a model adapter or a backend:
 //!   [`attribution`], [`perturbation`], [`gradient`], [`noise`], [`model`], [`backend`];
 //! - [`metrics`] to compare maps (deletion and insertion curves, AOPC, sparseness);
-//! - the repository's README for the `tiled-occlusion` command and the study, and
+//! - in the repository: `docs/command.md` for the `tiled-occlusion` command, `docs/methods.md`
+//!   for what each method computes, `docs/backends.md`, `docs/onnx.md`, `docs/performance.md`,
+//!   `docs/study.md`, `docs/testing.md` (the conformance suite, for backend authors), and
 //!   `docs/SEMANTICS.md` for the contract.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
@@ -103,3 +105,17 @@ pub mod tch {
 #[cfg(all(doctest, feature = "ndarray", feature = "candle", feature = "tch"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The examples of `docs/`, compiled and run as doctests.
+#[cfg(all(doctest, feature = "ndarray", feature = "candle", feature = "tch"))]
+mod docs_doctests {
+    /// `docs/methods.md`.
+    #[doc = include_str!("../docs/methods.md")]
+    pub struct Methods;
+    /// `docs/backends.md`.
+    #[doc = include_str!("../docs/backends.md")]
+    pub struct Backends;
+    /// `docs/testing.md`.
+    #[doc = include_str!("../docs/testing.md")]
+    pub struct Testing;
+}

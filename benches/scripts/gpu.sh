@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # NOT YET RUN: prepared for a machine with an NVIDIA GPU and CUDA 12 drivers; nobody has run it
-# (our machine has no GPU), so its numbers are not in the README yet.
+# (our machine has no GPU), so its numbers are not in docs/performance.md yet.
 #
 # The side-by-side workload (EfficientNet-Lite0, chelsea, Occlusion window 18 strides 9, 577
 # evaluations) on the GPU, next to the same workload on the CPU:

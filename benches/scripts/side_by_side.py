@@ -1,4 +1,4 @@
-"""The side-by-side benchmark of the README: EfficientNet-Lite0 (our converter's ONNX file and,
+"""The side-by-side benchmark of the README and docs/performance.md: EfficientNet-Lite0 (our converter's ONNX file and,
 for PyTorch, the same weights in the `efficientnet-lite-pytorch` architecture) on the demo's
 chelsea photo, every tool computing the same map with the same number of threads, the tools
 alternating within each run, medians over the runs:

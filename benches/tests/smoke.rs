@@ -1,5 +1,5 @@
-//! A smoke run of each benchmark binary (one iteration, tiny sizes), so that the commands the
-//! README gives for the performance tables keep working. No timing is checked here: speed is
+//! A smoke run of each benchmark binary (one iteration, tiny sizes), so that the commands
+//! docs/performance.md gives for its tables keep working. No timing is checked here: speed is
 //! measured by running the binaries themselves, in release mode.
 
 use std::process::Command;

@@ -28,7 +28,7 @@ pub struct EvaluateArgs {
     pub classifier: ModelOptions,
     /// A method configuration, `occlusion:WINDOW:STRIDES`, `tiled:WINDOW:K` or
     /// `tiled-reference:WINDOW:K` (sizes over height and width, all channels); repeat for
-    /// several. Default: the README study's five.
+    /// several. Default: the five of docs/study.md.
     #[arg(long = "config", value_name = "METHOD:W:S|K")]
     pub configs: Vec<String>,
     /// Deletion/insertion steps.

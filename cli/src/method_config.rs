@@ -16,7 +16,7 @@ pub struct MethodConfig {
     pub method: Box<dyn Attribution<Ndarray<f32>>>,
 }
 
-/// The configurations of the README's study, at output resolution 9 on 224×224.
+/// The configurations of the study (docs/study.md), at output resolution 9 on 224×224.
 pub const STUDY_CONFIGS: [&str; 5] =
     ["occlusion:9:9", "occlusion:18:9", "tiled:18:2", "tiled-reference:18:2", "tiled:36:4"];
 

