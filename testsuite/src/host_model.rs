@@ -171,27 +171,28 @@ pub struct HostForward<B> {
     pub rows: usize,
     /// When set, call number `k` (0 = the first) returns an error instead of an output.
     pub fail_at_call: Option<usize>,
-    saved: Option<HostModel>,
+    /// The saved copies, latest last (saves nest).
+    saved: Vec<HostModel>,
     backend: PhantomData<fn() -> B>,
 }
 
 impl<B> HostForward<B> {
     /// The model, with counters at 0.
     pub fn new(model: HostModel) -> Self {
-        HostForward { model, calls: 0, rows: 0, fail_at_call: None, saved: None, backend: PhantomData }
+        HostForward { model, calls: 0, rows: 0, fail_at_call: None, saved: Vec::new(), backend: PhantomData }
     }
 }
 
 impl<B> Parameters for HostForward<B> {
     fn save(&mut self) -> tiled_occlusion_core::Result<()> {
-        self.saved = Some(self.model.clone());
+        self.saved.push(self.model.clone());
         Ok(())
     }
 
     fn restore(&mut self) -> tiled_occlusion_core::Result<()> {
         let saved = self
             .saved
-            .clone()
+            .pop()
             .ok_or_else(|| Error::backend("host model: restoring the parameters", "restore called before save"))?;
         self.model = saved;
         Ok(())

@@ -268,6 +268,90 @@ pub fn fusion_grad_restores_parameters<T: TestBackend>() {
     assert!(e.to_string().contains("parameters"), "{}: {e}", T::NAME);
 }
 
+/// The wrappers nest. For every pair (FusionGrad or NoiseTunnel around FusionGrad or
+/// NoiseTunnel around Occlusion) the parameters are bit-for-bit what they were after a
+/// success, a model error and a panic of the innermost method; and a wrapper with no noise and
+/// one sample is the identity around the other, bit for bit — so FusionGrad(FusionGrad(M))
+/// with a noiseless inner one equals FusionGrad(M), which holds only if every outer weight
+/// sample starts from the original parameters (a single saved copy, overwritten by the inner
+/// save, fails it).
+pub fn nested_wrappers_restore_parameters_and_compose<T: TestBackend>() {
+    let x = tensor::<T>(&[2, 6], &[0.5, -1.0, 2.0, 0.25, 1.5, -0.75, 1.0, 2.0, -3.0, 0.5, 0.0, 1.25]);
+    let linear = HostModel::Linear { w: (0..18).map(|i| f64::from(i) / 7.0 - 1.1).collect(), b: vec![0.1, -0.2, 0.3] };
+    let inputs = Inputs::<T::B>::new(&x).with_target(tiled_occlusion_core::Target::Class(2));
+    let occlusion = Occlusion::new([2]);
+    let fusion =
+        |seed: u64| FusionGrad::new(occlusion.clone()).with_weight_samples(3).with_input_samples(2).with_seed(seed);
+    let tunnel = |seed: u64| NoiseTunnel::new(occlusion.clone()).with_samples(3).with_seed(seed);
+    let pairs: Vec<(&str, BoxedMethod<T>)> = vec![
+        (
+            "FusionGrad(FusionGrad)",
+            Box::new(FusionGrad::new(fusion(4)).with_weight_samples(2).with_input_samples(2).with_seed(5)),
+        ),
+        (
+            "FusionGrad(NoiseTunnel)",
+            Box::new(FusionGrad::new(tunnel(4)).with_weight_samples(2).with_input_samples(2).with_seed(5)),
+        ),
+        ("NoiseTunnel(FusionGrad)", Box::new(NoiseTunnel::new(fusion(4)).with_samples(2).with_seed(5))),
+        ("NoiseTunnel(NoiseTunnel)", Box::new(NoiseTunnel::new(tunnel(4)).with_samples(2).with_seed(5))),
+    ];
+    for (name, method) in &pairs {
+        let mut model = HostForward::<T::B>::new(linear.clone());
+        let before = model.model.parameter_bits();
+        method.attribute(&mut model, &inputs).unwrap_or_else(|e| panic!("{}: {name}: {e}", T::NAME));
+        assert_eq!(model.model.parameter_bits(), before, "{}: {name}: parameters changed by a success", T::NAME);
+        let total = method.model_calls(&[2, 6]).unwrap_or_else(|e| panic!("{}: {name}: {e}", T::NAME));
+        assert!(total >= 4, "{}: {name}: {total} calls", T::NAME);
+        for fail_at in [0, 1, total / 2, total - 1] {
+            model.fail_at_call = Some(model.calls + fail_at);
+            match method.attribute(&mut model, &inputs) {
+                Err(Error::Model(_)) => {}
+                other => panic!("{}: {name}: expected a model error, got {:?}", T::NAME, other.map(|_| ())),
+            }
+            assert_eq!(
+                model.model.parameter_bits(),
+                before,
+                "{}: {name}: changed by an error at call {fail_at}",
+                T::NAME
+            );
+        }
+        model.fail_at_call = None;
+    }
+    let panicking: BoxedMethod<T> =
+        Box::new(FusionGrad::new(FusionGrad::new(PanicsAfterOneCall).with_weight_samples(2)).with_weight_samples(2));
+    let mut model = HostForward::<T::B>::new(linear.clone());
+    let before = model.model.parameter_bits();
+    assert!(catch_unwind(AssertUnwindSafe(|| panicking.attribute(&mut model, &inputs))).is_err());
+    assert_eq!(model.model.parameter_bits(), before, "{}: parameters changed by a panic two wrappers deep", T::NAME);
+
+    let original = linear.clone().parameter_bits();
+    let run = |method: &dyn Attribution<T::B>| {
+        let mut model = HostForward::<T::B>::new(linear.clone());
+        let map = host::<T>(&method.attribute(&mut model, &inputs).unwrap_or_else(|e| panic!("{}: {e}", T::NAME)));
+        assert_eq!(model.model.parameter_bits(), original, "{}: parameters changed", T::NAME);
+        bits(&map)
+    };
+    let outer =
+        FusionGrad::new(quiet_fusion(occlusion.clone())).with_weight_samples(3).with_input_samples(2).with_seed(8);
+    assert_eq!(run(&outer), run(&fusion(8)), "{}: FusionGrad(noiseless FusionGrad(M)) = FusionGrad(M)", T::NAME);
+    assert_eq!(
+        run(&quiet_fusion(fusion(8))),
+        run(&fusion(8)),
+        "{}: noiseless FusionGrad(FusionGrad(M)) = FusionGrad(M)",
+        T::NAME
+    );
+    assert_eq!(run(&quiet_fusion(tunnel(8))), run(&tunnel(8)), "{}: noiseless FusionGrad(NoiseTunnel(M))", T::NAME);
+}
+
+/// FusionGrad with one weight and one input sample and no noise: the identity around `m`.
+fn quiet_fusion<M>(m: M) -> FusionGrad<M> {
+    FusionGrad::new(m)
+        .with_weight_samples(1)
+        .with_input_samples(1)
+        .with_weight_noise(WeightNoise::Multiplicative { stdev: 0.0 })
+        .with_input_noise(InputNoise::Additive { stdev: 0.0 })
+}
+
 /// Invalid noise settings are errors that name the setting.
 pub fn invalid_noise_settings_are_errors<T: TestBackend>() {
     let x = tensor::<T>(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
@@ -408,6 +492,7 @@ macro_rules! noise_tests {
                 vargrad_is_mean_square_minus_square_mean,
                 progress_counts_every_inner_call,
                 fusion_grad_restores_parameters,
+                nested_wrappers_restore_parameters_and_compose,
                 invalid_noise_settings_are_errors,
                 captum_noise_tunnel_parity,
             ]

@@ -39,13 +39,14 @@ use crate::Candle;
 pub struct VarMapModel<M> {
     module: M,
     varmap: VarMap,
-    saved: Option<Vec<(String, Tensor)>>,
+    /// The saved copies, latest last (saves nest).
+    saved: Vec<Vec<(String, Tensor)>>,
 }
 
 impl<M: Module> VarMapModel<M> {
     /// `module`, whose parameters are the variables of `varmap`.
     pub fn new(module: M, varmap: VarMap) -> Self {
-        VarMapModel { module, varmap, saved: None }
+        VarMapModel { module, varmap, saved: Vec::new() }
     }
 
     /// The module.
@@ -95,17 +96,17 @@ impl<M: Module> Parameters for VarMapModel<M> {
             .map(|(name, var)| var.as_tensor().copy().map(|t| (name, t)))
             .collect::<candle_core::Result<Vec<_>>>()
             .map_err(|e| backend_error("saving the parameters", e))?;
-        self.saved = Some(copies);
+        self.saved.push(copies);
         Ok(())
     }
 
     fn restore(&mut self) -> Result<()> {
         let saved = self
             .saved
-            .as_ref()
+            .pop()
             .ok_or_else(|| Error::backend("candle: restoring the parameters", "restore called before save"))?;
         let vars = self.variables()?;
-        for (name, original) in saved {
+        for (name, original) in &saved {
             if let Some((_, var)) = vars.iter().find(|(n, _)| n == name) {
                 var.set(original).map_err(|e| backend_error(&format!("restoring parameter {name}"), e))?;
             }

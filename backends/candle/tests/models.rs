@@ -70,6 +70,10 @@ fn var_map_parameters_are_restored_after_success_and_after_an_error() {
     let e = fusion.attribute(&mut model, &Inputs::<Candle>::new(&x).with_target(Target::Class(7)));
     assert!(matches!(e, Err(Error::TargetOutOfRange { .. })), "{:?}", e.map(|t| t.dims().to_vec()));
     assert_eq!(bits(&model), before, "after an error");
+    // Saves nest: FusionGrad inside FusionGrad gives the variables back too.
+    let nested = FusionGrad::new(fusion.clone()).with_weight_samples(2).with_input_samples(2).with_seed(5);
+    nested.attribute(&mut model, &Inputs::<Candle>::new(&x).with_target(Target::Class(1))).expect("nested");
+    assert_eq!(bits(&model), before, "after a nested FusionGrad");
 }
 
 #[test]

@@ -32,7 +32,8 @@ pub type ArrayParameters<E> = BTreeMap<String, ArrayD<E>>;
 /// ```
 pub struct ArrayModel<E, F> {
     parameters: ArrayParameters<E>,
-    saved: Option<ArrayParameters<E>>,
+    /// The saved copies, latest last (saves nest).
+    saved: Vec<ArrayParameters<E>>,
     f: F,
 }
 
@@ -42,7 +43,7 @@ impl<E: Element, F> ArrayModel<E, F> {
     where
         F: FnMut(&ArrayParameters<E>, &ArrayD<E>) -> std::result::Result<ArrayD<E>, Err>,
     {
-        ArrayModel { parameters: parameters.into_iter().collect(), saved: None, f }
+        ArrayModel { parameters: parameters.into_iter().collect(), saved: Vec::new(), f }
     }
 
     /// The parameter arrays.
@@ -70,14 +71,14 @@ where
 
 impl<E: Element, F> Parameters for ArrayModel<E, F> {
     fn save(&mut self) -> Result<()> {
-        self.saved = Some(self.parameters.clone());
+        self.saved.push(self.parameters.clone());
         Ok(())
     }
 
     fn restore(&mut self) -> Result<()> {
         let saved = self
             .saved
-            .as_ref()
+            .pop()
             .ok_or_else(|| Error::backend("ndarray: restoring the parameters", "restore called before save"))?;
         for (name, array) in &mut self.parameters {
             if let Some(original) = saved.get(name) {

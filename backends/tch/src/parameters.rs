@@ -10,12 +10,12 @@ use tiled_occlusion_core::{Error, Forward, Result};
 use crate::backend::backend_error;
 use crate::{ModuleModel, Tch, TorchScriptModel};
 
-/// Deep copies of named tensors, kept for restoring them.
+/// Deep copies of named tensors, kept for restoring them: a stack, latest last (saves nest).
 #[derive(Default)]
-pub(crate) struct SavedTensors(Option<Vec<(String, Tensor)>>);
+pub(crate) struct SavedTensors(Vec<Vec<(String, Tensor)>>);
 
 impl SavedTensors {
-    /// Copies every tensor of `named`.
+    /// Pushes a copy of every tensor of `named`.
     pub(crate) fn save(&mut self, named: &[(String, Tensor)]) -> Result<()> {
         let copies = tch::no_grad(|| {
             named
@@ -28,18 +28,19 @@ impl SavedTensors {
                 .collect::<std::result::Result<Vec<_>, tch::TchError>>()
         })
         .map_err(|e| backend_error("saving the parameters", e))?;
-        self.0 = Some(copies);
+        self.0.push(copies);
         Ok(())
     }
 
-    /// Writes the copies back into the tensors of `named` with the same names.
-    pub(crate) fn restore(&self, named: &mut [(String, Tensor)]) -> Result<()> {
+    /// Pops the latest copies and writes them back into the tensors of `named` with the same
+    /// names.
+    pub(crate) fn restore(&mut self, named: &mut [(String, Tensor)]) -> Result<()> {
         let saved = self
             .0
-            .as_ref()
+            .pop()
             .ok_or_else(|| Error::backend("tch: restoring the parameters", "restore called before save"))?;
         tch::no_grad(|| {
-            for (name, original) in saved {
+            for (name, original) in &saved {
                 if let Some((_, t)) = named.iter_mut().find(|(n, _)| n == name) {
                     t.f_copy_(original).map_err(|e| backend_error(&format!("restoring parameter {name}"), e))?;
                 }

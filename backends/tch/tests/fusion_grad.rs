@@ -112,3 +112,18 @@ fn parameters_are_restored_after_a_panic() {
     assert!(outcome.is_err());
     assert_eq!(parameter_bits(&model), before);
 }
+
+#[test]
+fn nested_fusion_grad_restores_the_parameters() {
+    let mut model = model();
+    let before = parameter_bits(&model);
+    let x = image();
+    let inputs = Inputs::<Tch>::new(&x).with_target(Target::PerExample(vec![1, 3]));
+    let nested = FusionGrad::new(fusion(2, 1, 3)).with_weight_samples(2).with_input_samples(1).with_seed(4);
+    let map = host(&nested.attribute(&mut model, &inputs).expect("nested"));
+    assert!(map.iter().all(|v| v.is_finite()));
+    assert_eq!(parameter_bits(&model), before);
+    let panicking = FusionGrad::new(FusionGrad::new(Panics).with_weight_samples(2)).with_weight_samples(2);
+    assert!(catch_unwind(AssertUnwindSafe(|| panicking.attribute(&mut model, &inputs))).is_err());
+    assert_eq!(parameter_bits(&model), before);
+}

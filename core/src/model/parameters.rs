@@ -5,15 +5,17 @@ use crate::error::Result;
 /// The perturbable parameters of a model (weights, biases, normalisation scales and shifts;
 /// not running statistics), as [`FusionGrad`](crate::FusionGrad) needs them.
 ///
-/// A model exposes them through [`Forward::parameters`](crate::Forward::parameters). The
-/// contract: after `save`, any number of `perturb` calls followed by `restore` leave every
-/// parameter bit-for-bit as it was at `save`.
+/// A model exposes them through [`Forward::parameters`](crate::Forward::parameters). Saves
+/// form a stack, so wrappers nest (FusionGrad inside FusionGrad): `save` pushes a bit-exact
+/// copy, `restore` pops the latest one and writes it back. The contract: after `save`, any
+/// number of `perturb` calls and of balanced `save`/`restore` pairs, followed by `restore`,
+/// leave every parameter bit-for-bit as it was at that `save`.
 pub trait Parameters {
-    /// Keeps a bit-exact copy of every parameter, for [`Parameters::restore`].
+    /// Pushes a bit-exact copy of every parameter, for [`Parameters::restore`].
     fn save(&mut self) -> Result<()>;
 
-    /// Puts the copy kept by the last [`Parameters::save`] back, bit for bit. An error if
-    /// nothing was saved.
+    /// Pops the copy pushed by the latest unmatched [`Parameters::save`] and writes it back,
+    /// bit for bit. An error if no save is pending.
     fn restore(&mut self) -> Result<()>;
 
     /// Replaces every parameter by its perturbed value: for each parameter, `noise(name, v)`

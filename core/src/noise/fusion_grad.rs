@@ -18,7 +18,10 @@ use crate::noise::{derive_seed, name_stream, InputNoise, NoiseStream, NoiseTunne
 /// example's range, SmoothGrad's recommendation) as a SmoothGrad [`NoiseTunnel`]. The result
 /// is the mean of the `n·m` attributions; `σ_w = σ_x = 0` gives exactly `M`.
 ///
-/// When the call returns, fails, or `M` panics, every parameter is bit-for-bit what it was
+/// Every weight sample saves the parameters before perturbing them and restores them after
+/// (saves nest, see [`Parameters`], so FusionGrad inside FusionGrad perturbs the outer
+/// sample's weights and gives them back). When the call returns, fails, or `M` panics, every
+/// parameter is bit-for-bit what it was
 /// (the Python reference never restores its weights, and its default input noise, `X·η` with
 /// `η ~ N(0, 0.1)`, erases the input). Noise comes from our seeded generator: one stream per
 /// weight sample and parameter name, and per input sample and example. Progress counts every
@@ -127,7 +130,8 @@ impl<M> FusionGrad<M> {
         self.weight_noise.check()
     }
 
-    /// The `n` rounds, with the parameters saved before and perturbed from the saved values.
+    /// The `n` rounds, each saving the parameters, perturbing them and restoring them (also
+    /// when the round fails or panics; the panic is then resumed).
     fn rounds<B: Backend>(
         &self,
         model: &mut dyn Forward<Backend = B>,
@@ -140,20 +144,44 @@ impl<M> FusionGrad<M> {
     {
         let mut moments = SampleMoments::new(size);
         for i in 0..self.weight_samples {
-            let seed = derive_seed(self.seed, &[1, i as u64]);
-            let noise = self.weight_noise;
-            parameters_of(model)?.perturb(&mut |name: &str, values: &mut [f64]| {
-                let mut stream = NoiseStream::new(seed, name_stream(name));
-                values.iter_mut().for_each(|w| *w = noise.apply(*w, stream.standard_normal()));
-            })?;
-            let mut sum = SampleMoments::new(size);
-            let tunnel = self.input_tunnel(i);
-            let rows = size / B::shape(inputs.input)[0];
-            tunnel.for_each_sample(model, inputs, counter, |n, _, row| sum.add(n * rows, row))?;
-            moments.add(0, &sum.mean());
-            parameters_of(model)?.restore()?;
+            parameters_of(model)?.save()?;
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.round(i, &mut *model, inputs, counter, size)));
+            let restored = parameters_of(model).and_then(|p| p.restore());
+            match outcome {
+                Ok(result) => {
+                    let mean = result?;
+                    restored?;
+                    moments.add(0, &mean);
+                }
+                Err(panic) => resume_unwind(panic),
+            }
         }
         Ok(moments.mean())
+    }
+
+    /// Weight sample `i`: perturbs the (saved) parameters and returns the SmoothGrad mean.
+    fn round<B: Backend>(
+        &self,
+        i: usize,
+        model: &mut dyn Forward<Backend = B>,
+        inputs: &Inputs<'_, B>,
+        counter: &mut ProgressCounter<'_>,
+        size: usize,
+    ) -> Result<Vec<f64>>
+    where
+        M: Attribution<B>,
+    {
+        let seed = derive_seed(self.seed, &[1, i as u64]);
+        let noise = self.weight_noise;
+        parameters_of(model)?.perturb(&mut |name: &str, values: &mut [f64]| {
+            let mut stream = NoiseStream::new(seed, name_stream(name));
+            values.iter_mut().for_each(|w| *w = noise.apply(*w, stream.standard_normal()));
+        })?;
+        let mut sum = SampleMoments::new(size);
+        let tunnel = self.input_tunnel(i);
+        let rows = size / B::shape(inputs.input)[0];
+        tunnel.for_each_sample(model, inputs, counter, |n, _, row| sum.add(n * rows, row))?;
+        Ok(sum.mean())
     }
 }
 
@@ -179,16 +207,8 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {
         let total = Attribution::<B>::model_calls(self, &shape)?;
         let size: usize = shape.iter().product();
         let mut counter = ProgressCounter::new(progress, total);
-        parameters_of(model)?.save()?;
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.rounds(model, inputs, &mut counter, size)));
-        let restored = parameters_of(model).and_then(|p| p.restore());
-        match outcome {
-            Ok(result) => {
-                let map = result?;
-                restored?;
-                B::from_f64_slice(inputs.input, &shape, &map)
-            }
-            Err(panic) => resume_unwind(panic),
-        }
+        parameters_of(model)?;
+        let map = self.rounds(model, inputs, &mut counter, size)?;
+        B::from_f64_slice(inputs.input, &shape, &map)
     }
 }
