@@ -65,6 +65,27 @@ pub enum Error {
         /// The smallest value allowed.
         minimum: usize,
     },
+    /// A count or size is larger than it may be (threads, samples, steps: limits that keep a
+    /// run from exhausting the machine). The limit is documented where the setting is.
+    #[error("{setting} is {value}; it must be at most {maximum}")]
+    TooLarge {
+        /// The setting, as the user wrote it (`"Parallel::with_threads"`).
+        setting: String,
+        /// The value given.
+        value: usize,
+        /// The largest value allowed.
+        maximum: usize,
+    },
+    /// A product or sum of sizes the user chose does not fit in a `usize` (the number of
+    /// windows, positions or rows of a run): the run could never finish, and its arithmetic
+    /// would wrap.
+    #[error("{what} overflows: {detail}")]
+    SizeOverflow {
+        /// The quantity (`"the number of windows of TiledOcclusion"`).
+        what: String,
+        /// The sizes it was computed from.
+        detail: String,
+    },
     /// A real-valued setting is outside its range (a negative or non-finite standard
     /// deviation, say).
     #[error("{setting} is {value}; it must be {allowed}")]
@@ -296,6 +317,24 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A count or size above its maximum (see [`Error::TooLarge`]), or `Ok` when it is not.
+    pub(crate) fn check_at_most(setting: impl Into<String>, value: usize, maximum: usize) -> Result<()> {
+        if value > maximum {
+            return Err(Error::TooLarge { setting: setting.into(), value, maximum });
+        }
+        Ok(())
+    }
+
+    /// `Π factors`, or [`Error::SizeOverflow`] naming `what` when it does not fit a `usize`.
+    pub(crate) fn checked_product(what: &str, factors: &[usize]) -> Result<usize> {
+        factors.iter().try_fold(1usize, |acc, &f| acc.checked_mul(f)).ok_or_else(|| Error::SizeOverflow {
+            what: what.to_string(),
+            detail: format!("the product of {factors:?} is larger than {}", usize::MAX),
+        })
+    }
+}
+
 /// `": <source>"`, or nothing.
 fn source_suffix(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
     source.map(|s| format!(": {s}")).unwrap_or_default()
@@ -329,5 +368,16 @@ mod tests {
         let e = Error::check_at_least("NoiseTunnel::with_samples", 0, 1).unwrap_err();
         assert_eq!(e.to_string(), "NoiseTunnel::with_samples is 0; it must be at least 1");
         assert!(Error::check_at_least("IntegratedGradients::with_steps", 2, 2).is_ok());
+        let e = Error::check_at_most("Parallel::with_threads", 5000, 1024).unwrap_err();
+        assert_eq!(e.to_string(), "Parallel::with_threads is 5000; it must be at most 1024");
+    }
+
+    #[test]
+    fn products_of_sizes_are_checked() {
+        assert_eq!(Error::checked_product("positions", &[3, 4, 5]).unwrap(), 60);
+        assert_eq!(Error::checked_product("positions", &[]).unwrap(), 1);
+        let e = Error::checked_product("positions", &[1 << 40, 1 << 30]).unwrap_err();
+        assert!(matches!(e, Error::SizeOverflow { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("positions overflows: the product of [1099511627776, 1073741824]"), "{e}");
     }
 }

@@ -95,6 +95,46 @@ fn model_errors_and_panics_are_errors() {
     assert!(Parallel::<Ndarray<f64>, _>::with_threads(panicking, 0).is_err());
 }
 
+/// A panic is `Error::Model` on every call, the unperturbed first one included (it used to
+/// panic through there while later calls became errors), in both tiling modes.
+#[test]
+fn a_panic_on_the_first_call_is_a_model_error_too() {
+    let x = ArrayD::from_shape_vec(IxDyn(&[1, 8]), (1..=8).map(f64::from).collect()).unwrap_or_default();
+    let always = |_: &ArrayD<f64>| -> Result<ArrayD<f64>, String> { panic!("broken from the start") };
+    let methods: Vec<Box<dyn Attribution<Ndarray<f64>>>> = vec![
+        Box::new(Occlusion::new([2])),
+        Box::new(TiledOcclusion::new([4], [2])),
+        Box::new(TiledOcclusion::new([4], [2]).with_mode(tiled_occlusion_core::TilingMode::Reference)),
+    ];
+    for threads in [1, 2] {
+        let mut model = Parallel::<Ndarray<f64>, _>::with_threads(always, threads).unwrap_or_else(|e| panic!("{e}"));
+        for method in &methods {
+            match method.attribute(&mut model, &Inputs::new(&x)) {
+                Err(Error::Model(e)) => assert!(e.to_string().contains("broken from the start"), "{e}"),
+                other => panic!("expected a model error, got {:?}", other.map(|_| ())),
+            }
+        }
+    }
+}
+
+/// Thread counts beyond `Parallel::MAX_THREADS` are errors before anything starts (they used
+/// to deadlock, `4 × threads` wrapping to 0, or abort or panic when spawning).
+#[test]
+fn thread_counts_are_capped() {
+    let f = |x: &ArrayD<f64>| Ok::<_, String>(x.clone());
+    for threads in [Parallel::<Ndarray<f64>, ()>::MAX_THREADS + 1, 100_000, 1 << 40, 1 << 62, usize::MAX] {
+        match Parallel::<Ndarray<f64>, _>::with_threads(f, threads) {
+            Err(Error::TooLarge { setting, value, maximum }) => {
+                assert_eq!((setting.as_str(), value, maximum), ("Parallel::with_threads", threads, 1024));
+            }
+            other => panic!("{threads} threads: expected TooLarge, got {:?}", other.map(|p| p.threads())),
+        }
+    }
+    let most = Parallel::<Ndarray<f64>, _>::with_threads(f, 1024).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(most.threads(), 1024);
+    assert!(Parallel::<Ndarray<f64>, _>::new(f).threads() <= 1024);
+}
+
 /// Calls that finish out of order (each sleeps a different time, on 3 threads, the calling
 /// thread running some of them) are still scored in call order: the map is the sequential one.
 #[test]

@@ -20,8 +20,9 @@ use crate::model::{panic_message, Forward, ModelJobs};
 /// call itself whenever they are, and scores the outputs strictly in call order, so the
 /// result is bit-for-bit the sequential one. No more threads than `threads` compete for the
 /// cores, and the calling thread only sleeps when every call is built. Batches only need to
-/// be `Send`. A model that panics on a worker becomes
-/// [`Error::Model`].
+/// be `Send`. A model that panics becomes [`Error::Model`], on whichever call and thread it
+/// panics (the unperturbed first call included). At most [`Parallel::MAX_THREADS`] threads;
+/// a thread the system refuses to start is an error too, not a panic.
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis, IxDyn};
@@ -41,17 +42,20 @@ pub struct Parallel<B, F> {
 }
 
 impl<B, F> Parallel<B, F> {
-    /// Runs calls on one thread per core.
+    /// The most threads a `Parallel` runs: 1024, far beyond any machine's cores, and few
+    /// enough that starting them cannot exhaust the system's threads or memory.
+    pub const MAX_THREADS: usize = 1024;
+
+    /// Runs calls on one thread per core (at most [`Parallel::MAX_THREADS`]).
     pub fn new(f: F) -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(Self::MAX_THREADS);
         Parallel { f, threads, backend: std::marker::PhantomData }
     }
 
-    /// Runs calls on `threads` threads (`threads ≥ 1`).
+    /// Runs calls on `threads` threads, `1 ≤ threads ≤` [`Parallel::MAX_THREADS`].
     pub fn with_threads(f: F, threads: usize) -> Result<Self> {
-        if threads == 0 {
-            return Err(Error::TooSmall { setting: "Parallel::with_threads".into(), value: 0, minimum: 1 });
-        }
+        Error::check_at_least("Parallel::with_threads", threads, 1)?;
+        Error::check_at_most("Parallel::with_threads", threads, Self::MAX_THREADS)?;
         Ok(Parallel { f, threads, backend: std::marker::PhantomData })
     }
 
@@ -65,6 +69,16 @@ fn stopped() -> Error {
     Error::backend("Parallel: running the model calls", "the model's worker threads stopped")
 }
 
+/// `f(batch)`, with a panic turned into [`Error::Model`].
+fn call_catching_panics<T, Err: Into<ModelError>>(
+    f: impl FnOnce() -> std::result::Result<T, Err>,
+) -> std::result::Result<T, ModelError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(out) => out.map_err(Into::into),
+        Err(panic) => Err(format!("the model panicked: {}", panic_message(panic.as_ref())).into()),
+    }
+}
+
 impl<B, F, Err> Forward for Parallel<B, F>
 where
     B: Backend,
@@ -74,7 +88,7 @@ where
     type Backend = B;
 
     fn forward(&mut self, batch: &TensorOf<B>) -> std::result::Result<TensorOf<B>, ModelError> {
-        (self.f)(batch).map_err(Into::into)
+        call_catching_panics(|| (self.f)(batch))
     }
 
     fn forward_jobs(
@@ -87,14 +101,8 @@ where
         // be scored.
         let capacity = 4 * threads;
         let f = &self.f;
-        let run = |batch: &TensorOf<B>| -> Result<TensorOf<B>> {
-            match catch_unwind(AssertUnwindSafe(|| f(batch))) {
-                Ok(out) => out.map_err(|e| Error::Model(e.into())),
-                Err(panic) => {
-                    Err(Error::Model(format!("the model panicked: {}", panic_message(panic.as_ref())).into()))
-                }
-            }
-        };
+        let run =
+            |batch: &TensorOf<B>| -> Result<TensorOf<B>> { call_catching_panics(|| f(batch)).map_err(Error::Model) };
         // The calling thread is one of the `threads`: it builds the batches (jobs need not be
         // `Sync`), keeps `threads − 1` workers fed, runs a call itself whenever the workers
         // have enough queued, and scores outputs strictly in call order.
@@ -105,7 +113,7 @@ where
         std::thread::scope(|scope| {
             for _ in 0..workers.min(len) {
                 let (out_tx, job_rx, run) = (out_tx.clone(), &job_rx, &run);
-                scope.spawn(move || loop {
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || loop {
                     let next = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
@@ -117,6 +125,11 @@ where
                         return;
                     }
                 });
+                if let Err(e) = spawned {
+                    // The workers started so far stop when the queue closes.
+                    drop(job_tx);
+                    return Err(Error::backend("Parallel: starting a model thread", e));
+                }
             }
             drop(out_tx);
             let mut drive = || -> Result<()> {
