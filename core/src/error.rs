@@ -86,6 +86,19 @@ pub enum Error {
         /// The sizes it was computed from.
         detail: String,
     },
+    /// A buffer the settings call for cannot be allocated on this machine (the allocator
+    /// refused it): the settings ask for more memory than there is, and nothing was run.
+    #[error("{what} needs {values} values ({bytes} bytes), more than this machine can allocate; {hint}")]
+    TooLargeToAllocate {
+        /// The buffer (`"a NoiseTunnel batch"`).
+        what: String,
+        /// Its number of values.
+        values: usize,
+        /// Its size in bytes (saturating).
+        bytes: usize,
+        /// What to change (`"lower NoiseTunnel::with_samples_batch_size"`).
+        hint: &'static str,
+    },
     /// A real-valued setting is outside its range (a negative or non-finite standard
     /// deviation, say).
     #[error("{setting} is {value}; it must be {allowed}")]
@@ -333,6 +346,19 @@ impl Error {
             detail: format!("the product of {factors:?} is larger than {}", usize::MAX),
         })
     }
+}
+
+/// A vector with room for `values` elements, or [`Error::TooLargeToAllocate`] when the
+/// allocator refuses (instead of the abort a plain allocation would be).
+pub(crate) fn try_with_capacity<T>(what: &str, values: usize, hint: &'static str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(values).map_err(|_| Error::TooLargeToAllocate {
+        what: what.to_string(),
+        values,
+        bytes: values.saturating_mul(std::mem::size_of::<T>()),
+        hint,
+    })?;
+    Ok(v)
 }
 
 /// `": <source>"`, or nothing.

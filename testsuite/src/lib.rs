@@ -26,11 +26,12 @@
 //! | `captum` | [`captum`] | [`captum_tests!`] | Captum's own Occlusion unit tests |
 //! | `fixtures` | [`fixtures`] | [`fixtures_tests!`] | the golden fixtures |
 //! | `invalid_configurations` | [`invalid_configurations`] | [`invalid_configurations_tests!`] | every invalid setting is a named error, never a panic |
+//! | `adversarial` | [`adversarial`] | [`adversarial_tests!`] | extreme sizes, overflowing products, non-finite values, metric settings that would exhaust the machine |
 //! | `gradients` | [`gradients`] | [`gradients_tests!`] | gradient methods against closed forms (with `gradients`, for a [`GradientTestBackend`]) |
 //!
 //! A new case of a part is a function in its file and one line in that file's macro; a new
-//! part (the adversarial cases to come, say) is a new file with its functions and its macro,
-//! and one line in [`backend_conformance_tests!`].
+//! part is a new file with its functions and its macro, and one line in
+//! [`backend_conformance_tests!`].
 //!
 //! Every test goes through [`test_backend::run`], which skips a marker whose device is
 //! absent ([`TestBackend::skip_reason`]), so CUDA markers compile everywhere and run where a
@@ -44,6 +45,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod adversarial;
 pub mod captum;
 pub mod fixtures;
 pub mod gradients;
@@ -85,8 +87,7 @@ macro_rules! backend_conformance_tests {
             $crate::captum_tests!(Marker);
             $crate::fixtures_tests!(Marker);
             $crate::invalid_configurations_tests!(Marker);
-            // Issue 13's adversarial cases go here: `src/adversarial.rs` with its
-            // `adversarial_tests!`, and `$crate::adversarial_tests!(Marker);` on this line.
+            $crate::adversarial_tests!(Marker);
             $($extra)*
         }
     };

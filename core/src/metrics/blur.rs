@@ -4,17 +4,21 @@ use crate::backend::row_major_strides;
 use crate::error::{Error, Result};
 use crate::metrics::MapGeometry;
 
+/// The widest blur [`gaussian_blur`] makes, in positions: its kernel has 6001 taps.
+pub const MAX_BLUR_SIGMA: f64 = 1000.0;
+
 /// Separable Gaussian blur of one example over its spatial axes, channels kept apart:
 /// `b_p = Σ_o g(o) x_{clamp(p+o)} / Σ_o g(o)` along each spatial axis in turn, with
 /// `g(o) = exp(−o²/(2σ²))` for `|o| ≤ ⌈3σ⌉` and positions clamped at the edges. `σ ≤ 0`
-/// returns the input.
+/// returns the input. `σ` is at most [`MAX_BLUR_SIGMA`] positions: the kernel has
+/// `2⌈3σ⌉ + 1` taps and every position reads all of them.
 pub fn gaussian_blur(values: &[f64], geometry: &MapGeometry, sigma: f64) -> Result<Vec<f64>> {
     geometry.check(values.len(), "values")?;
-    if !sigma.is_finite() {
+    if !sigma.is_finite() || sigma > MAX_BLUR_SIGMA {
         return Err(Error::OutOfRange {
             setting: "sigma (gaussian_blur, DeletionInsertion::blur_sigma)".into(),
             value: sigma,
-            allowed: "finite",
+            allowed: "finite and at most 1000 positions (a wider blur is flat on any image)",
         });
     }
     if sigma <= 0.0 {

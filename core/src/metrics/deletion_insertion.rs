@@ -3,7 +3,7 @@
 use crate::backend::{Backend, TensorOf};
 use crate::error::{Error, Result};
 use crate::metrics::geometry::ranking;
-use crate::metrics::model_scores::scores;
+use crate::metrics::model_scores::{scores, CurveRows};
 use crate::metrics::{gaussian_blur, trapezoid_auc, MapGeometry, PerturbationCurve, Score};
 use crate::model::Forward;
 
@@ -16,10 +16,12 @@ use crate::model::Forward;
 ///   and puts the original values back; a faithful map makes the score rise fast (high AUC
 ///   is good).
 ///
-/// The `steps + 1` model inputs are evaluated `batch` at a time.
+/// The `steps + 1` model inputs are made and evaluated `batch` at a time (memory: one batch,
+/// whatever `steps` is).
 #[derive(Clone, Debug)]
 pub struct DeletionInsertion {
-    /// Number of steps (the curve has `steps + 1` points), `≥ 1`.
+    /// Number of steps (the curve has `steps + 1` points), `≥ 1` and at most the number of
+    /// positions.
     pub steps: usize,
     /// The value deleted positions take (in the model's input space).
     pub baseline: f64,
@@ -58,20 +60,24 @@ impl DeletionInsertion {
         geometry.check(x.len(), "input")?;
         geometry.check(attribution.len(), "attribution")?;
         let elements = geometry.position_elements();
+        // Beyond one position per step every further point repeats the last one.
+        Error::check_at_most("DeletionInsertion::steps (at most the number of positions)", self.steps, elements.len())?;
         let order = ranking(&geometry.position_sums(attribution));
         let per_step = order.len().div_ceil(self.steps);
         let start = if insertion { gaussian_blur(&x, geometry, self.blur_sigma)? } else { x.clone() };
-        let mut current = start;
-        let mut rows = vec![current.clone()];
-        for step in 0..self.steps {
-            for &p in order.iter().skip(step * per_step).take(per_step) {
+        // Point k of the curve: the first k·⌈P / steps⌉ ranked positions changed; made when
+        // its batch is built, so memory stays that of one batch whatever `steps` is.
+        let row = |k: usize| {
+            let mut current = start.clone();
+            for &p in order.iter().take(k.saturating_mul(per_step)) {
                 for &i in &elements[p] {
                     current[i] = if insertion { x[i] } else { self.baseline };
                 }
             }
-            rows.push(current.clone());
-        }
-        let scores = scores(model, input, &geometry.example_shape, &rows, target, self.score, self.batch)?;
+            current
+        };
+        let rows = CurveRows { count: self.steps.saturating_add(1), row: &row };
+        let scores = scores(model, input, &geometry.example_shape, rows, target, self.score, self.batch)?;
         let fractions = (0..=self.steps).map(|k| k as f64 / self.steps as f64).collect();
         Ok(PerturbationCurve { fractions, auc: trapezoid_auc(&scores), scores })
     }

@@ -53,11 +53,17 @@ impl MapGeometry {
     }
 
     pub(crate) fn check(&self, len: usize, what: &'static str) -> Result<()> {
-        let expected: usize = self.example_shape.iter().product();
-        if self.channel_axis.is_some_and(|c| c >= self.example_shape.len()) || expected == 0 {
+        let expected = Error::checked_product("the size of MapGeometry::example_shape", &self.example_shape)?;
+        if expected == 0 {
+            return Err(Error::InvalidSetting {
+                setting: "MapGeometry::example_shape".into(),
+                reason: format!("{:?} has no element (a dimension of size 0, or no dimension)", self.example_shape),
+            });
+        }
+        if let Some(c) = self.channel_axis.filter(|&c| c >= self.example_shape.len()) {
             return Err(Error::InvalidSetting {
                 setting: "MapGeometry::channel_axis".into(),
-                reason: format!("{:?} for an example of shape {:?}", self.channel_axis, self.example_shape),
+                reason: format!("axis {c} for an example of shape {:?}", self.example_shape),
             });
         }
         if len != expected {

@@ -4,7 +4,7 @@ use crate::backend::row_major_strides;
 use crate::error::{Error, Result};
 
 fn check_len(values: &[f64], shape: &[usize]) -> Result<()> {
-    let expected: usize = shape.iter().product();
+    let expected = Error::checked_product("the size of the map's shape", shape)?;
     if values.is_empty() || values.len() != expected {
         return Err(Error::InvalidSetting {
             setting: "map".into(),

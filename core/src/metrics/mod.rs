@@ -13,7 +13,7 @@ mod map_statistics;
 mod model_scores;
 mod region_perturbation;
 
-pub use blur::gaussian_blur;
+pub use blur::{gaussian_blur, MAX_BLUR_SIGMA};
 pub use curve::{trapezoid_auc, PerturbationCurve};
 pub use deletion_insertion::DeletionInsertion;
 pub use geometry::MapGeometry;

@@ -3,7 +3,7 @@
 use crate::backend::{row_major_strides, Backend, TensorOf};
 use crate::error::{Error, Result};
 use crate::metrics::geometry::ranking;
-use crate::metrics::model_scores::scores;
+use crate::metrics::model_scores::{scores, CurveRows};
 use crate::metrics::{MapGeometry, Score};
 use crate::model::Forward;
 
@@ -57,17 +57,22 @@ impl RegionPerturbation {
         let sums = geometry.position_sums(attribution);
         let patch_sums: Vec<f64> = members.iter().map(|m| m.iter().map(|&p| sums[p]).sum()).collect();
         let elements = geometry.position_elements();
-        let mut current = x.clone();
-        let mut rows = vec![x];
-        for &cell in ranking(&patch_sums).iter().take(self.regions) {
-            for &p in &members[cell] {
-                for &i in &elements[p] {
-                    current[i] = self.baseline;
+        let order = ranking(&patch_sums);
+        let removed = order.len().min(self.regions);
+        // Point k: the k most relevant patches removed, made when its batch is built.
+        let row = |k: usize| {
+            let mut current = x.clone();
+            for &cell in order.iter().take(k) {
+                for &p in &members[cell] {
+                    for &i in &elements[p] {
+                        current[i] = self.baseline;
+                    }
                 }
             }
-            rows.push(current.clone());
-        }
-        let s = scores(model, input, &geometry.example_shape, &rows, target, self.score, self.batch)?;
+            current
+        };
+        let rows = CurveRows { count: removed + 1, row: &row };
+        let s = scores(model, input, &geometry.example_shape, rows, target, self.score, self.batch)?;
         Ok(s.iter().map(|v| s[0] - v).sum::<f64>() / s.len() as f64)
     }
 }

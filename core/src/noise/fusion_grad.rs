@@ -194,7 +194,11 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         check_input_shape(input_shape)?;
         self.check()?;
-        Ok(self.weight_samples * Attribution::<B>::model_calls(&self.input_tunnel(0), input_shape)?)
+        let per_sample = Attribution::<B>::model_calls(&self.input_tunnel(0), input_shape)?;
+        per_sample.checked_mul(self.weight_samples).ok_or_else(|| Error::SizeOverflow {
+            what: "the number of FusionGrad model calls".into(),
+            detail: format!("{} weight samples × {per_sample} calls each", self.weight_samples),
+        })
     }
 
     fn attribute_with_progress(

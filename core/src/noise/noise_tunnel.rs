@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use crate::attribution::{check_input_shape, Attribution, Baseline, Inputs, ProgressCounter, ProgressHook};
 use crate::backend::{Backend, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::model::Forward;
 use crate::noise::{InputNoise, NoiseStream, SampleMoments};
 
@@ -123,8 +123,9 @@ impl<M> NoiseTunnel<M> {
         &self.inner
     }
 
-    /// The sample ranges handled by each call of the inner method.
-    fn partitions(&self) -> Result<Vec<Range<usize>>> {
+    /// The sample ranges handled by each call of the inner method: `(b, count)`, partition
+    /// `i < count` being `[i·b, min((i + 1)·b, S))` (computed on demand, never listed).
+    fn partitions(&self) -> Result<(usize, usize)> {
         Error::check_at_least("NoiseTunnel::with_samples", self.samples, 1)?;
         let size = match self.batch_size {
             Some(0) => {
@@ -138,14 +139,24 @@ impl<M> NoiseTunnel<M> {
             None => self.samples,
         };
         self.noise.check()?;
-        Ok((0..self.samples).step_by(size).map(|s| s..(s + size).min(self.samples)).collect())
+        Ok((size, self.samples.div_ceil(size)))
     }
 
-    /// The shape `(N·len, d…)` of a noisy batch of `len` copies per example.
-    fn noisy_shape(input_shape: &[usize], len: usize) -> Vec<usize> {
+    /// Partition `index` of `(b, count)`.
+    fn partition(&self, (size, _): (usize, usize), index: usize) -> Range<usize> {
+        let start = index * size;
+        start..self.samples.min(start.saturating_add(size))
+    }
+
+    /// The shape `(N·len, d…)` of a noisy batch of `len` copies per example; an error when
+    /// `N·len` does not fit a `usize`.
+    fn noisy_shape(input_shape: &[usize], len: usize) -> Result<Vec<usize>> {
         let mut shape = input_shape.to_vec();
-        shape[0] *= len;
-        shape
+        shape[0] = shape[0].checked_mul(len).ok_or_else(|| Error::SizeOverflow {
+            what: "the rows of a NoiseTunnel batch".into(),
+            detail: format!("{} examples × {len} samples per call is larger than {}", input_shape[0], usize::MAX),
+        })?;
+        Ok(shape)
     }
 
     /// Runs the inner method on every partition of noisy copies, and hands each sample's
@@ -165,15 +176,18 @@ impl<M> NoiseTunnel<M> {
         let partitions = self.partitions()?;
         let (examples, size) = (shape[0], shape[1..].iter().product::<usize>());
         inputs.target.check_examples(examples)?;
+        // The rows of a call, N·b, must fit a usize: checked before anything is allocated.
+        Self::noisy_shape(&shape, partitions.0)?;
         if let Some(given) = &self.given {
-            let expected = examples * self.samples * size;
-            if given.len() != expected {
+            let expected = examples.checked_mul(self.samples).and_then(|e| e.checked_mul(size));
+            if expected != Some(given.len()) {
                 return Err(Error::InvalidSetting {
                     setting: "NoiseTunnel::with_noise".into(),
                     reason: format!(
-                        "{} values given, expected N·S·Π d = {examples}·{}·{size} = {expected}",
+                        "{} values given, expected N·S·Π d = {examples}·{}·{size}{}",
                         given.len(),
-                        self.samples
+                        self.samples,
+                        expected.map_or_else(|| " (more than fits a usize)".to_string(), |e| format!(" = {e}"))
                     ),
                 });
             }
@@ -187,8 +201,9 @@ impl<M> NoiseTunnel<M> {
             Baseline::Scalar(_) => None,
         };
         let baseline_host = per_example_baseline.as_ref().map(|(_, b)| B::to_f64_vec(b)).transpose()?;
-        let mut noisy = Vec::new();
-        for range in partitions {
+        let values = examples.saturating_mul(partitions.0).saturating_mul(size);
+        let mut noisy = try_with_capacity("a NoiseTunnel batch", values, "lower NoiseTunnel::with_samples_batch_size")?;
+        for range in (0..partitions.1).map(|i| self.partition(partitions, i)) {
             let len = range.len();
             noisy.clear();
             for n in 0..examples {
@@ -206,14 +221,14 @@ impl<M> NoiseTunnel<M> {
                     }
                 }
             }
-            let noisy_shape = Self::noisy_shape(&shape, len);
+            let noisy_shape = Self::noisy_shape(&shape, len)?;
             let batch = B::from_f64_slice(inputs.input, &noisy_shape, &noisy)?;
             let expanded_baseline = match (&per_example_baseline, &baseline_host) {
                 (Some((bs, b)), Some(values)) => {
                     let row = values.len() / examples;
                     let rows: Vec<f64> =
                         values.chunks(row).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect();
-                    Some(B::from_f64_slice(b, &Self::noisy_shape(bs, len), &rows)?)
+                    Some(B::from_f64_slice(b, &Self::noisy_shape(bs, len)?, &rows)?)
                 }
                 _ => None,
             };
@@ -242,7 +257,16 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
     /// `Σ_partitions M.model_calls((N·len, d…))`.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         check_input_shape(input_shape)?;
-        self.partitions()?.into_iter().map(|r| self.inner.model_calls(&Self::noisy_shape(input_shape, r.len()))).sum()
+        // Every partition but the last has `b` samples: arithmetic, not one query per call.
+        let partitions = self.partitions()?;
+        let overflow = || Error::SizeOverflow {
+            what: "the number of NoiseTunnel model calls".into(),
+            detail: format!("{} partitions of the samples", partitions.1),
+        };
+        let full = self.inner.model_calls(&Self::noisy_shape(input_shape, partitions.0)?)?;
+        let last = self.partition(partitions, partitions.1 - 1).len();
+        let last_calls = self.inner.model_calls(&Self::noisy_shape(input_shape, last)?)?;
+        full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last_calls)).ok_or_else(overflow)
     }
 
     fn attribute_with_progress(

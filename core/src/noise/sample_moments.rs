@@ -25,10 +25,17 @@ impl SampleMoments {
         for (i, &a) in (offset..).zip(values) {
             self.count[i] += 1;
             let k = f64::from(self.count[i]);
-            let delta = a - self.mean[i];
-            self.mean[i] += delta / k;
-            self.m2[i] += delta * (a - self.mean[i]);
-            self.mean_sq[i] += (a * a - self.mean_sq[i]) / k;
+            // A sample equal to the running value leaves it as it is; so infinite samples
+            // (a² of 1e160 is inf) keep an infinite mean rather than becoming inf − inf = NaN.
+            if a != self.mean[i] {
+                let delta = a - self.mean[i];
+                self.mean[i] += delta / k;
+                self.m2[i] += delta * (a - self.mean[i]);
+            }
+            let square = a * a;
+            if square != self.mean_sq[i] {
+                self.mean_sq[i] += (square - self.mean_sq[i]) / k;
+            }
         }
     }
 
@@ -76,5 +83,16 @@ mod tests {
         (0..7).for_each(|_| m.add(0, &a));
         assert_eq!(m.clone().mean(), a);
         assert_eq!(m.variance(), [0.0; 3]);
+    }
+
+    #[test]
+    fn huge_identical_samples_give_inf_squares_not_nan() {
+        let a = [1e160, -1e160, f64::INFINITY];
+        let mut m = SampleMoments::new(3);
+        (0..4).for_each(|_| m.add(0, &a));
+        assert_eq!(m.clone().mean(), a);
+        assert_eq!(m.clone().mean_of_squares(), [f64::INFINITY; 3]);
+        let variance = m.variance();
+        assert_eq!(&variance[..2], [0.0, 0.0]);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::attribution::{check_input_shape, Attribution, Inputs, ProgressHook};
-use crate::backend::{Backend, Region, TensorOf};
+use crate::backend::{Backend, BoxRegion, Region, TensorOf};
 use crate::error::{Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{output_drop_sums_of_inputs, run_model_calls};
@@ -53,9 +53,9 @@ impl FeatureAblation {
         check_input_shape(input_shape)?;
         Error::check_at_least("FeatureAblation::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
         let example_shape = &input_shape[1..];
-        let size: usize = example_shape.iter().product();
+        let size = Error::checked_product("the number of elements per example", example_shape)?;
         let Some(mask) = &self.mask else {
-            return Ok(GroupSchedule::Shared((0..size).map(|p| vec![p]).collect()));
+            return Ok(GroupSchedule::PerElement { example_shape: example_shape.to_vec(), size });
         };
         let shape_error =
             || Error::FeatureMaskShape { mask_shape: mask.shape().to_vec(), input_shape: input_shape.to_vec() };
@@ -96,6 +96,13 @@ fn group_positions(ids: &[i64]) -> BTreeMap<i64, Vec<usize>> {
 /// The groups of a [`FeatureAblation`] for one input, in id order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupSchedule {
+    /// Every element its own group, in row-major order (computed on demand: `size` groups).
+    PerElement {
+        /// The per-example shape.
+        example_shape: Vec<usize>,
+        /// `Π example_shape`.
+        size: usize,
+    },
     /// Per group, its positions in every example.
     Shared(Vec<Vec<usize>>),
     /// Per group, per example, its positions there.
@@ -105,6 +112,7 @@ pub enum GroupSchedule {
 impl RegionSchedule for GroupSchedule {
     fn len(&self) -> usize {
         match self {
+            GroupSchedule::PerElement { size, .. } => *size,
             GroupSchedule::Shared(g) => g.len(),
             GroupSchedule::PerExample(g) => g.len(),
         }
@@ -112,6 +120,16 @@ impl RegionSchedule for GroupSchedule {
 
     fn region(&self, index: usize) -> Region<'_> {
         match self {
+            GroupSchedule::PerElement { example_shape, .. } => {
+                let mut start = vec![0; example_shape.len()];
+                let mut rest = index;
+                for (r, &d) in example_shape.iter().enumerate().rev() {
+                    start[r] = rest % d;
+                    rest /= d;
+                }
+                let end = start.iter().map(|s| s + 1).collect();
+                Region::Box(BoxRegion { start, end })
+            }
             GroupSchedule::Shared(g) => Region::Positions(&g[index]),
             GroupSchedule::PerExample(g) => Region::PerExample(g[index].iter().map(Vec::as_slice).collect()),
         }

@@ -2,8 +2,9 @@
 //! [`FeatureAblation`], over one engine.
 //!
 //! Each method turns its settings into a [`RegionSchedule`], an ordered list of regions to
-//! occlude ([`WindowSchedule`] of [`WindowGrid`]s for the window methods, [`GroupSchedule`]
-//! for feature groups); the engine evaluates the model on the unperturbed input and on
+//! occlude ([`WindowSchedule`]s, one [`AxisWindows`] per dimension, for the window methods;
+//! [`GroupSchedule`] for feature groups), computed on demand: no list of windows, phases or
+//! groups is ever made, and counting them is checked arithmetic; the engine evaluates the model on the unperturbed input and on
 //! `P` regions per call, and sums each region's output drop into the positions it covers.
 //! Per-dimension settings (strides, `k`) are given as a [`PerDimension`].
 
@@ -20,5 +21,5 @@ pub use feature_ablation::{FeatureAblation, GroupSchedule};
 pub use feature_mask::FeatureMask;
 pub use occlusion::Occlusion;
 pub use per_dimension::PerDimension;
-pub use schedule::{RegionSchedule, WindowGrid, WindowSchedule};
+pub use schedule::{AxisWindows, RegionSchedule, WindowSchedule};
 pub use tiled_occlusion::{Aggregation, TiledOcclusion, TilingMode};

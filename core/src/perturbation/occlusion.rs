@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{output_drop_sums_of_inputs, run_model_calls};
 use crate::perturbation::per_dimension::check_positive;
-use crate::perturbation::{PerDimension, WindowGrid, WindowSchedule};
+use crate::perturbation::{AxisWindows, PerDimension, RegionSchedule, WindowSchedule};
 
 /// Occlusion (Zeiler & Fergus 2014) with Captum's semantics: slide a window over the input,
 /// replace it with the baseline, and attribute the mean output drop over the windows that
@@ -60,17 +60,18 @@ impl Occlusion {
 
     /// Model calls for an input of shape `input_shape`: `1 + ceil(Π_r S_r / P)`.
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        Ok(run_model_calls(self.grid(input_shape)?.len(), self.perturbations_per_eval))
+        Ok(run_model_calls(self.schedule(input_shape)?.len(), self.perturbations_per_eval))
     }
 
-    /// The window grid for an input of shape `input_shape`, after checking every parameter.
-    pub fn grid(&self, input_shape: &[usize]) -> Result<WindowGrid> {
+    /// The windows for an input of shape `input_shape` (one phase), after checking every
+    /// parameter; [`Error::SizeOverflow`] when their number does not fit a `usize`.
+    pub fn schedule(&self, input_shape: &[usize]) -> Result<WindowSchedule> {
         check_input_shape(input_shape)?;
         Error::check_at_least("Occlusion::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
         check_positive("window", "Occlusion::new", &self.window, input_shape)?;
         let strides = self.strides.resolve("strides (Occlusion::with_strides)", input_shape)?;
         check_positive("strides", "Occlusion::with_strides", &strides, input_shape)?;
-        let ranges = (0..self.window.len())
+        let axes = (0..self.window.len())
             .map(|r| {
                 let (w, s, d) = (self.window[r], strides[r], input_shape[r + 1]);
                 if w > d {
@@ -79,29 +80,17 @@ impl Occlusion {
                 if s > w && w != d {
                     return Err(Error::StrideLargerThanWindow { dim: r, stride: s, window: w });
                 }
-                let count = (d - w).div_ceil(s) + 1;
-                Ok((0..count).map(|j| (j * s, (j * s + w).min(d))).collect())
+                Ok(AxisWindows::new(d, w, s, 0, 1))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(WindowGrid::new(ranges))
+        WindowSchedule::new("the number of Occlusion windows", axes)
     }
 }
 
-/// Number of windows of `grid` covering each per-example position, row-major:
-/// `Π_r |{j : p_r ∈ range_{r,j}}|`.
-pub(crate) fn coverage(grid: &WindowGrid, example_shape: &[usize]) -> Vec<f64> {
-    let per_dim: Vec<Vec<f64>> = grid
-        .ranges()
-        .iter()
-        .zip(example_shape)
-        .map(|(ranges, &d)| {
-            let mut c = vec![0.0; d];
-            for &(lo, hi) in ranges {
-                c[lo..hi].iter_mut().for_each(|v| *v += 1.0);
-            }
-            c
-        })
-        .collect();
+/// Number of windows of the one-phase `schedule` covering each per-example position,
+/// row-major: `Π_r |{j : p_r ∈ range_{r,j}}|` (the input exists, so its size fits).
+pub(crate) fn coverage(schedule: &WindowSchedule) -> Vec<f64> {
+    let per_dim: Vec<Vec<f64>> = schedule.axes().iter().map(|axis| axis.coverage(0)).collect();
     let mut out = vec![1.0];
     for c in &per_dim {
         out = out.iter().flat_map(|a| c.iter().map(move |b| a * b)).collect();
@@ -128,9 +117,8 @@ impl<B: Backend> Attribution<B> for Occlusion {
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
         let shape = B::shape(inputs.input);
-        let grid = self.grid(&shape)?;
-        let weights = coverage(&grid, &shape[1..]);
-        let schedule = WindowSchedule::new(vec![grid]);
+        let schedule = self.schedule(&shape)?;
+        let weights = coverage(&schedule);
         let mut map =
             output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
         divide_by_coverage(&mut map, &weights);

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{run_model_calls, OcclusionRun};
 use crate::perturbation::occlusion::{coverage, divide_by_coverage};
-use crate::perturbation::{WindowGrid, WindowSchedule};
+use crate::perturbation::{AxisWindows, RegionSchedule, WindowSchedule};
 
 /// The phases of the reference mode for one input shape.
 ///
@@ -27,6 +27,24 @@ pub(crate) struct ReferenceTiling {
 impl ReferenceTiling {
     pub(crate) fn new(window: &[usize], k: &[usize], steps: &[usize], input_shape: &[usize]) -> Result<Self> {
         let padding: Vec<usize> = k.iter().zip(steps).map(|(&k, &s)| if k > 1 { s } else { 0 }).collect();
+        // Phase lengths shrink with φ beyond phase 0: check the last phase first, so a `k`
+        // far too large is an error before anything proportional to it is made. Once every
+        // phase holds a window, `k_r ≤ d_r`, and the phases are bounded by the input's size.
+        for r in 0..k.len() {
+            let d = input_shape[r + 1] as u128;
+            let phase = k[r] - 1;
+            let lo = phase as u128 * steps[r] as u128;
+            let length = (d + lo).min(d + padding[r] as u128).saturating_sub(lo);
+            if length < window[r] as u128 {
+                return Err(Error::ReferencePhaseTooShort {
+                    dim: r,
+                    phase,
+                    length: length as usize,
+                    window: window[r],
+                });
+            }
+        }
+        Error::checked_product("the number of reference-mode phases", k)?;
         let slices = (0..k.len())
             .map(|r| {
                 let d = input_shape[r + 1];
@@ -46,38 +64,40 @@ impl ReferenceTiling {
         Ok(ReferenceTiling { window: window.to_vec(), input_shape: input_shape.to_vec(), slices, padding })
     }
 
-    /// All phase tuples, row-major.
-    fn phases(&self) -> Vec<Vec<usize>> {
+    /// All phase tuples, row-major, one at a time.
+    fn phases(&self) -> impl Iterator<Item = Vec<usize>> + '_ {
         let counts: Vec<usize> = self.slices.iter().map(Vec::len).collect();
+        // Checked in `new`.
         let total: usize = counts.iter().product();
-        (0..total)
-            .map(|mut index| {
-                let mut phase = vec![0; counts.len()];
-                for r in (0..counts.len()).rev() {
-                    phase[r] = index % counts[r];
-                    index /= counts[r];
-                }
-                phase
-            })
-            .collect()
+        (0..total).map(move |mut index| {
+            let mut phase = vec![0; counts.len()];
+            for r in (0..counts.len()).rev() {
+                phase[r] = index % counts[r];
+                index /= counts[r];
+            }
+            phase
+        })
     }
 
-    /// The Occlusion grid (window `w`, strides `w`) on `Y_φ`.
-    fn grid(&self, phase: &[usize]) -> WindowGrid {
-        let ranges = phase
+    /// The Occlusion windows (window `w`, strides `w`) on `Y_φ`.
+    fn schedule(&self, phase: &[usize]) -> Result<WindowSchedule> {
+        let axes = phase
             .iter()
             .enumerate()
-            .map(|(r, &f)| {
-                let (w, length) = (self.window[r], self.slices[r][f].1);
-                (0..length.div_ceil(w)).map(|j| (j * w, (j * w + w).min(length))).collect()
-            })
+            .map(|(r, &f)| AxisWindows::new(self.slices[r][f].1, self.window[r], self.window[r], 0, 1))
             .collect();
-        WindowGrid::new(ranges)
+        WindowSchedule::new("the number of windows of a reference-mode phase", axes)
     }
 
-    /// `Σ_φ (1 + ceil(W_φ / P))`.
-    pub(crate) fn model_calls(&self, per_eval: usize) -> usize {
-        self.phases().iter().map(|phase| run_model_calls(self.grid(phase).len(), per_eval)).sum()
+    /// `Σ_φ (1 + ceil(W_φ / P))`, checked.
+    pub(crate) fn model_calls(&self, per_eval: usize) -> Result<usize> {
+        self.phases().try_fold(0usize, |sum, phase| {
+            let calls = run_model_calls(self.schedule(&phase)?.len(), per_eval);
+            sum.checked_add(calls).ok_or_else(|| Error::SizeOverflow {
+                what: "the number of reference-mode model calls".into(),
+                detail: format!("more than {}", usize::MAX),
+            })
+        })
     }
 
     /// The summed phase maps, row-major over the input's shape.
@@ -124,9 +144,8 @@ impl ReferenceTiling {
             let mut y_input_shape = vec![examples];
             y_input_shape.extend_from_slice(&y_shape);
             let y_tensor = B::from_f64_slice(inputs.input, &y_input_shape, &y)?;
-            let grid = self.grid(&phase);
-            let weights = coverage(&grid, &y_shape);
-            let schedule = WindowSchedule::new(vec![grid]);
+            let schedule = self.schedule(&phase)?;
+            let weights = coverage(&schedule);
             let run = OcclusionRun {
                 input: &y_tensor,
                 input_shape: &y_input_shape,

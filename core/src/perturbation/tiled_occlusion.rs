@@ -7,7 +7,7 @@ use crate::model::Forward;
 use crate::perturbation::engine::{output_drop_sums_of_inputs, run_model_calls};
 use crate::perturbation::per_dimension::check_positive;
 use crate::perturbation::reference_tiling::ReferenceTiling;
-use crate::perturbation::{PerDimension, RegionSchedule, WindowGrid, WindowSchedule};
+use crate::perturbation::{AxisWindows, PerDimension, RegionSchedule, WindowSchedule};
 
 /// How the `k` tilings are laid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -113,34 +113,13 @@ impl TiledOcclusion {
         Ok((k, steps))
     }
 
-    /// The windows of shifted mode, phase by phase (phases row-major).
+    /// The windows of shifted mode, phase by phase (phases row-major), computed on demand;
+    /// [`Error::SizeOverflow`] when their number does not fit a `usize`.
     pub fn shifted_schedule(&self, input_shape: &[usize]) -> Result<WindowSchedule> {
         let (k, steps) = self.check(input_shape)?;
-        let per_dim: Vec<Vec<Vec<(usize, usize)>>> = (0..k.len())
-            .map(|r| {
-                let (w, s, d) = (self.window[r], steps[r], input_shape[r + 1]);
-                (0..k[r])
-                    .map(|phase| {
-                        let shift = phase * s;
-                        (0..(d + shift).div_ceil(w))
-                            .map(|m| ((m * w).saturating_sub(shift), (m * w + w - shift).min(d)))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
-        let phases: usize = k.iter().product();
-        let grids = (0..phases)
-            .map(|mut index| {
-                let mut ranges = vec![Vec::new(); k.len()];
-                for r in (0..k.len()).rev() {
-                    ranges[r] = per_dim[r][index % k[r]].clone();
-                    index /= k[r];
-                }
-                WindowGrid::new(ranges)
-            })
-            .collect();
-        Ok(WindowSchedule::new(grids))
+        let axes =
+            (0..k.len()).map(|r| AxisWindows::new(input_shape[r + 1], self.window[r], self.window[r], steps[r], k[r]));
+        WindowSchedule::new("the number of TiledOcclusion windows", axes.collect())
     }
 
     /// Model calls for an input of shape `input_shape` (see the type's documentation; the
@@ -150,7 +129,7 @@ impl TiledOcclusion {
             TilingMode::Shifted => {
                 Ok(run_model_calls(self.shifted_schedule(input_shape)?.len(), self.perturbations_per_eval))
             }
-            TilingMode::Reference => Ok(self.reference(input_shape)?.model_calls(self.perturbations_per_eval)),
+            TilingMode::Reference => self.reference(input_shape)?.model_calls(self.perturbations_per_eval),
         }
     }
 
@@ -184,7 +163,7 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
                     progress,
                 )?;
                 if self.aggregation.unwrap_or_default() == Aggregation::Mean {
-                    let phases = schedule.grids().len() as f64;
+                    let phases = schedule.phases();
                     map.iter_mut().for_each(|v| *v /= phases);
                 }
                 B::from_f64_slice(inputs.input, &shape, &map)
@@ -192,7 +171,7 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
             TilingMode::Reference => {
                 let reference = self.reference(&shape)?;
                 inputs.target.check_examples(shape[0])?;
-                let mut counter = ProgressCounter::new(progress, reference.model_calls(self.perturbations_per_eval));
+                let mut counter = ProgressCounter::new(progress, reference.model_calls(self.perturbations_per_eval)?);
                 let map = reference.attribute(model, inputs, self.perturbations_per_eval, &mut counter)?;
                 B::from_f64_slice(inputs.input, &shape, &map)
             }

@@ -116,6 +116,11 @@ impl PlanRequest {
     ) -> Result<ExecutionPlan, OnnxError> {
         let positive = |parameter: &'static str, value: Option<usize>| match value {
             Some(0) => Err(OnnxError::InvalidPlan { parameter, value: 0, reason: "use at least 1".into() }),
+            Some(n) if n > MAX_PLAN_THREADS && parameter != "perturbations_per_eval" => Err(OnnxError::InvalidPlan {
+                parameter,
+                value: n,
+                reason: format!("use at most {MAX_PLAN_THREADS} (the most threads a plan runs)"),
+            }),
             v => Ok(v),
         };
         let threads = positive("threads", self.threads)?.unwrap_or(cores.max(1));
@@ -155,16 +160,23 @@ impl PlanRequest {
                 }
             }
         };
-        if plan.sessions.checked_mul(plan.intra_threads).is_none() {
+        if plan.sessions.checked_mul(plan.intra_threads).is_none_or(|t| t > MAX_PLAN_THREADS) {
             return Err(OnnxError::InvalidPlan {
                 parameter: "sessions",
                 value: plan.sessions,
-                reason: format!("sessions × intra_threads ({}) overflows", plan.intra_threads),
+                reason: format!(
+                    "sessions × intra_threads ({} × {}) must be at most {MAX_PLAN_THREADS}",
+                    plan.sessions, plan.intra_threads
+                ),
             });
         }
         Ok(plan)
     }
 }
+
+/// The most threads a plan runs (sessions × intra-op threads), as the core's
+/// `Parallel::MAX_THREADS`: more is an [`OnnxError::InvalidPlan`], not thousands of threads.
+pub const MAX_PLAN_THREADS: usize = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -175,6 +187,25 @@ mod tests {
 
     fn plan(sessions: usize, intra_threads: usize, perturbations_per_eval: usize) -> ExecutionPlan {
         ExecutionPlan { sessions, intra_threads, perturbations_per_eval }
+    }
+
+    #[test]
+    fn thread_counts_are_capped() {
+        for (request, parameter) in [
+            (PlanRequest { threads: Some(1 << 62), ..PlanRequest::default() }, "threads"),
+            (PlanRequest { threads: Some(1 << 40), ..PlanRequest::default() }, "threads"),
+            (PlanRequest { threads: Some(100_000), ..PlanRequest::default() }, "threads"),
+            (PlanRequest { sessions: Some(1025), ..PlanRequest::default() }, "sessions"),
+            (PlanRequest { intra_threads: Some(4096), ..PlanRequest::default() }, "intra_threads"),
+            (PlanRequest { sessions: Some(64), intra_threads: Some(64), ..PlanRequest::default() }, "sessions"),
+        ] {
+            match request.resolve(Ort, Symbolic, 150_528, 2) {
+                Err(OnnxError::InvalidPlan { parameter: p, .. }) => assert_eq!(p, parameter, "{request:?}"),
+                other => panic!("{request:?}: expected InvalidPlan, got {other:?}"),
+            }
+        }
+        let most = PlanRequest { threads: Some(1024), ..PlanRequest::default() };
+        assert_eq!(most.resolve(Tract, Symbolic, 150_528, 2).ok(), Some(plan(1024, 1, 1)));
     }
 
     #[test]

@@ -75,7 +75,9 @@ mod softmax;
 #[cfg(feature = "tract")]
 mod tract_plan;
 
-pub use execution_plan::{ort_default_rows, ExecutionPlan, PlanRequest, ORT_MAX_ROWS, ORT_VALUES_PER_CALL};
+pub use execution_plan::{
+    ort_default_rows, ExecutionPlan, PlanRequest, MAX_PLAN_THREADS, ORT_MAX_ROWS, ORT_VALUES_PER_CALL,
+};
 pub use input_geometry::{InputGeometry, Layout};
 pub use input_spec::InputSpec;
 pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};
