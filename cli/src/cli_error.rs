@@ -22,8 +22,29 @@ impl CliError {
 }
 
 impl From<tiled_occlusion_core::Error> for CliError {
+    /// A mistake in the settings (a window, k, stride, target, size or count the user typed)
+    /// exits 2, as a bad option value does; a model, backend or device failure exits 1.
     fn from(e: tiled_occlusion_core::Error) -> Self {
-        CliError::Run(e.to_string())
+        use tiled_occlusion_core::Error as E;
+        match e {
+            E::TooSmall { .. }
+            | E::TooLarge { .. }
+            | E::OutOfRange { .. }
+            | E::RankMismatch { .. }
+            | E::WindowLargerThanInput { .. }
+            | E::StrideLargerThanWindow { .. }
+            | E::WindowNotDivisible { .. }
+            | E::ReferencePhaseTooShort { .. }
+            | E::ReferenceBaselineNotScalar { .. }
+            | E::SizeOverflow { .. }
+            | E::TooLargeToAllocate { .. }
+            | E::InvalidSetting { .. }
+            | E::TargetOutOfRange { .. }
+            | E::TargetCount { .. }
+            | E::TargetRank { .. }
+            | E::ContrastiveTarget { .. } => CliError::Usage(e.to_string()),
+            other => CliError::Run(other.to_string()),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use tiled_occlusion_core::metrics::{
     entropy_complexity, gini_sparseness, normalized_total_variation, DeletionInsertion, MapGeometry,
-    RegionPerturbation, Score,
+    RegionPerturbation, Score, MAX_BLUR_SIGMA,
 };
 use tiled_occlusion_core::{Attribution, Baseline, Inputs, Target};
 
@@ -65,8 +65,20 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// Runs the command.
 pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
+    // Every value, the CSV file and every photo are checked before the first model call, so
+    // a mistake never throws away metrics already computed.
     if args.steps == 0 || args.patch == 0 || args.regions == 0 {
         return usage("--steps, --patch and --regions must be at least 1");
+    }
+    if !(args.blur.is_finite() && (0.0..=MAX_BLUR_SIGMA).contains(&args.blur)) {
+        return usage(format!("--blur {}: use a value in [0, {MAX_BLUR_SIGMA}] pixels", args.blur));
+    }
+    if !args.baseline.is_finite() {
+        return usage(format!("--baseline {}: use a finite value", args.baseline));
+    }
+    args.classifier.check()?;
+    if let Some(path) = &args.csv {
+        std::fs::write(path, "").or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))?;
     }
     let (mut model, geometry) = args.classifier.load(false)?;
     let per_eval = model.plan().perturbations_per_eval;
@@ -82,6 +94,13 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     let map_geometry =
         MapGeometry { example_shape: geometry.example_shape(), channel_axis: Some(geometry.channel_axis()) };
     let spatial = map_geometry.spatial_shape();
+    let positions: usize = spatial.iter().product();
+    if args.steps > positions {
+        return usage(format!("--steps {}: use at most the {positions} pixels of the model's input", args.steps));
+    }
+    for path in &args.images {
+        prepare(path, geometry, args.classifier.normalize, resize)?;
+    }
     let curves = DeletionInsertion {
         steps: args.steps,
         baseline: args.baseline,
@@ -104,6 +123,12 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     for path in &args.images {
         let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
         let scores = model.classify(&prepared.input).map_err(|e| CliError::Run(e.to_string()))?;
+        if scores.iter().any(|v| !v.is_finite()) {
+            return run_error(format!(
+                "the model's scores for {} are not all finite (NaN or infinite)",
+                path.display()
+            ));
+        }
         let target = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
         let inputs = Inputs::new(&prepared.input)
             .with_baseline(Baseline::Scalar(args.baseline))

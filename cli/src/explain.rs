@@ -46,6 +46,15 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry, per_eval: usize) -> Resu
     let k_spec = SizeSpec::parse("--k", &args.k)?;
     let window = window_spec.resolve("--window", &example, geometry.layout, geometry.channels)?;
     let k = k_spec.resolve("--k", &example, geometry.layout, 1)?;
+    // Windows larger than the input are cropped (as in the library), but more tilings than
+    // positions would only multiply identical windows: the number of windows stays a small
+    // multiple of the input's size (--window 1000000000 --k 1000000000 asked for 10⁹ calls).
+    if let Some(r) = (0..k.len()).find(|&r| k[r] > example[r]) {
+        return usage(format!(
+            "--k {} is larger than the model's input {example:?} in dimension {r} ({} > {}): at most one tiling per position",
+            args.k, k[r], example[r]
+        ));
+    }
     if let Some(r) = (0..window.len()).find(|&r| window[r] % k[r] != 0) {
         return usage(format!(
             "--window {} is not divisible by --k {} in dimension {r} ({} / {}); pick a window that is a multiple of k",
@@ -98,6 +107,35 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry, per_eval: usize) -> Resu
     Ok(out)
 }
 
+/// Checks `--target` before any work: `top1`, a class id that fits, or a non-empty name.
+fn check_target_text(text: &str) -> Result<(), CliError> {
+    if text.trim().is_empty() {
+        return usage("--target is empty: give top1, a class id or a class name");
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<usize>().is_err() {
+        return usage(format!("--target {text}: no model has that many classes"));
+    }
+    Ok(())
+}
+
+/// An error when two photos would write the same output files (same file stem; compared
+/// without case, as some file systems do).
+pub(crate) fn check_distinct_stems(images: &[PathBuf]) -> Result<(), CliError> {
+    let mut seen: Vec<(String, &PathBuf)> = Vec::new();
+    for path in images {
+        let stem = output_stem(path).to_lowercase();
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == stem) {
+            return usage(format!(
+                "{} and {} would write the same output files ({stem}.*); rename one or explain them into different folders",
+                first.display(),
+                path.display()
+            ));
+        }
+        seen.push((stem, path));
+    }
+    Ok(())
+}
+
 /// The class to explain.
 fn target_class(text: &str, prediction: usize, classes: usize, labels: &Labels) -> Result<usize, CliError> {
     let class = match text {
@@ -126,6 +164,12 @@ fn save_png(image: &RgbImage, path: &Path) -> Result<(), CliError> {
 
 /// Runs the command.
 pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
+    // Everything that needs no model is checked first, then everything that needs the model
+    // but no model call, then every photo is decoded: a mistake anywhere stops the run
+    // before any output is written.
+    args.classifier.check()?;
+    check_target_text(&args.target)?;
+    check_distinct_stems(&args.images)?;
     let labels = match &args.labels {
         Some(path) => Labels::read(path)?,
         None => Labels::default(),
@@ -138,14 +182,31 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     // The same methods one perturbation per call, to count the model evaluations.
     let single = methods(args, geometry, 1)?;
     let methods = methods(args, geometry, per_eval)?;
+    labels.check_classes(model.classes(), args.labels.as_deref())?;
+    if args.target != "top1" {
+        // A class id or name, checked against the model and the labels now.
+        target_class(&args.target, 0, model.classes(), &labels)?;
+    }
+    // Every method's settings against the model's input (a window larger than the input, …).
+    let input_shape: Vec<usize> = [&[1][..], &geometry.example_shape()].concat();
+    for named in &methods {
+        named.method.model_calls(&input_shape)?;
+    }
     let resize = args.classifier.resize_for(geometry);
-    std::fs::create_dir_all(&args.output)
-        .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
+    for path in &args.images {
+        prepare(path, geometry, args.classifier.normalize, resize)?;
+    }
     let mut written: Vec<PathBuf> = Vec::new();
     for path in &args.images {
         let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
         let scores = model.classify(&prepared.input).map_err(|e| CliError::Run(e.to_string()))?;
         let row: Vec<f32> = scores.iter().copied().collect();
+        if row.iter().any(|v| !v.is_finite()) {
+            return run_error(format!(
+                "the model's scores for {} are not all finite (NaN or infinite): nothing to explain",
+                path.display()
+            ));
+        }
         let probabilities: Vec<f32> =
             if is_distribution(&row) { row.clone() } else { softmax_rows(&scores).iter().copied().collect() };
         let mut order: Vec<usize> = (0..row.len()).collect();
@@ -156,6 +217,9 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
         for &c in order.iter().take(5) {
             println!("  {:>6.2}%  {} ({c})", 100.0 * probabilities[c], labels.name(c));
         }
+        // Created once the first photo's scores are known to be usable.
+        std::fs::create_dir_all(&args.output)
+            .or_else(|e| run_error(format!("cannot create the output folder {}: {e}", args.output.display())))?;
         let stem = output_stem(path);
         let input_npy = args.output.join(format!("{stem}.input.npy"));
         ndarray_npy::write_npy(&input_npy, &prepared.input)

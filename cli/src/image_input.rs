@@ -40,6 +40,29 @@ impl Normalization {
     }
 }
 
+/// Whether JPEG data ends with its end-of-image marker `FF D9` (after any padding of zero
+/// bytes or whitespace some writers append). A file cut short lacks it, and decoders fill the
+/// missing rows with grey instead of failing.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|&b| !matches!(b, 0 | b' ' | b'\n' | b'\r' | b'\t')).map_or(0, |i| i + 1);
+    bytes[..end].ends_with(&[0xFF, 0xD9])
+}
+
+/// Reads and decodes the photo at `path`, refusing damaged files.
+pub fn decode(path: &Path) -> Result<DynamicImage, CliError> {
+    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot open image {}: {e}", path.display())))?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .or_else(|e| run_error(format!("cannot open image {}: {e}", path.display())))?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_complete(&bytes) {
+        return run_error(format!(
+            "cannot decode image {}: the JPEG data has no end marker (the file is cut short or damaged)",
+            path.display()
+        ));
+    }
+    reader.decode().or_else(|e| run_error(format!("cannot decode image {}: {e}", path.display())))
+}
+
 /// One photo prepared for the model.
 pub struct PreparedImage {
     /// The resized and cropped photo, as shown under the heat map.
@@ -56,10 +79,7 @@ pub fn prepare(
     normalization: Normalization,
     resize: Option<usize>,
 ) -> Result<PreparedImage, CliError> {
-    let decoded = match image::ImageReader::open(path).and_then(|r| r.with_guessed_format()) {
-        Ok(reader) => reader.decode().or_else(|e| run_error(format!("cannot decode image {}: {e}", path.display())))?,
-        Err(e) => return run_error(format!("cannot open image {}: {e}", path.display())),
-    };
+    let decoded = decode(path)?;
     let (h, w) = (geometry.height as u32, geometry.width as u32);
     let fitted: DynamicImage = match resize {
         Some(shorter) => {

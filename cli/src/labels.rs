@@ -28,12 +28,37 @@ impl Labels {
                 }
             }
         } else {
-            text.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+            // One name per line, line i naming class i: a blank line inside the list would
+            // shift every later name, so it is an error (blank lines at the end are not).
+            let lines: Vec<&str> = text.trim_end().lines().map(str::trim).collect();
+            if let Some(i) = lines.iter().position(|l| l.is_empty()) {
+                return run_error(format!(
+                    "the labels file {} has a blank line {} (line i names class i − 1; remove it or name the class)",
+                    path.display(),
+                    i + 1
+                ));
+            }
+            lines.into_iter().map(str::to_string).collect()
         };
+        if let Some(empty) = names.iter().position(|n| n.trim().is_empty()) {
+            return run_error(format!("the labels file {} has an empty name for class {empty}", path.display()));
+        }
         if names.is_empty() {
             return run_error(format!("the labels file {} holds no class names", path.display()));
         }
         Ok(Labels { names })
+    }
+
+    /// An error unless the file names exactly `classes` classes (or no file was given).
+    pub fn check_classes(&self, classes: usize, path: Option<&Path>) -> Result<(), CliError> {
+        match path {
+            Some(path) if self.names.len() != classes => run_error(format!(
+                "the labels file {} names {} classes, but the model has {classes}",
+                path.display(),
+                self.names.len()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The name of class `id`, or `class {id}` when unknown.

@@ -34,7 +34,18 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("error: internal error (please report it): {message}");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: printed as clap prints them, exit 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {} (see --help)", one_line(&e.to_string().replacen("error: ", "", 1)));
+            return ExitCode::from(2);
+        }
+    };
     let outcome = match &cli.command {
         Command::Explain(args) => explain::explain(args),
         Command::Evaluate(args) => evaluate::evaluate(args),
@@ -42,8 +53,18 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `text` on one line: its non-empty lines, trimmed, joined by "; " (decoders end their
+/// messages in a newline, clap spreads its own over several lines with a usage block).
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -42,6 +42,12 @@ impl MethodConfig {
             }
             "tiled" | "tiled-reference" => {
                 let k = SizeSpec::parse("k", third)?.resolve("k", &example, geometry.layout, 1)?;
+                if let Some(r) = (0..k.len()).find(|&r| k[r] > example[r]) {
+                    return usage(format!(
+                        "--config {text:?}: k {} is larger than the model's input {example:?} in dimension {r}: at most one tiling per position",
+                        k[r]
+                    ));
+                }
                 let mode = if *kind == "tiled" { TilingMode::Shifted } else { TilingMode::Reference };
                 Box::new(
                     TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(perturbations_per_eval),
@@ -53,6 +59,9 @@ impl MethodConfig {
                 ))
             }
         };
+        // Every setting checked against the input now, before any photo is explained.
+        let input_shape: Vec<usize> = [&[1][..], &example].concat();
+        method.model_calls(&input_shape)?;
         Ok(MethodConfig { label: text.to_string(), method })
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use tiled_occlusion_onnx::{InputGeometry, Layout, OnnxError, OnnxModel, OnnxOptions, PlanRequest, RuntimeChoice};
 
-use crate::cli_error::{run_error, CliError};
+use crate::cli_error::{run_error, usage, CliError};
 use crate::image_input::Normalization;
 
 /// The model, its runtime and execution plan, and its input conventions.
@@ -70,7 +70,24 @@ pub struct ModelOptions {
     pub perturbations_per_eval: Option<usize>,
 }
 
+/// The largest `--resize` and `--size`, in pixels: an 8192×8192 RGB photo is 805 MB as
+/// `f32`; larger values would only exhaust the memory (100000 asked for 30–45 GB).
+pub const MAX_PIXELS: usize = 8192;
+
 impl ModelOptions {
+    /// Checks the values that need no model: sizes within [`MAX_PIXELS`].
+    pub fn check(&self) -> Result<(), CliError> {
+        for (option, value) in [("--resize", self.resize), ("--size", self.size)] {
+            if let Some(v) = value.filter(|&v| v > MAX_PIXELS) {
+                return usage(format!("{option} {v}: use at most {MAX_PIXELS} pixels"));
+            }
+        }
+        if self.size == Some(0) {
+            return usage("--size 0: use at least 1 pixel");
+        }
+        Ok(())
+    }
+
     /// Loads the model (softmax over its outputs when `softmax`), and prints the runtime
     /// and plan it runs on.
     pub fn load(&self, softmax: bool) -> Result<(OnnxModel, InputGeometry), CliError> {

@@ -147,6 +147,10 @@ fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
             ["explain", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q", "-o", out]
                 .map(String::from)
                 .to_vec();
+        if !extra.contains(&"--window") {
+            // The default window, 18, is larger than this model's 16×16 input.
+            v.extend(["--window".to_string(), "4".to_string()]);
+        }
         v.extend(extra.iter().map(|s| s.to_string()));
         v
     };
@@ -160,6 +164,8 @@ fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
             dir.join("missing.png").display().to_string(),
             "--model".into(),
             model.into(),
+            "--window".into(),
+            "4".into(),
             "-o".into(),
             out.into(),
         ],
@@ -167,7 +173,16 @@ fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
         "cannot open image",
     );
     check(
-        vec!["explain".into(), corrupt.display().to_string(), "--model".into(), model.into(), "-o".into(), out.into()],
+        vec![
+            "explain".into(),
+            corrupt.display().to_string(),
+            "--model".into(),
+            model.into(),
+            "--window".into(),
+            "4".into(),
+            "-o".into(),
+            out.into(),
+        ],
         1,
         "cannot decode image",
     );
@@ -268,5 +283,120 @@ fn evaluate_prints_a_table_and_writes_every_number() {
         2,
         "METHOD:WINDOW",
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The hostile-user findings of issue 13, each refused before any output is written (the
+/// output folder is not even created), on one line with exit code 2 for a bad option value
+/// and 1 for a file or model problem.
+#[test]
+fn hostile_inputs_are_refused_before_any_work() {
+    let dir = scratch("hostile");
+    let pic = picture(&dir);
+    let pic = pic.to_str().unwrap_or_default();
+    let model = fixture("tiny_classifier.onnx");
+    let model = model.to_str().unwrap_or_default();
+    let out = dir.join("out");
+    let out_text = out.to_str().unwrap_or_default().to_string();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("folder");
+        }
+        std::fs::write(&path, bytes).expect("write");
+        path.display().to_string()
+    };
+    // Two photos with the same name in two folders: the second overwrote the first's files.
+    let twin = write("b/picture.png", &std::fs::read(pic).expect("picture"));
+    // A JPEG cut to half its bytes was decoded with a grey bottom and explained.
+    let jpeg = dir.join("photo.jpg");
+    image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([(x * 16) as u8, (y * 16) as u8, 128]))
+        .save(&jpeg)
+        .expect("jpeg");
+    let bytes = std::fs::read(&jpeg).expect("jpeg bytes");
+    let cut = write("cut.jpg", &bytes[..bytes.len() / 2]);
+    let blank_line = write("blank.txt", b"zero\n\none\ntwo\n");
+    let too_few = write("two.txt", b"zero\none\n");
+    let too_many = write("four.txt", b"zero\none\ntwo\nthree\n");
+    let missing = dir.join("missing.png").display().to_string();
+    let nan_model = fixture("nan_classifier.onnx");
+    let nan_model = nan_model.to_str().unwrap_or_default();
+    let explain = |images: &[&str], extra: &[&str]| -> Vec<String> {
+        let mut v = vec!["explain".to_string()];
+        v.extend(images.iter().map(|s| s.to_string()));
+        v.extend(["--model", model, "--normalize", "unit", "-q", "-o"].map(String::from));
+        v.push(out_text.clone());
+        // The default window, 18, is larger than this model's 16×16 input.
+        for (option, value) in [("--window", "4"), ("--resize", "0")] {
+            if !extra.contains(&option) {
+                v.extend([option.to_string(), value.to_string()]);
+            }
+        }
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let check = |args: Vec<String>, code: i32, needle: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&refs, code, needle);
+        assert!(!out.exists(), "{args:?}: the output folder was written");
+    };
+    let dir_text = dir.display().to_string();
+    check(explain(&[pic, &twin], &[]), 2, "would write the same output files");
+    check(explain(&[&cut], &[]), 1, "no end marker");
+    check(explain(&[pic, &missing], &[]), 1, "cannot open image");
+    check(explain(&[pic], &["--labels", &blank_line]), 1, "blank line 2");
+    check(explain(&[pic], &["--labels", &too_few]), 1, "names 2 classes, but the model has 3");
+    check(explain(&[pic], &["--labels", &too_many]), 1, "names 4 classes, but the model has 3");
+    let mut nan = explain(&[pic], &[]);
+    nan[3] = nan_model.to_string();
+    check(nan, 1, "not all finite");
+    let mut folder = explain(&[pic], &[]);
+    folder[3] = dir_text.clone();
+    check(folder, 1, "is a folder");
+    check(explain(&[pic], &["--target", ""]), 2, "--target is empty");
+    check(explain(&[pic], &["--target", "18446744073709551616"]), 2, "that many classes");
+    check(explain(&[pic], &["--window", "1000000000", "--k", "1000000000"]), 2, "at most one tiling per position");
+    let huge = "4194304,4194304,4194304";
+    check(explain(&[pic], &["--window", huge, "--k", huge]), 2, "at most one tiling per position");
+    check(explain(&[pic], &["--window", "17", "--k", "1", "--method", "occlusion"]), 2, "larger than the input");
+    for threads in ["4611686018427387904", "1099511627776", "100000"] {
+        check(explain(&[pic], &["--threads", threads]), 2, "--threads");
+    }
+    check(explain(&[pic], &["--sessions", "64", "--intra-threads", "64"]), 2, "at most 1024");
+    check(explain(&[pic], &["--resize", "100000"]), 2, "--resize 100000");
+    check(explain(&[pic], &["--size", "100000"]), 2, "--size 100000");
+    check(explain(&[pic], &["--bogus"]), 2, "--bogus");
+    // A mistake the core finds is a bad option value too (it exited 1).
+    check(
+        explain(&[pic], &["--window", "16", "--k", "16", "--method", "tiled", "--mode", "reference"]),
+        2,
+        "reference mode",
+    );
+
+    let evaluate = |extra: &[&str]| -> Vec<String> {
+        let mut v = ["evaluate", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q"]
+            .map(String::from)
+            .to_vec();
+        if !extra.contains(&"--config") {
+            // The study's default configurations have windows larger than this model's input.
+            v.extend(["--config".to_string(), "occlusion:4:4".to_string()]);
+        }
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let refused = |args: Vec<String>, code: i32, needle: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&refs, code, needle);
+    };
+    refused(evaluate(&["--blur", "1e9"]), 2, "--blur");
+    refused(evaluate(&["--blur", "NaN"]), 2, "--blur");
+    refused(evaluate(&["--steps", "257"]), 2, "at most the 256 pixels");
+    refused(evaluate(&["--config", "tiled:4:3"]), 2, "not divisible");
+    refused(evaluate(&["--config", "occlusion:17:1"]), 2, "larger");
+    let no_folder = dir.join("no/such/folder/metrics.csv").display().to_string();
+    refused(evaluate(&["--csv", &no_folder]), 1, "cannot write");
+    let mut bad_last = evaluate(&[]);
+    bad_last.insert(2, cut.clone());
+    refused(bad_last, 1, "no end marker");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,6 +3,9 @@ input (N, 3, 16, 16) NCHW, output (N, 3) = flatten(x) · W + b, with W from a fi
 class 0 reading only the top-left 8×8 quarter of every channel (so its maps are predictable).
 
     python scripts/assets/make_cli_test_model.py cli/tests/fixtures/tiny_classifier.onnx
+    python scripts/assets/make_cli_test_model.py cli/tests/fixtures/nan_classifier.onnx nan
+
+With `nan`, the same classifier with every output multiplied by NaN: a model that misbehaves.
 
 Needs numpy and onnx.
 """
@@ -21,13 +24,19 @@ def main():
     mask[:, :8, :8] = 1.0
     w[:, 0] = mask.reshape(-1) * 0.1
     b = np.array([0.0, 0.1, -0.1], dtype=np.float32)
+    nan = len(sys.argv) > 2 and sys.argv[2] == "nan"
+    nodes = [helper.make_node("Flatten", ["input"], ["flat"], axis=1),
+             helper.make_node("Gemm", ["flat", "W", "b"], ["scores" if nan else "logits"])]
+    weights = [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "b")]
+    if nan:
+        nodes.append(helper.make_node("Mul", ["scores", "nan"], ["logits"]))
+        weights.append(numpy_helper.from_array(np.array([np.nan], dtype=np.float32), "nan"))
     graph = helper.make_graph(
-        [helper.make_node("Flatten", ["input"], ["flat"], axis=1),
-         helper.make_node("Gemm", ["flat", "W", "b"], ["logits"])],
-        "tiny_classifier",
+        nodes,
+        "nan_classifier" if nan else "tiny_classifier",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 16, 16])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
-        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "b")])
+        weights)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="tiled-occlusion")
     model.ir_version = 8
     onnx.checker.check_model(model)

@@ -21,6 +21,12 @@ pub enum OnnxError {
         /// The path given.
         path: PathBuf,
     },
+    /// The path given as the model is a folder.
+    #[error("{} is a folder, not an ONNX model file", path.display())]
+    ModelIsFolder {
+        /// The path given.
+        path: PathBuf,
+    },
     /// The runtime cannot read or prepare the model file.
     #[error("{} is not an ONNX model {runtime} can read: {reason}", path.display())]
     UnreadableModel {

@@ -61,6 +61,9 @@ impl OnnxModel {
     /// example: the output must be `(1, classes)` with `classes ≥ 1`.
     pub fn load(path: impl AsRef<Path>, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         let path = path.as_ref();
+        if path.is_dir() {
+            return Err(OnnxError::ModelIsFolder { path: path.to_path_buf() });
+        }
         if !path.is_file() {
             return Err(OnnxError::MissingModel { path: path.to_path_buf() });
         }
