@@ -16,6 +16,7 @@ use crate::gallery::write_gallery;
 use crate::heatmap::{channel_sum, overlay};
 use crate::image_input::prepare;
 use crate::labels::Labels;
+use crate::method_config::check_k;
 use crate::progress_report::ProgressReport;
 use crate::window_spec::SizeSpec;
 
@@ -46,14 +47,12 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry, per_eval: usize) -> Resu
     let k_spec = SizeSpec::parse("--k", &args.k)?;
     let window = window_spec.resolve("--window", &example, geometry.layout, geometry.channels)?;
     let k = k_spec.resolve("--k", &example, geometry.layout, 1)?;
-    // Windows larger than the input are cropped (as in the library), but more tilings than
-    // positions would only multiply identical windows: the number of windows stays a small
-    // multiple of the input's size (--window 1000000000 --k 1000000000 asked for 10⁹ calls).
-    if let Some(r) = (0..k.len()).find(|&r| k[r] > example[r]) {
-        return usage(format!(
-            "--k {} is larger than the model's input {example:?} in dimension {r} ({} > {}): at most one tiling per position",
-            args.k, k[r], example[r]
-        ));
+    let mode = match args.mode {
+        ModeChoice::Shifted => TilingMode::Shifted,
+        ModeChoice::Reference => TilingMode::Reference,
+    };
+    if args.method != MethodChoice::Occlusion {
+        check_k(&format!("--k {}:", args.k), &k, &example, mode)?;
     }
     if let Some(r) = (0..window.len()).find(|&r| window[r] % k[r] != 0) {
         return usage(format!(
@@ -88,10 +87,6 @@ fn methods(args: &ExplainArgs, geometry: InputGeometry, per_eval: usize) -> Resu
         });
     }
     if args.method != MethodChoice::Occlusion {
-        let mode = match args.mode {
-            ModeChoice::Shifted => TilingMode::Shifted,
-            ModeChoice::Reference => TilingMode::Reference,
-        };
         out.push(NamedMethod {
             method: Box::new(TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(per_eval)),
             title: "TiledOcclusion",

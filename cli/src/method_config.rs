@@ -20,6 +20,29 @@ pub struct MethodConfig {
 pub const STUDY_CONFIGS: [&str; 5] =
     ["occlusion:9:9", "occlusion:18:9", "tiled:18:2", "tiled-reference:18:2", "tiled:36:4"];
 
+/// The command's limits on `k` (`what` names the option in the message): at most the input's
+/// size per dimension (more tilings than positions only repeat windows, and
+/// `--window 1000000000 --k 1000000000` asked for 10⁹ model calls), and at most 2 in reference
+/// mode, whose phases `φ ≥ 2` give the model shorter inputs than the fixed size an ONNX
+/// classifier takes (it failed on the first such call, "224=224 != 196").
+pub(crate) fn check_k(what: &str, k: &[usize], example: &[usize], mode: TilingMode) -> Result<(), CliError> {
+    if let Some(r) = (0..k.len()).find(|&r| k[r] > example[r]) {
+        return usage(format!(
+            "{what} {} is larger than the model's input {example:?} in dimension {r}: at most one tiling per position",
+            k[r]
+        ));
+    }
+    if mode == TilingMode::Reference {
+        if let Some(r) = (0..k.len()).find(|&r| k[r] > 2) {
+            return usage(format!(
+                "{what} {} in dimension {r}: the reference mode's phases beyond the second give the model smaller inputs than its fixed size; use k ≤ 2 there or the shifted mode",
+                k[r]
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl MethodConfig {
     /// Parses `METHOD:WINDOW:STRIDES_OR_K` for an input of `geometry`, with
     /// `perturbations_per_eval` occluded copies per model call.
@@ -42,13 +65,8 @@ impl MethodConfig {
             }
             "tiled" | "tiled-reference" => {
                 let k = SizeSpec::parse("k", third)?.resolve("k", &example, geometry.layout, 1)?;
-                if let Some(r) = (0..k.len()).find(|&r| k[r] > example[r]) {
-                    return usage(format!(
-                        "--config {text:?}: k {} is larger than the model's input {example:?} in dimension {r}: at most one tiling per position",
-                        k[r]
-                    ));
-                }
                 let mode = if *kind == "tiled" { TilingMode::Shifted } else { TilingMode::Reference };
+                check_k(&format!("--config {text:?}: k"), &k, &example, mode)?;
                 Box::new(
                     TiledOcclusion::new(window, k).with_mode(mode).with_perturbations_per_eval(perturbations_per_eval),
                 )

@@ -126,6 +126,28 @@ fn fails(args: &[&str], code: i32, needle: &str) {
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{args:?}: {stderr}");
 }
 
+/// `head`, then each `(option, value)` of `defaults` that `extra` does not set, then `extra`
+/// (an option given twice is an error of its own).
+fn with_defaults(head: &[&str], defaults: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = head.iter().map(|s| s.to_string()).collect();
+    for (option, value) in defaults {
+        if !extra.contains(option) {
+            v.extend([option.to_string(), value.to_string()]);
+        }
+    }
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+/// [`fails`] on owned arguments.
+fn fails_with(args: &[String], code: i32, needle: &str) {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails(&refs, code, needle);
+}
+
+/// The default window, 18, is larger than the tiny model's 16×16 input.
+const SMALL_WINDOW: (&str, &str) = ("--window", "4");
+
 #[test]
 fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
     let dir = scratch("bad");
@@ -142,22 +164,11 @@ fn bad_inputs_end_in_one_line_and_a_non_zero_exit_code() {
     let labels = dir.join("labels.txt");
     std::fs::write(&labels, "zero\none\ntwo\n").expect("write");
     let labels = labels.to_str().unwrap_or_default();
-    let base = |extra: &[&'static str]| -> Vec<String> {
-        let mut v: Vec<String> =
-            ["explain", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q", "-o", out]
-                .map(String::from)
-                .to_vec();
-        if !extra.contains(&"--window") {
-            // The default window, 18, is larger than this model's 16×16 input.
-            v.extend(["--window".to_string(), "4".to_string()]);
-        }
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+    let base = |extra: &[&str]| {
+        let head = ["explain", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q", "-o", out];
+        with_defaults(&head, &[SMALL_WINDOW], extra)
     };
-    let check = |args: Vec<String>, code: i32, needle: &str| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        fails(&refs, code, needle);
-    };
+    let check = |args: Vec<String>, code: i32, needle: &str| fails_with(&args, code, needle);
     check(
         vec![
             "explain".into(),
@@ -321,23 +332,14 @@ fn hostile_inputs_are_refused_before_any_work() {
     let missing = dir.join("missing.png").display().to_string();
     let nan_model = fixture("nan_classifier.onnx");
     let nan_model = nan_model.to_str().unwrap_or_default();
-    let explain = |images: &[&str], extra: &[&str]| -> Vec<String> {
-        let mut v = vec!["explain".to_string()];
-        v.extend(images.iter().map(|s| s.to_string()));
-        v.extend(["--model", model, "--normalize", "unit", "-q", "-o"].map(String::from));
-        v.push(out_text.clone());
-        // The default window, 18, is larger than this model's 16×16 input.
-        for (option, value) in [("--window", "4"), ("--resize", "0")] {
-            if !extra.contains(&option) {
-                v.extend([option.to_string(), value.to_string()]);
-            }
-        }
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+    let explain = |images: &[&str], extra: &[&str]| {
+        let mut head = vec!["explain"];
+        head.extend(images.iter().copied());
+        head.extend(["--model", model, "--normalize", "unit", "-q", "-o", &out_text]);
+        with_defaults(&head, &[SMALL_WINDOW, ("--resize", "0")], extra)
     };
     let check = |args: Vec<String>, code: i32, needle: &str| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        fails(&refs, code, needle);
+        fails_with(&args, code, needle);
         assert!(!out.exists(), "{args:?}: the output folder was written");
     };
     let dir_text = dir.display().to_string();
@@ -358,6 +360,7 @@ fn hostile_inputs_are_refused_before_any_work() {
     check(explain(&[pic], &["--window", "1000000000", "--k", "1000000000"]), 2, "at most one tiling per position");
     let huge = "4194304,4194304,4194304";
     check(explain(&[pic], &["--window", huge, "--k", huge]), 2, "at most one tiling per position");
+    // A mistake the library finds is a bad option value too (it exited 1).
     check(explain(&[pic], &["--window", "17", "--k", "1", "--method", "occlusion"]), 2, "larger than the input");
     for threads in ["4611686018427387904", "1099511627776", "100000"] {
         check(explain(&[pic], &["--threads", threads]), 2, "--threads");
@@ -366,28 +369,16 @@ fn hostile_inputs_are_refused_before_any_work() {
     check(explain(&[pic], &["--resize", "100000"]), 2, "--resize 100000");
     check(explain(&[pic], &["--size", "100000"]), 2, "--size 100000");
     check(explain(&[pic], &["--bogus"]), 2, "--bogus");
-    // A mistake the core finds is a bad option value too (it exited 1).
-    check(
-        explain(&[pic], &["--window", "16", "--k", "16", "--method", "tiled", "--mode", "reference"]),
-        2,
-        "reference mode",
-    );
+    // Reference mode with k = 4 failed on its first shorter phase with "the model failed: the
+    // model failed: Clashing resolution …".
+    check(explain(&[pic], &["--window", "8", "--k", "4", "--method", "tiled", "--mode", "reference"]), 2, "k ≤ 2");
 
-    let evaluate = |extra: &[&str]| -> Vec<String> {
-        let mut v = ["evaluate", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q"]
-            .map(String::from)
-            .to_vec();
-        if !extra.contains(&"--config") {
-            // The study's default configurations have windows larger than this model's input.
-            v.extend(["--config".to_string(), "occlusion:4:4".to_string()]);
-        }
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+    // The study's default configurations have windows larger than this model's input.
+    let evaluate = |extra: &[&str]| {
+        let head = ["evaluate", pic, "--model", model, "--normalize", "unit", "--resize", "0", "-q"];
+        with_defaults(&head, &[("--config", "occlusion:4:4")], extra)
     };
-    let refused = |args: Vec<String>, code: i32, needle: &str| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        fails(&refs, code, needle);
-    };
+    let refused = |args: Vec<String>, code: i32, needle: &str| fails_with(&args, code, needle);
     refused(evaluate(&["--blur", "1e9"]), 2, "--blur");
     refused(evaluate(&["--blur", "NaN"]), 2, "--blur");
     refused(evaluate(&["--steps", "257"]), 2, "at most the 256 pixels");
