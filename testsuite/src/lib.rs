@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod adversarial;
+pub mod adversarial_random;
 pub mod captum;
 pub mod fixtures;
 pub mod gradients;

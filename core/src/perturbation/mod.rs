@@ -21,5 +21,6 @@ pub use feature_ablation::{FeatureAblation, GroupSchedule};
 pub use feature_mask::FeatureMask;
 pub use occlusion::Occlusion;
 pub use per_dimension::PerDimension;
+pub use reference_tiling::MAX_REFERENCE_PHASES;
 pub use schedule::{AxisWindows, RegionSchedule, WindowSchedule};
 pub use tiled_occlusion::{Aggregation, TiledOcclusion, TilingMode};

@@ -8,6 +8,10 @@ use crate::perturbation::engine::{run_model_calls, OcclusionRun};
 use crate::perturbation::occlusion::{coverage, divide_by_coverage};
 use crate::perturbation::{AxisWindows, RegionSchedule, WindowSchedule};
 
+/// The most phases `Π k` the reference mode runs (each is an Occlusion of its own); the
+/// Python reference it reproduces is used with small `k`.
+pub const MAX_REFERENCE_PHASES: usize = 1 << 16;
+
 /// The phases of the reference mode for one input shape.
 ///
 /// Per dimension `p_r = s_r` if `k_r > 1` else 0; `P` is the input zero-padded by `p_r` at the
@@ -44,7 +48,9 @@ impl ReferenceTiling {
                 });
             }
         }
-        Error::checked_product("the number of reference-mode phases", k)?;
+        // Each phase is an Occlusion of its own (a model call at least), counted one by one.
+        let phases = Error::checked_product("the number of reference-mode phases", k)?;
+        Error::check_at_most("the reference mode's phases Π k (TiledOcclusion::new)", phases, MAX_REFERENCE_PHASES)?;
         let slices = (0..k.len())
             .map(|r| {
                 let d = input_shape[r + 1];
