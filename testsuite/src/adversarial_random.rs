@@ -48,11 +48,14 @@ fn sizes(rng: &mut SplitMix64, n: usize) -> Vec<usize> {
     (0..n).map(|_| size(rng)).collect()
 }
 
+/// A closed-form count of model calls for an input shape (`None`: it must be an error).
+type ClosedForm = Box<dyn Fn(&[usize]) -> Option<u128>>;
+
 /// The method of an extreme case and, for Occlusion and per-element FeatureAblation, a
 /// closed-form count for `model_calls(shape)` (`None` where the count must be an error).
 struct ExtremeMethod<T: TestBackend> {
     method: BoxedMethod<T>,
-    expected_calls: Option<Box<dyn Fn(&[usize]) -> Option<u128>>>,
+    expected_calls: Option<ClosedForm>,
     description: String,
 }
 
