@@ -2,9 +2,9 @@
 //! a child process with a memory limit and a timeout (an abort or a hang cannot be caught in
 //! the process that suffers it).
 //!
-//! Half the cases are [`configurations`](crate::invalid_configurations::configurations) of
+//! Half the cases are [`configurations`] of
 //! ordinary size, valid or with one thing broken, checked by
-//! [`check_configuration`](crate::invalid_configurations::check_configuration) against an
+//! [`check_configuration`] against an
 //! independent validity predicate. The other half take every size from the edges of `usize`
 //! (0, 1, 2¹⁶ … 2⁶², `usize::MAX`) or small values: window, strides, `k`, `P`, samples, and
 //! the input shape given to `model_calls`. Each must return `Ok` or a typed error quickly,
