@@ -77,4 +77,7 @@ for backend in ndarray ndarray-f32 candle candle-f32 candle-f16 candle-bf16 tch 
     --backend "$backend" testsuite/fixtures/captum-fixtures.json | tail -n 1
 done
 
+step "adversarial runner: 300 seeded hostile cases, each in a child under ulimit -v and a timeout"
+cargo run --release --locked -q -p tiled-occlusion-testsuite --bin adversarial -- --cases 300
+
 step "all checks passed"

@@ -39,7 +39,7 @@ fn batch_building(c: &mut Criterion) {
     group.bench_function("occluded_copy_window_18", |b| {
         b.iter(|| {
             let mut out = Vec::new();
-            fill_occluded_batch(&input, HostBaseline::Scalar(0.0), &batch, &mut out);
+            fill_occluded_batch(&input, HostBaseline::Scalar(0.0), &batch, &mut out).unwrap();
             std::hint::black_box(out)
         })
     });

@@ -348,17 +348,40 @@ impl Error {
     }
 }
 
-/// A vector with room for `values` elements, or [`Error::TooLargeToAllocate`] when the
-/// allocator refuses (instead of the abort a plain allocation would be).
-pub(crate) fn try_with_capacity<T>(what: &str, values: usize, hint: &'static str) -> Result<Vec<T>> {
+/// A vector with room for `values` elements, or [`Error::TooLargeToAllocate`] naming `what`
+/// and `hint` when the allocator refuses (instead of the abort a plain allocation would be):
+/// how the core and the host backends allocate every buffer whose size a user controls.
+///
+/// ```
+/// use tiled_occlusion_core::{try_with_capacity, Error};
+/// let small: Vec<f64> = try_with_capacity("a buffer", 16, "ask for less").unwrap();
+/// assert!(small.capacity() >= 16);
+/// let huge = try_with_capacity::<f64>("a buffer", usize::MAX / 4, "ask for less");
+/// assert!(matches!(huge, Err(Error::TooLargeToAllocate { .. })));
+/// ```
+pub fn try_with_capacity<T>(what: &str, values: usize, hint: &'static str) -> Result<Vec<T>> {
     let mut v = Vec::new();
+    try_reserve(&mut v, what, values, hint)?;
+    Ok(v)
+}
+
+/// Room in `v` for `values` more elements, or [`Error::TooLargeToAllocate`] naming `what` and
+/// `hint` when the allocator refuses (see [`try_with_capacity`]).
+///
+/// ```
+/// use tiled_occlusion_core::try_reserve;
+/// let mut v = vec![1u8];
+/// try_reserve(&mut v, "a buffer", 8, "ask for less").unwrap();
+/// assert!(v.capacity() >= 9);
+/// assert!(try_reserve(&mut v, "a buffer", usize::MAX, "ask for less").is_err());
+/// ```
+pub fn try_reserve<T>(v: &mut Vec<T>, what: &str, values: usize, hint: &'static str) -> Result<()> {
     v.try_reserve_exact(values).map_err(|_| Error::TooLargeToAllocate {
         what: what.to_string(),
         values,
         bytes: values.saturating_mul(std::mem::size_of::<T>()),
         hint,
-    })?;
-    Ok(v)
+    })
 }
 
 /// `": <source>"`, or nothing.

@@ -79,7 +79,7 @@ pub mod perturbation;
 // The user's page: the methods and their settings, one call's inputs, models, errors.
 #[doc(inline)]
 pub use attribution::{Attribution, Baseline, Contrast, Inputs, Target};
-pub use error::{Error, Result};
+pub use error::{try_reserve, try_with_capacity, Error, Result};
 #[doc(inline)]
 pub use gradient::{InputXGradient, IntegratedGradients, IntegrationRule, Saliency};
 #[doc(inline)]

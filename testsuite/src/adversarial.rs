@@ -58,11 +58,17 @@ pub fn extreme_sizes_are_counted_or_named_errors<T: TestBackend>() {
     // Reference mode with a k far too large is named at once (it listed the phases first).
     let reference = TiledOcclusion::new([g], [g]).with_mode(TilingMode::Reference);
     assert!(matches!(calls::<T>(&reference, &[1, 8]), Err(Error::ReferencePhaseTooShort { .. })), "{}", T::NAME);
-    // 2⁴⁰ samples: one partition; 2⁴⁰ partitions of one sample: counted, not listed.
-    let tunnel = NoiseTunnel::new(Occlusion::new([1])).with_samples(big);
+    // 2⁴⁰ samples asked in one batch: one partition; 2⁴⁰ partitions of one sample: counted,
+    // not listed. By default a batch holds at most 2²⁴ values: 2²² samples of 4 values, so
+    // 2¹⁸ partitions of 1 + 4 calls.
+    let tunnel = NoiseTunnel::new(Occlusion::new([1])).with_samples(big).with_samples_batch_size(big);
     assert_eq!(calls::<T>(&tunnel, &[1, 4]).ok(), Some(5), "{}", T::NAME);
     let one_by_one = NoiseTunnel::new(Occlusion::new([1])).with_samples(big).with_samples_batch_size(1);
     assert_eq!(calls::<T>(&one_by_one, &[1, 4]).ok(), Some(5 * big), "{}", T::NAME);
+    let by_default = NoiseTunnel::new(Occlusion::new([1])).with_samples(big);
+    assert_eq!(calls::<T>(&by_default, &[1, 4]).ok(), Some(5 << 18), "{}", T::NAME);
+    // Captum's default, all samples at once, while the batch is small: 5 samples, 1 + 4 calls.
+    assert_eq!(calls::<T>(&NoiseTunnel::new(Occlusion::new([1])), &[1, 4]).ok(), Some(5), "{}", T::NAME);
     // N·S rows that do not fit (it wrapped, then reported 18446744073709551614 rows).
     expect_overflow::<T>("NoiseTunnel rows", calls::<T>(&tunnel, &[1 << 30, 4]));
     let fusion = FusionGrad::new(Occlusion::new([1])).with_weight_samples(usize::MAX).with_input_samples(1);
@@ -74,7 +80,7 @@ pub fn extreme_sizes_are_counted_or_named_errors<T: TestBackend>() {
 pub fn huge_noise_batches_are_errors_before_any_call<T: TestBackend>() {
     let x = tensor::<T>(&[1, 4], &[1.0, 2.0, 3.0, 4.0]);
     let mut model = HostForward::<T::B>::new(HostModel::Linear { w: vec![1.0; 4], b: vec![0.0] });
-    let tunnel = NoiseTunnel::new(Occlusion::new([1])).with_samples(1 << 40);
+    let tunnel = NoiseTunnel::new(Occlusion::new([1])).with_samples(1 << 40).with_samples_batch_size(1 << 40);
     match tunnel.attribute(&mut model, &Inputs::new(&x)) {
         Err(Error::TooLargeToAllocate { .. }) => assert_eq!(model.calls, 0, "{}", T::NAME),
         other => panic!("{}: expected TooLargeToAllocate, got {:?}", T::NAME, other.map(|m| host::<T>(&m))),

@@ -35,6 +35,9 @@ const EDGES: [usize; 10] =
 /// not run).
 pub const RUN_LIMIT: usize = 4096;
 
+/// The most values the model of a case evaluates, over all its calls.
+pub const VALUE_BUDGET: usize = 1 << 24;
+
 fn size(rng: &mut SplitMix64) -> usize {
     let r = rng.next_u64();
     if r % 2 == 0 {
@@ -161,19 +164,32 @@ fn checked_count<T: TestBackend>(case: &ExtremeMethod<T>, shape: &[usize]) -> Re
     Ok(counted)
 }
 
-fn extreme_case<T: TestBackend>(seed: u64) -> Result<(), String> {
+/// The parts of an extreme case: the method, a shape of edge sizes (only counted) and a
+/// small real input shape (counted, then run when the count is small enough).
+struct ExtremeCase<T: TestBackend> {
+    case: ExtremeMethod<T>,
+    edge_shape: Vec<usize>,
+    small: Vec<usize>,
+}
+
+fn extreme_setup<T: TestBackend>(seed: u64) -> ExtremeCase<T> {
     let mut rng = SplitMix64::new(seed);
     let rank = 1 + (rng.next_u64() % 3) as usize;
     let case = extreme_method::<T>(&mut rng, rank);
-    let what = &case.description;
-    // A count for a shape of edge sizes: arithmetic, never an allocation.
-    let mut shape = vec![1 + (rng.next_u64() % 3) as usize];
-    shape.extend(sizes(&mut rng, rank));
-    // Either outcome is fine for a shape of edge sizes, as long as it is quick and consistent.
-    let _ = checked_count(&case, &shape)?;
-    // A small real input: the count, then the run when it is small enough.
+    let mut edge_shape = vec![1 + (rng.next_u64() % 3) as usize];
+    edge_shape.extend(sizes(&mut rng, rank));
     let mut small = vec![1 + (rng.next_u64() % 2) as usize];
     small.extend((0..rank).map(|_| 1 + (rng.next_u64() % 5) as usize));
+    ExtremeCase { case, edge_shape, small }
+}
+
+fn extreme_case<T: TestBackend>(seed: u64) -> Result<(), String> {
+    let ExtremeCase { case, edge_shape, small } = extreme_setup::<T>(seed);
+    let what = &case.description;
+    // A count for a shape of edge sizes: arithmetic, never an allocation. Either outcome is
+    // fine, as long as it is quick and consistent.
+    let _ = checked_count(&case, &edge_shape)?;
+    // A small real input: the count, then the run when it is small enough.
     let elements: usize = small[1..].iter().product();
     let x = tensor::<T>(&small, &(0..small[0] * elements).map(|i| (i % 5) as f64 / 4.0 - 0.5).collect::<Vec<_>>());
     let linear =
@@ -183,6 +199,9 @@ fn extreme_case<T: TestBackend>(seed: u64) -> Result<(), String> {
     // the run too, before any model call.
     if !matches!(planned, Ok(calls) if calls > RUN_LIMIT) {
         let mut model = HostForward::<T::B>::new(linear);
+        // Few calls can still be huge work (2²⁰ noise samples in a call): the model refuses
+        // past a budget, and the library must pass that on as an error.
+        model.value_budget = Some(VALUE_BUDGET);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             case.method.attribute(&mut model, &Inputs::new(&x).with_target(Target::Class(1)))
         }))
@@ -198,6 +217,7 @@ fn extreme_case<T: TestBackend>(seed: u64) -> Result<(), String> {
                 }
             }
             (Ok(_), Err(Error::TooLargeToAllocate { .. })) => {}
+            (Ok(_), Err(Error::Model(e))) if e.to_string() == HostForward::<T::B>::BUDGET_SPENT => {}
             (Ok(calls), Err(e)) => return Err(format!("{what}: {calls} calls planned, then the run failed: {e}")),
             (Err(_), Ok(_)) => return Err(format!("{what}: model_calls refused {small:?} but attribute ran")),
             (Err(_), Err(_)) if model.calls == 0 => {}
@@ -207,12 +227,29 @@ fn extreme_case<T: TestBackend>(seed: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn ordinary_case<T: TestBackend>(seed: u64) -> Result<(), String> {
+fn ordinary_configuration(seed: u64) -> Result<crate::invalid_configurations::Configuration, String> {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
-    let configuration = configurations().new_tree(&mut runner).map_err(|e| e.to_string())?.current();
+    Ok(configurations().new_tree(&mut runner).map_err(|e| e.to_string())?.current())
+}
+
+fn ordinary_case<T: TestBackend>(seed: u64) -> Result<(), String> {
+    let configuration = ordinary_configuration(seed)?;
     check_configuration::<T>(&configuration).map_err(|e| format!("{configuration:?}: {e}"))
+}
+
+/// What case `seed` is, in one line (for the report of a case that aborted or hung).
+pub fn describe_case<T: TestBackend>(seed: u64) -> String {
+    if seed % 2 == 0 {
+        match ordinary_configuration(seed) {
+            Ok(configuration) => format!("{configuration:?}"),
+            Err(e) => e,
+        }
+    } else {
+        let ExtremeCase { case, edge_shape, small } = extreme_setup::<T>(seed);
+        format!("{}, counted on {edge_shape:?}, run on {small:?}", case.description)
+    }
 }
 
 /// Runs case `seed` on marker `T`: `Ok` when its outcome is the one the contract asks for.

@@ -171,6 +171,12 @@ pub struct HostForward<B> {
     pub rows: usize,
     /// When set, call number `k` (0 = the first) returns an error instead of an output.
     pub fail_at_call: Option<usize>,
+    /// When set, a call that would take the values evaluated so far (`Σ Π shape` of the
+    /// batches) past this many returns [`HostForward::BUDGET_SPENT`] instead, before reading
+    /// the batch: a model that refuses legitimately huge work.
+    pub value_budget: Option<usize>,
+    /// Values evaluated so far.
+    pub values: usize,
     /// The saved copies, latest last (saves nest).
     saved: Vec<HostModel>,
     backend: PhantomData<fn() -> B>,
@@ -179,8 +185,20 @@ pub struct HostForward<B> {
 impl<B> HostForward<B> {
     /// The model, with counters at 0.
     pub fn new(model: HostModel) -> Self {
-        HostForward { model, calls: 0, rows: 0, fail_at_call: None, saved: Vec::new(), backend: PhantomData }
+        HostForward {
+            model,
+            calls: 0,
+            rows: 0,
+            fail_at_call: None,
+            value_budget: None,
+            values: 0,
+            saved: Vec::new(),
+            backend: PhantomData,
+        }
     }
+
+    /// The message of a call refused by [`HostForward::value_budget`].
+    pub const BUDGET_SPENT: &'static str = "the host model's value budget is spent";
 }
 
 impl<B> Parameters for HostForward<B> {
@@ -215,6 +233,13 @@ impl<B: Backend> Forward for HostForward<B> {
             return Err(format!("model refused call {}", self.calls - 1).into());
         }
         let shape = B::shape(batch);
+        let values =
+            shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).and_then(|v| v.checked_add(self.values));
+        match (values, self.value_budget) {
+            (Some(v), Some(budget)) if v <= budget => self.values = v,
+            (_, Some(_)) => return Err(Self::BUDGET_SPENT.into()),
+            (v, None) => self.values = v.unwrap_or(usize::MAX),
+        }
         let x = B::to_f64_vec(batch)?;
         let (y, y_shape) = self.model.eval(&x, &shape)?;
         self.calls += 1;

@@ -4,7 +4,10 @@ use std::marker::PhantomData;
 
 use ndarray::{ArrayD, IxDyn};
 use tiled_occlusion_core::backend::{fill_occluded_batch, Backend, BaselineValue, Element, HostBaseline, RegionBatch};
-use tiled_occlusion_core::{Error, Result};
+use tiled_occlusion_core::{try_with_capacity, Error, Result};
+
+/// What to change when an array is too large to allocate.
+const LARGE_HINT: &str = "use smaller batches (perturbations_per_eval, samples batch sizes) or inputs";
 
 /// The ndarray backend for element type `E`: its tensors are `ndarray::ArrayD<E>`, on the host.
 ///
@@ -20,11 +23,14 @@ impl<E: Element> Backend for Ndarray<E> {
     }
 
     fn to_f64_vec(tensor: &ArrayD<E>) -> Result<Vec<f64>> {
-        Ok(tensor.iter().map(|v| v.to_f64_lossless()).collect())
+        let mut values = try_with_capacity("a copy of an array in f64", tensor.len(), LARGE_HINT)?;
+        values.extend(tensor.iter().map(|v| v.to_f64_lossless()));
+        Ok(values)
     }
 
     fn from_f64_slice(_like: &ArrayD<E>, shape: &[usize], data: &[f64]) -> Result<ArrayD<E>> {
-        let values = data.iter().map(|&v| E::from_f64_nearest(v)).collect();
+        let mut values = try_with_capacity("an array", data.len(), LARGE_HINT)?;
+        values.extend(data.iter().map(|&v| E::from_f64_nearest(v)));
         ArrayD::from_shape_vec(IxDyn(shape), values)
             .map_err(|e| Error::backend(format!("ndarray: making an array of shape {shape:?}"), e))
     }
@@ -56,7 +62,7 @@ impl<E: Element> Backend for Ndarray<E> {
             }
         };
         let mut out = Vec::new();
-        fill_occluded_batch(input, host_baseline, regions, &mut out);
+        fill_occluded_batch(input, host_baseline, regions, &mut out)?;
         ArrayD::from_shape_vec(IxDyn(&regions.batch_shape()), out)
             .map_err(|e| Error::backend("ndarray: building the perturbed batch", e))
     }

@@ -1,6 +1,7 @@
 //! Building a perturbed batch in host memory, for backends whose data lives there.
 
 use crate::backend::RegionBatch;
+use crate::error::{try_reserve, Error, Result};
 
 /// The baseline of one attribution call as host data of the input's element type.
 #[derive(Clone, Copy, Debug)]
@@ -29,17 +30,19 @@ pub enum HostBaseline<'a, E> {
 ///     example_shape: &shape,
 /// };
 /// let mut out = Vec::new();
-/// fill_occluded_batch(&input, HostBaseline::Scalar(0.0), &batch, &mut out);
+/// fill_occluded_batch(&input, HostBaseline::Scalar(0.0), &batch, &mut out)?;
 /// assert_eq!(out, [1.0, 0.0, 0.0, 4.0]);
+/// # Ok::<(), tiled_occlusion_core::Error>(())
 /// ```
 pub fn fill_occluded_batch<E: Copy>(
     input: &[E],
     baseline: HostBaseline<'_, E>,
     regions: &RegionBatch<'_>,
     out: &mut Vec<E>,
-) {
+) -> Result<()> {
     let size: usize = regions.example_shape.iter().product();
-    out.reserve(regions.regions.len() * input.len());
+    let values = Error::checked_product("the perturbed batch", &[regions.regions.len(), input.len()])?;
+    try_reserve(out, "the perturbed batch", values, "lower perturbations_per_eval")?;
     for region in &regions.regions {
         let block = out.len();
         out.extend_from_slice(input);
@@ -56,4 +59,5 @@ pub fn fill_occluded_batch<E: Copy>(
             });
         }
     }
+    Ok(())
 }

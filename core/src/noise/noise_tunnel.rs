@@ -31,7 +31,7 @@ pub enum NoiseTunnelType {
 /// per example and sample), so the same seed gives the same noise, and the same result, on
 /// every backend and for every batch size. [`NoiseTunnel::with_noise`] takes the noise from
 /// the caller instead. Defaults follow Captum: SmoothGrad, `S = 5`, `σ = 1`, all samples in
-/// one batch; seed 0.
+/// one batch (up to [`NoiseTunnel::DEFAULT_BATCH_VALUES`] values); seed 0.
 ///
 /// ```
 /// use tiled_occlusion_core::{Attribution, NoiseTunnel, NoiseTunnelType, Occlusion};
@@ -81,7 +81,10 @@ impl<M> NoiseTunnel<M> {
     }
 
     /// At most `b ≥ 1` copies of every example per call of the inner method (Captum's
-    /// `nt_samples_batch_size`); all `S` at once by default.
+    /// `nt_samples_batch_size`). By default all `S` at once, as in Captum, while the noisy batch
+    /// `N·S·Π d` holds at most [`NoiseTunnel::DEFAULT_BATCH_VALUES`] values; beyond that, as many
+    /// samples per call as fit (at least 1). The result is the same for every batch size; only
+    /// the number of calls and the memory differ.
     pub fn with_samples_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = Some(batch_size);
         self
@@ -123,9 +126,14 @@ impl<M> NoiseTunnel<M> {
         &self.inner
     }
 
-    /// The sample ranges handled by each call of the inner method: `(b, count)`, partition
-    /// `i < count` being `[i·b, min((i + 1)·b, S))` (computed on demand, never listed).
-    fn partitions(&self) -> Result<(usize, usize)> {
+    /// The most values, `N·b·Π d`, of a noisy batch when no batch size is set: `2²⁴` (128 MiB in
+    /// `f64`), so a large `S` is split into several calls instead of one huge batch.
+    pub const DEFAULT_BATCH_VALUES: usize = 1 << 24;
+
+    /// The sample ranges handled by each call of the inner method on an input of shape
+    /// `input_shape`: `(b, count)`, partition `i < count` being `[i·b, min((i + 1)·b, S))`
+    /// (computed on demand, never listed).
+    fn partitions(&self, input_shape: &[usize]) -> Result<(usize, usize)> {
         Error::check_at_least("NoiseTunnel::with_samples", self.samples, 1)?;
         let size = match self.batch_size {
             Some(0) => {
@@ -136,7 +144,11 @@ impl<M> NoiseTunnel<M> {
                 })
             }
             Some(b) => b.min(self.samples),
-            None => self.samples,
+            None => {
+                let per_sample =
+                    input_shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).unwrap_or(usize::MAX);
+                (Self::DEFAULT_BATCH_VALUES / per_sample.max(1)).clamp(1, self.samples)
+            }
         };
         self.noise.check()?;
         Ok((size, self.samples.div_ceil(size)))
@@ -173,7 +185,7 @@ impl<M> NoiseTunnel<M> {
     {
         let shape = B::shape(inputs.input);
         check_input_shape(&shape)?;
-        let partitions = self.partitions()?;
+        let partitions = self.partitions(&shape)?;
         let (examples, size) = (shape[0], shape[1..].iter().product::<usize>());
         inputs.target.check_examples(examples)?;
         // The rows of a call, N·b, must fit a usize: checked before anything is allocated.
@@ -258,7 +270,7 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         check_input_shape(input_shape)?;
         // Every partition but the last has `b` samples: arithmetic, not one query per call.
-        let partitions = self.partitions()?;
+        let partitions = self.partitions(input_shape)?;
         let overflow = || Error::SizeOverflow {
             what: "the number of NoiseTunnel model calls".into(),
             detail: format!("{} partitions of the samples", partitions.1),

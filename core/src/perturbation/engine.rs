@@ -4,7 +4,7 @@
 
 use crate::attribution::{Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector};
 use crate::backend::{Backend, BaselineValue, RegionBatch, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::model::{Forward, ModelJobs};
 use crate::perturbation::RegionSchedule;
 
@@ -24,9 +24,16 @@ pub(crate) struct OcclusionRun<'a, B: Backend> {
     pub per_eval: usize,
 }
 
-/// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`.
-pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> usize {
-    1 + regions.div_ceil(per_eval)
+/// What to change when one model call's batch is too large.
+const PER_EVAL_HINT: &str = "lower perturbations_per_eval";
+
+/// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`, or
+/// [`Error::SizeOverflow`] when it does not fit a `usize` (`regions = usize::MAX`, `P = 1`).
+pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> Result<usize> {
+    regions.div_ceil(per_eval).checked_add(1).ok_or_else(|| Error::SizeOverflow {
+        what: "the number of model calls".into(),
+        detail: format!("1 + ceil({regions} regions / {per_eval} per call) is larger than {}", usize::MAX),
+    })
 }
 
 /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]` for the regions of `schedule` on the user's `inputs` of
@@ -43,7 +50,12 @@ pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
 ) -> Result<Vec<f64>> {
     inputs.target.check_examples(shape[0])?;
     let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?;
-    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval));
+    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval)?);
+    // The largest batch, min(P, R)·N·Π d values, must fit a usize: checked before any call.
+    Error::checked_product(
+        "the perturbed batch of one model call",
+        &[per_eval.min(schedule.len()), shape[0], shape[1..].iter().product()],
+    )?;
     let run = OcclusionRun {
         input: inputs.input,
         input_shape: shape,
@@ -120,7 +132,9 @@ impl<B: Backend> ModelJobs<B> for RegionJobs<'_, '_, B> {
 
     fn build(&self, index: usize) -> Result<TensorOf<B>> {
         let first = index * self.run.per_eval;
-        let regions = (first..first + self.regions_in(index)).map(|j| self.run.schedule.region(j)).collect();
+        let count = self.regions_in(index);
+        let mut regions = try_with_capacity("the regions of one model call", count, PER_EVAL_HINT)?;
+        regions.extend((first..first + count).map(|j| self.run.schedule.region(j)));
         let batch = RegionBatch { regions, examples: self.examples, example_shape: self.example_shape };
         B::occluded_batch(self.run.input, &self.run.baseline, &batch)
     }

@@ -80,7 +80,7 @@ impl FeatureAblation {
 
     /// Model calls for an input of shape `input_shape`: `1 + ceil(G / P)`.
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        Ok(run_model_calls(self.groups(input_shape)?.len(), self.perturbations_per_eval))
+        run_model_calls(self.groups(input_shape)?.len(), self.perturbations_per_eval)
     }
 }
 

@@ -60,7 +60,7 @@ impl Occlusion {
 
     /// Model calls for an input of shape `input_shape`: `1 + ceil(Π_r S_r / P)`.
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        Ok(run_model_calls(self.schedule(input_shape)?.len(), self.perturbations_per_eval))
+        run_model_calls(self.schedule(input_shape)?.len(), self.perturbations_per_eval)
     }
 
     /// The windows for an input of shape `input_shape` (one phase), after checking every

@@ -98,7 +98,7 @@ impl ReferenceTiling {
     /// `Σ_φ (1 + ceil(W_φ / P))`, checked.
     pub(crate) fn model_calls(&self, per_eval: usize) -> Result<usize> {
         self.phases().try_fold(0usize, |sum, phase| {
-            let calls = run_model_calls(self.schedule(&phase)?.len(), per_eval);
+            let calls = run_model_calls(self.schedule(&phase)?.len(), per_eval)?;
             sum.checked_add(calls).ok_or_else(|| Error::SizeOverflow {
                 what: "the number of reference-mode model calls".into(),
                 detail: format!("more than {}", usize::MAX),

@@ -127,7 +127,7 @@ impl TiledOcclusion {
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         match self.mode {
             TilingMode::Shifted => {
-                Ok(run_model_calls(self.shifted_schedule(input_shape)?.len(), self.perturbations_per_eval))
+                run_model_calls(self.shifted_schedule(input_shape)?.len(), self.perturbations_per_eval)
             }
             TilingMode::Reference => self.reference(input_shape)?.model_calls(self.perturbations_per_eval),
         }

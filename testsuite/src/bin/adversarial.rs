@@ -4,7 +4,8 @@
 //! run down:
 //!
 //! `adversarial [--cases N] [--seed S] [--memory-mb M] [--timeout-s T]` (defaults 200, 0, 2048,
-//! 20) runs the seeds `S … S + N − 1`, prints every failure with its seed, ends with
+//! 20) runs the seeds `S … S + N − 1`, prints every failure with its seed and what the case
+//! is, ends with
 //! `N passed, F failed` and exits non-zero on any failure. `adversarial --case SEED` runs one
 //! case in this process (what each child does).
 
@@ -12,7 +13,7 @@ use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use tiled_occlusion_testsuite::adversarial_random::run_case;
+use tiled_occlusion_testsuite::adversarial_random::{describe_case, run_case};
 use tiled_occlusion_testsuite::markers::NdarrayF64;
 
 struct Options {
@@ -102,7 +103,7 @@ fn main() -> ExitCode {
     for seed in options.seed..options.seed + options.cases {
         if let Err(e) = run_child(&args[0], seed, &options) {
             failed += 1;
-            println!("seed {seed}: {e}");
+            println!("seed {seed}: {e}\n    case: {}", describe_case::<NdarrayF64>(seed));
         }
     }
     println!(
