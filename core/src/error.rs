@@ -348,6 +348,10 @@ impl Error {
     }
 }
 
+/// The hint of [`Error::TooLargeToAllocate`] for a perturbed batch: what to change when one
+/// model call's batch is too large.
+pub(crate) const PER_EVAL_HINT: &str = "lower perturbations_per_eval";
+
 /// A vector with room for `values` elements, or [`Error::TooLargeToAllocate`] naming `what`
 /// and `hint` when the allocator refuses (instead of the abort a plain allocation would be):
 /// how the core and the host backends allocate every buffer whose size a user controls.

@@ -1,7 +1,7 @@
 //! Building a perturbed batch in host memory, for backends whose data lives there.
 
 use crate::backend::RegionBatch;
-use crate::error::{try_reserve, Error, Result};
+use crate::error::{try_reserve, Error, Result, PER_EVAL_HINT};
 
 /// The baseline of one attribution call as host data of the input's element type.
 #[derive(Clone, Copy, Debug)]
@@ -42,7 +42,7 @@ pub fn fill_occluded_batch<E: Copy>(
 ) -> Result<()> {
     let size: usize = regions.example_shape.iter().product();
     let values = Error::checked_product("the perturbed batch", &[regions.regions.len(), input.len()])?;
-    try_reserve(out, "the perturbed batch", values, "lower perturbations_per_eval")?;
+    try_reserve(out, "the perturbed batch", values, PER_EVAL_HINT)?;
     for region in &regions.regions {
         let block = out.len();
         out.extend_from_slice(input);

@@ -4,7 +4,7 @@
 
 use crate::attribution::{Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector};
 use crate::backend::{Backend, BaselineValue, RegionBatch, TensorOf};
-use crate::error::{try_with_capacity, Error, Result};
+use crate::error::{try_with_capacity, Error, Result, PER_EVAL_HINT};
 use crate::model::{Forward, ModelJobs};
 use crate::perturbation::RegionSchedule;
 
@@ -23,9 +23,6 @@ pub(crate) struct OcclusionRun<'a, B: Backend> {
     /// Regions per model call (`P ≥ 1`).
     pub per_eval: usize,
 }
-
-/// What to change when one model call's batch is too large.
-const PER_EVAL_HINT: &str = "lower perturbations_per_eval";
 
 /// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`, or
 /// [`Error::SizeOverflow`] when it does not fit a `usize` (`regions = usize::MAX`, `P = 1`).
