@@ -20,8 +20,8 @@ pub type ModelError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum Error {
     // ---- The input and its baseline ----
-    /// The input has no batch dimension or no per-example dimension.
-    #[error("input must have shape (N, d_1, ..., d_m) with m >= 1, got shape {shape:?}")]
+    /// The input has no batch dimension (it is 0-d).
+    #[error("input must have shape (N, d_1, ..., d_m) with a batch dimension N (m >= 0), got shape {shape:?}")]
     InputRank {
         /// The input's shape.
         shape: Vec<usize>,
@@ -242,12 +242,29 @@ pub enum Error {
 
     // ---- The model ----
     /// The model output's first dimension is not the number of rows it was given.
-    #[error("model output has shape {output_shape:?} but the model was given {rows} rows; the first output dimension must be the batch")]
+    #[error(
+        "model output has shape {output_shape:?} but the model was given {rows} rows; the first output dimension must \
+         be the batch (an output that does not grow with the batch needs perturbations_per_eval = 1)"
+    )]
     OutputBatch {
         /// The model output's shape.
         output_shape: Vec<usize>,
         /// Rows in the model input.
         rows: usize,
+    },
+    /// The model gives one output for the whole batch (its first dimension is not the number of
+    /// examples: Captum's aggregation mode), and the run cannot be read that way.
+    #[error(
+        "the model's output of shape {output_shape:?} for {examples} example(s) is one output for the whole batch \
+         (its first dimension is not the number of examples), which {reason}"
+    )]
+    BatchLevelOutput {
+        /// The unperturbed output's shape.
+        output_shape: Vec<usize>,
+        /// Examples in the input.
+        examples: usize,
+        /// What cannot be done with it.
+        reason: String,
     },
     /// The model output changed shape between calls.
     #[error("model output has shape {got:?} but the unperturbed call gave {expected:?} (beyond the batch dimension)")]

@@ -87,4 +87,4 @@ pub use model::{FnModel, Forward, Parallel};
 #[doc(inline)]
 pub use noise::{FusionGrad, InputNoise, NoiseTunnel, NoiseTunnelType, WeightNoise};
 #[doc(inline)]
-pub use perturbation::{Aggregation, FeatureAblation, FeatureMask, Occlusion, TiledOcclusion, TilingMode};
+pub use perturbation::{Aggregation, FeatureAblation, FeatureMask, MaskLayout, Occlusion, TiledOcclusion, TilingMode};

@@ -112,7 +112,7 @@ fn extreme_method<T: TestBackend>(rng: &mut SplitMix64, rank: usize) -> ExtremeM
         }
         3 => {
             let expected = move |shape: &[usize]| -> Option<u128> {
-                if shape.len() < 2 || shape.contains(&0) || per_eval == 0 {
+                if shape.is_empty() || shape.contains(&0) || per_eval == 0 {
                     return None;
                 }
                 let elements = shape[1..].iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128))?;

@@ -5,8 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use tiled_occlusion_core::perturbation::PerDimension;
-use tiled_occlusion_core::{Aggregation, Attribution, Baseline, Inputs, Occlusion, Target, TiledOcclusion, TilingMode};
+use tiled_occlusion_core::{
+    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, Forward, Inputs, NoiseTunnel, NoiseTunnelType,
+    Occlusion, Target, TiledOcclusion, TilingMode,
+};
 
+use crate::batch_level::{BatchTotal, TotalShape};
 use crate::host_model::{HostForward, HostModel};
 use crate::test_backend::{max_abs_diff, TestBackend};
 
@@ -50,11 +54,11 @@ pub enum StridesSpec {
 pub enum BaselineSpec {
     /// Scalar.
     Scalar(f64),
-    /// Tensor of shape `(1, d…)`.
+    /// Tensor of shape `d`, `(1, d…)` or `(N, d…)`.
     Tensor(HostTensor),
 }
 
-/// A class for every example, or one per example.
+/// A class for every example, one per example, or one index tuple per example.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum TargetSpec {
@@ -62,6 +66,22 @@ pub enum TargetSpec {
     Class(usize),
     /// One class per example.
     PerExample(Vec<usize>),
+    /// One index tuple per example (Captum's `target=[(1, 0), (0, 2)]`).
+    PerExampleIndex(Vec<Vec<usize>>),
+}
+
+/// A NoiseTunnel around the case's method.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NoiseTunnelSpec {
+    /// `smoothgrad`, `smoothgrad_sq` or `vargrad`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `S`.
+    pub samples: usize,
+    /// Samples per call of the inner method.
+    pub batch_size: usize,
+    /// The noise's standard deviation.
+    pub stdev: f64,
 }
 
 /// One case.
@@ -69,16 +89,32 @@ pub enum TargetSpec {
 pub struct FixtureCase {
     /// Name.
     pub name: String,
-    /// `occlusion`, `tiled_occlusion` or `tiled_occlusion_reference`.
+    /// `occlusion`, `feature_ablation`, `tiled_occlusion` or `tiled_occlusion_reference`.
     pub method: String,
-    /// `linear`, `mlp`, `gap` or `sq`.
+    /// `linear`, `mlp`, `relu_mlp`, `gap` or `sq`.
     pub model: String,
+    /// The per-example outputs reshaped to this (for index-tuple targets).
+    #[serde(default)]
+    pub output_shape: Option<Vec<usize>>,
+    /// The outputs summed over the batch: `total`, `column_sums` or `column_sums_keepdim`.
+    #[serde(default)]
+    pub batch_output: Option<String>,
     /// Model parameters.
     pub params: BTreeMap<String, HostTensor>,
     /// Input `(N, d…)`.
     pub input: HostTensor,
-    /// Window per dimension.
+    /// Window per dimension (none for FeatureAblation).
+    #[serde(default)]
     pub window: Vec<usize>,
+    /// FeatureAblation's group ids; absent: every element its own group.
+    #[serde(default)]
+    pub feature_mask: Option<HostTensor>,
+    /// `P` (default 1).
+    #[serde(default)]
+    pub perturbations_per_eval: Option<usize>,
+    /// A NoiseTunnel around the method.
+    #[serde(default)]
+    pub noise_tunnel: Option<NoiseTunnelSpec>,
     /// Occlusion strides.
     #[serde(default)]
     pub strides: Option<StridesSpec>,
@@ -129,7 +165,17 @@ pub fn run_case<T: TestBackend>(case: &FixtureCase) -> CaseOutcome {
 
 fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
     let params = case.params.iter().map(|(k, v)| (k.clone(), (v.shape.clone(), v.data.clone()))).collect();
-    let mut model = HostForward::<T::B>::new(HostModel::from_params(&case.model, &params)?);
+    let mut host_model = HostModel::from_params(&case.model, &params)?;
+    if let Some(shape) = &case.output_shape {
+        host_model = HostModel::Reshaped { model: Box::new(host_model), output_shape: shape.clone() };
+    }
+    let mut model: Box<dyn Forward<Backend = T::B>> = match case.batch_output.as_deref() {
+        None => Box::new(HostForward::<T::B>::new(host_model)),
+        Some("total") => Box::new(BatchTotal::<T::B>::new(host_model, TotalShape::All)),
+        Some("column_sums") => Box::new(BatchTotal::<T::B>::new(host_model, TotalShape::Flat)),
+        Some("column_sums_keepdim") => Box::new(BatchTotal::<T::B>::new(host_model, TotalShape::OneRow)),
+        Some(other) => return Err(format!("unknown batch_output {other:?}")),
+    };
     let input = T::tensor(&case.input.shape, &case.input.data)?;
     let baseline_tensor = match &case.baseline {
         BaselineSpec::Tensor(t) => Some(T::tensor(&t.shape, &t.data)?),
@@ -144,7 +190,9 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
         None => Target::None,
         Some(TargetSpec::Class(c)) => Target::Class(*c),
         Some(TargetSpec::PerExample(c)) => Target::PerExample(c.clone()),
+        Some(TargetSpec::PerExampleIndex(t)) => Target::PerExampleIndex(t.clone()),
     };
+    let per_eval = case.perturbations_per_eval.unwrap_or(1);
     let inputs = Inputs::new(&input).with_baseline(baseline).with_target(target);
     let k = || case.k.clone().ok_or_else(|| format!("case {} has no k", case.name));
     let method: Box<dyn Attribution<T::B>> = match case.method.as_str() {
@@ -154,7 +202,17 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
                 Some(StridesSpec::Each(s)) => PerDimension::Each(s.clone()),
                 None => PerDimension::All(1),
             };
-            Box::new(Occlusion::new(case.window.clone()).with_strides(strides))
+            Box::new(Occlusion::new(case.window.clone()).with_strides(strides).with_perturbations_per_eval(per_eval))
+        }
+        "feature_ablation" => {
+            let ablation = match &case.feature_mask {
+                None => FeatureAblation::per_element(),
+                Some(m) => {
+                    let ids = m.data.iter().map(|&id| id as i64).collect::<Vec<_>>();
+                    FeatureAblation::new(FeatureMask::new(m.shape.clone(), ids).map_err(|e| e.to_string())?)
+                }
+            };
+            Box::new(ablation.with_perturbations_per_eval(per_eval))
         }
         "tiled_occlusion" => {
             let aggregation = match case.aggregation.as_deref() {
@@ -162,14 +220,36 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
                 Some("sum") => Aggregation::Sum,
                 Some(other) => return Err(format!("unknown aggregation {other:?}")),
             };
-            Box::new(TiledOcclusion::new(case.window.clone(), k()?).with_aggregation(aggregation))
+            Box::new(
+                TiledOcclusion::new(case.window.clone(), k()?)
+                    .with_aggregation(aggregation)
+                    .with_perturbations_per_eval(per_eval),
+            )
         }
         "tiled_occlusion_reference" => {
             Box::new(TiledOcclusion::new(case.window.clone(), k()?).with_mode(TilingMode::Reference))
         }
         other => return Err(format!("unknown method {other:?}")),
     };
-    let out = method.attribute(&mut model, &inputs).map_err(|e| e.to_string())?;
+    let method = match &case.noise_tunnel {
+        None => method,
+        Some(t) => {
+            let kind = match t.kind.as_str() {
+                "smoothgrad" => NoiseTunnelType::SmoothGrad,
+                "smoothgrad_sq" => NoiseTunnelType::SmoothGradSq,
+                "vargrad" => NoiseTunnelType::VarGrad,
+                other => return Err(format!("unknown noise tunnel type {other:?}")),
+            };
+            Box::new(
+                NoiseTunnel::new(method)
+                    .with_type(kind)
+                    .with_samples(t.samples)
+                    .with_samples_batch_size(t.batch_size)
+                    .with_stdev(t.stdev),
+            )
+        }
+    };
+    let out = method.attribute(model.as_mut(), &inputs).map_err(|e| e.to_string())?;
     let shape = <T::B as tiled_occlusion_core::backend::Backend>::shape(&out);
     if shape != case.expected.shape {
         return Err(format!("result has shape {shape:?}, expected {:?}", case.expected.shape));
@@ -189,7 +269,7 @@ pub fn golden_fixtures<T: TestBackend>() {
         Ok(o) => o,
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(outcomes.len(), 16, "the shipped fixture file has 16 cases");
+    assert_eq!(outcomes.len(), 31, "the shipped fixture file has 31 cases");
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     assert!(failed.is_empty(), "{}: failing fixtures: {failed:#?}", T::NAME);
 }

@@ -46,6 +46,24 @@ pub enum HostModel {
         /// `(D)`.
         a: Vec<f64>,
     },
+    /// `relu(flat(x)·W1ᵀ + b1)·W2ᵀ + b2` (Captum's `BasicModel_MultiLayer` is one).
+    ReluMlp {
+        /// `(H, D)`, row-major.
+        w1: Vec<f64>,
+        /// `(H)`.
+        b1: Vec<f64>,
+        /// `(C, H)`, row-major.
+        w2: Vec<f64>,
+        /// `(C)`.
+        b2: Vec<f64>,
+    },
+    /// Another model's per-example outputs reshaped to `output_shape` (same number of values).
+    Reshaped {
+        /// The model.
+        model: Box<HostModel>,
+        /// The shape of one example's output.
+        output_shape: Vec<usize>,
+    },
     /// A row-wise function with `outputs` values per example (`0` means shape `(N,)`).
     Custom {
         /// The function of one example's data.
@@ -73,6 +91,9 @@ impl HostModel {
                 Ok(HostModel::Gap { w, channels: shape.get(1).copied().unwrap_or(0) })
             }
             "sq" => Ok(HostModel::Sq { a: get("a")?.1 }),
+            "relu_mlp" => {
+                Ok(HostModel::ReluMlp { w1: get("W1")?.1, b1: get("b1")?.1, w2: get("W2")?.1, b2: get("b2")?.1 })
+            }
             other => Err(format!("unknown model kind {other:?}")),
         }
     }
@@ -111,6 +132,16 @@ impl HostModel {
                 check("a", a.len(), d)?;
                 Ok(vec![a.iter().zip(x).map(|(a, x)| a * x * x).sum()])
             }
+            HostModel::ReluMlp { w1, b1, w2, b2 } => {
+                check("W1", w1.len(), b1.len() * d)?;
+                let h: Vec<f64> = w1.chunks(d).zip(b1).map(|(row, b)| (dot(row, x) + b).max(0.0)).collect();
+                Ok(w2.chunks(b1.len().max(1)).zip(b2).map(|(row, b)| dot(row, &h) + b).collect())
+            }
+            HostModel::Reshaped { model, output_shape } => {
+                let y = model.eval_example(x, example_shape)?;
+                check("the reshaped output", y.len(), output_shape.iter().product())?;
+                Ok(y)
+            }
             HostModel::Custom { f, .. } => Ok(f(x)),
         }
     }
@@ -122,6 +153,8 @@ impl HostModel {
             HostModel::Mlp { w1, w2, .. } => vec![("W1", w1), ("W2", w2)],
             HostModel::Gap { w, .. } => vec![("W", w)],
             HostModel::Sq { a } => vec![("a", a)],
+            HostModel::ReluMlp { w1, b1, w2, b2 } => vec![("W1", w1), ("b1", b1), ("W2", w2), ("b2", b2)],
+            HostModel::Reshaped { model, .. } => model.parameters_mut(),
             HostModel::Custom { .. } => vec![],
         }
     }
@@ -138,6 +171,8 @@ impl HostModel {
             HostModel::Mlp { w2, hidden, .. } => vec![w2.len() / hidden.max(&1)],
             HostModel::Gap { w, channels } => vec![w.len() / channels.max(&1)],
             HostModel::Sq { .. } => vec![],
+            HostModel::ReluMlp { b2, .. } => vec![b2.len()],
+            HostModel::Reshaped { output_shape, .. } => output_shape.clone(),
             HostModel::Custom { outputs: 0, .. } => vec![],
             HostModel::Custom { outputs, .. } => vec![*outputs],
         }

@@ -105,9 +105,9 @@ pub fn configurations() -> impl Strategy<Value = Configuration> {
         1usize..=3,
         0usize..4,
         0usize..5,
-        0usize..6,
+        0usize..7,
         0usize..3,
-        0usize..27,
+        0usize..28,
         any::<u64>(),
     )
         .prop_map(|(dims, examples, method, baseline, target, model, corruption, seed)| {
@@ -137,6 +137,10 @@ pub fn configurations() -> impl Strategy<Value = Configuration> {
                 (_, 4) => {
                     (Target::Contrastive { class: 1, against: Contrast::MeanOfOthers }, Behaviour::Classes(classes))
                 }
+                (_, 5) => (
+                    Target::PerExampleIndex((0..examples).map(|n| vec![(n + 1) % classes]).collect()),
+                    Behaviour::Classes(classes),
+                ),
                 _ => (Target::None, Behaviour::Classes(1)),
             };
             let mut c = Configuration {
@@ -185,10 +189,17 @@ pub fn configurations() -> impl Strategy<Value = Configuration> {
                 19 => c.behaviour = Behaviour::ChangesShape(classes),
                 20 => c.behaviour = Behaviour::FailsAt((seed % 2) as usize),
                 21 => c.target = Target::Index(vec![0, 0]),
+                22 => c.target = Target::PerExampleIndex(vec![vec![0, 0]; examples]),
+                23 => c.target = Target::PerExampleIndex(vec![vec![classes]; examples]),
                 _ => {}
             }
             c
         })
+}
+
+/// Whether `t` is a full index into an output of `trailing` dimensions after the batch.
+fn index_fits(t: &[usize], trailing: &[usize]) -> bool {
+    !t.is_empty() && t.len() == trailing.len() && t.iter().zip(trailing).all(|(i, s)| i < s)
 }
 
 fn broadcastable(from: &[usize], to: &[usize]) -> bool {
@@ -207,15 +218,15 @@ impl Configuration {
     /// Whether SEMANTICS.md accepts this configuration, decided from its text alone.
     pub fn valid(&self) -> bool {
         let shape = &self.input_shape;
-        if shape.len() < 2 || shape.contains(&0) || self.per_eval == 0 {
+        if shape.is_empty() || shape.contains(&0) || self.per_eval == 0 {
             return false;
         }
         let (n, d, m) = (shape[0], &shape[1..], shape.len() - 1);
         let mut scalar_baseline = true;
         if let Some(b) = &self.baseline {
-            let numel: usize = b.iter().product();
-            scalar_baseline = numel == 1;
-            if !(numel == 1 || broadcastable(b, shape)) {
+            // One value of rank at most the input's is a scalar ((1, 1) is not one for (N,)).
+            scalar_baseline = b.iter().product::<usize>() == 1 && b.len() <= shape.len();
+            if !(scalar_baseline || broadcastable(b, shape)) {
                 return false;
             }
         }
@@ -254,6 +265,20 @@ impl Configuration {
         let trailing: Vec<usize> = match self.behaviour {
             Behaviour::Classes(c) => vec![c],
             Behaviour::Scalar => vec![],
+            // `(rows + 1, C)` on every call: one output for the whole batch, read as its rows,
+            // with P = 1, regions shared by every example, an example-independent target, and
+            // not in the reference mode.
+            Behaviour::WrongBatch(c) => {
+                let shared_mask = self.method != 3 || self.mask != *shape || (n == 1 && self.mask[0] == 1);
+                let example_independent = !matches!(self.target, Target::PerExample(_) | Target::PerExampleIndex(_));
+                if self.per_eval != 1 || self.method == 2 || !shared_mask || !example_independent {
+                    return false;
+                }
+                if self.target == Target::None {
+                    return true;
+                }
+                vec![c]
+            }
             _ => return false,
         };
         let classes = trailing.first().copied().unwrap_or(0);
@@ -261,9 +286,8 @@ impl Configuration {
             Target::None => trailing.iter().product::<usize>() == 1,
             Target::Class(c) => trailing.len() == 1 && *c < classes,
             Target::PerExample(cs) => cs.len() == n && trailing.len() == 1 && cs.iter().all(|c| *c < classes),
-            Target::Index(t) => {
-                !t.is_empty() && t.len() == trailing.len() && t.iter().zip(&trailing).all(|(i, s)| i < s)
-            }
+            Target::Index(t) => index_fits(t, &trailing),
+            Target::PerExampleIndex(ts) => ts.len() == n && ts.iter().all(|t| index_fits(t, &trailing)),
             Target::Contrastive { class, against: Contrast::Class(o) } => {
                 trailing.len() == 1 && *class < classes && *o < classes && o != class
             }
@@ -330,7 +354,20 @@ pub fn check_configuration<T: TestBackend>(c: &Configuration) -> Result<(), Test
     let planned = catch_unwind(AssertUnwindSafe(|| method.model_calls(&c.input_shape)));
     prop_assert!(planned.is_ok(), "model_calls panicked");
     match (&result, c.valid()) {
-        (Ok(_), true) | (Err(_), false) => Ok(()),
+        (Ok(map), true) => {
+            // A batch-level output of (N + 1, C) gives one map per score: (N + 1)·C of them
+            // for Target::None, else N + 1.
+            let rows = match (c.behaviour, &c.target) {
+                (Behaviour::WrongBatch(classes), Target::None) => (c.input_shape[0] + 1) * classes,
+                (Behaviour::WrongBatch(_), _) => c.input_shape[0] + 1,
+                _ => c.input_shape[0],
+            };
+            let mut expected = vec![rows];
+            expected.extend_from_slice(&c.input_shape[1..]);
+            prop_assert_eq!(<T::B as Backend>::shape(map), expected, "the attribution's shape");
+            Ok(())
+        }
+        (Err(_), false) => Ok(()),
         (Ok(_), false) => Err(TestCaseError::fail("an invalid configuration was accepted")),
         (Err(e), true) => Err(TestCaseError::fail(format!("a valid configuration was refused: {e}"))),
     }

@@ -47,6 +47,7 @@
 
 pub mod adversarial;
 pub mod adversarial_random;
+pub mod batch_level;
 pub mod captum;
 pub mod fixtures;
 pub mod gradients;
@@ -84,6 +85,7 @@ macro_rules! backend_conformance_tests {
 
             $crate::properties_tests!(Marker);
             $crate::noise_tests!(Marker);
+            $crate::batch_level_tests!(Marker);
             $crate::metrics_tests!(Marker);
             $crate::captum_tests!(Marker);
             $crate::fixtures_tests!(Marker);

@@ -7,8 +7,8 @@ use proptest::test_runner::TestCaseError;
 use tiled_occlusion_core::attribution::ProgressHook;
 use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::{
-    Attribution, Error, Forward, FusionGrad, InputNoise, Inputs, NoiseTunnel, NoiseTunnelType, Occlusion, Result,
-    TiledOcclusion, WeightNoise,
+    Attribution, Error, FeatureAblation, FeatureMask, Forward, FusionGrad, InputNoise, Inputs, NoiseTunnel,
+    NoiseTunnelType, Occlusion, Result, TiledOcclusion, WeightNoise,
 };
 
 use crate::host_model::{HostForward, HostModel};
@@ -98,6 +98,47 @@ pub fn no_noise_gives_the_inner_method<T: TestBackend>() {
             .with_seed(c.seed);
         let fused = attribute::<T>(&fusion, s.host_model(), &inputs)?;
         prop_assert_eq!(bits(&fused), bits(&a), "FusionGrad without noise");
+        Ok(())
+    });
+}
+
+/// NoiseTunnel and FusionGrad pass a per-example feature mask `(N, d…)` (and the scenario's
+/// baseline, per example in a quarter of the cases) through to the inner method whatever the
+/// samples' batch size (4 samples in batches of 3 are inner calls on 3 and 1 copies of every
+/// example): without noise they give FeatureAblation's map bit for bit, also nested, and
+/// make the model calls they announce.
+pub fn per_example_masks_follow_the_noisy_copies<T: TestBackend>() {
+    check_strategy::<T, _>("per_example_masks_follow_the_noisy_copies", noise_scenarios(), |c| {
+        let s = &c.s;
+        let t = s.tensors::<T>();
+        let inputs = t.inputs(s.target());
+        let shape = s.input_shape();
+        // Ids 0..3 drawn per position of every example: a group may be absent from an example.
+        let ids: Vec<i64> = (0..shape.iter().product::<usize>())
+            .map(|i| ((i as u64 ^ c.seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 62) as i64 % 3)
+            .collect();
+        let mask = FeatureMask::new(shape.clone(), ids).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let inner = || FeatureAblation::new(mask.clone()).with_perturbations_per_eval(s.per_eval);
+        let a = attribute::<T>(&inner(), s.host_model(), &inputs)?;
+        let tunnel = |inner: Box<dyn Attribution<T::B>>| {
+            NoiseTunnel::new(inner).with_samples(c.samples).with_samples_batch_size(c.batch).with_stdev(0.0)
+        };
+        let smooth = tunnel(Box::new(inner()));
+        let mut model = HostForward::<T::B>::new(s.host_model());
+        let map = smooth.attribute(&mut model, &inputs).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(bits(&host::<T>(&map)), bits(&a), "NoiseTunnel(FeatureAblation) without noise");
+        let announced =
+            Attribution::<T::B>::model_calls(&smooth, &shape).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(model.calls, announced, "model calls");
+        let nested = tunnel(Box::new(tunnel(Box::new(inner()))));
+        prop_assert_eq!(bits(&attribute::<T>(&nested, s.host_model(), &inputs)?), bits(&a), "nested NoiseTunnels");
+        let fusion = FusionGrad::new(inner())
+            .with_weight_samples(c.weight_samples)
+            .with_input_samples(c.samples)
+            .with_input_samples_batch_size(c.batch)
+            .with_weight_noise(WeightNoise::Multiplicative { stdev: 0.0 })
+            .with_input_noise(InputNoise::Additive { stdev: 0.0 });
+        prop_assert_eq!(bits(&attribute::<T>(&fusion, s.host_model(), &inputs)?), bits(&a), "FusionGrad");
         Ok(())
     });
 }
@@ -488,6 +529,7 @@ macro_rules! noise_tests {
             $backend,
             [
                 no_noise_gives_the_inner_method,
+                per_example_masks_follow_the_noisy_copies,
                 same_seed_same_result_whatever_the_batching,
                 vargrad_is_mean_square_minus_square_mean,
                 progress_counts_every_inner_call,

@@ -84,6 +84,7 @@ pub fn linear_gain(w: &[f64], classes: usize, target: &Target, example: usize) -
         Target::Class(c) => row(*c),
         Target::Index(t) => row(t[0]),
         Target::PerExample(cs) => row(cs[example]),
+        Target::PerExampleIndex(ts) => row(ts[example][0]),
         Target::Contrastive { class, against: Contrast::Class(o) } => {
             row(*class).iter().zip(row(*o)).map(|(a, b)| a - b).collect()
         }

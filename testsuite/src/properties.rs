@@ -209,6 +209,7 @@ pub fn independent_of_batching<T: TestBackend>() {
                 };
                 let target = match s.target() {
                     Target::PerExample(c) => Target::PerExample(vec![c[n]]),
+                    Target::PerExampleIndex(t) => Target::PerExampleIndex(vec![t[n].clone()]),
                     other => other,
                 };
                 let baseline = match (&own_baseline, scalar_only) {

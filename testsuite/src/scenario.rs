@@ -67,11 +67,12 @@ fn divisors(n: usize) -> Vec<usize> {
     (1..=n).filter(|k| n % k == 0).collect()
 }
 
-/// Random scenarios with at most 200 elements per example.
+/// Random scenarios with at most 200 elements per example, of per-example rank 0 (one
+/// scalar per example, in about one case of nine) to 4.
 pub fn scenarios() -> impl Strategy<Value = Scenario> {
-    (1usize..=4)
+    prop_oneof![1 => Just(0usize), 8 => 1usize..=4]
         .prop_flat_map(|rank| {
-            let max: usize = [12, 8, 5, 4][rank - 1];
+            let max: usize = [1, 12, 8, 5, 4][rank];
             (
                 prop::collection::vec(1usize..=max, rank),
                 prop::collection::vec(any::<(Index, Index, Index)>(), rank),
@@ -189,10 +190,11 @@ impl Scenario {
             return Target::None;
         }
         let c = self.target_choice % CLASSES;
-        let per_example = (0..self.examples).map(|n| (self.target_choice / 7 + n) % CLASSES).collect();
-        match self.target_choice % 5 {
+        let per_example: Vec<usize> = (0..self.examples).map(|n| (self.target_choice / 7 + n) % CLASSES).collect();
+        match self.target_choice % 6 {
             0 => Target::Class(c),
             1 => Target::PerExample(per_example),
+            5 => Target::PerExampleIndex(per_example.into_iter().map(|c| vec![c]).collect()),
             2 => Target::Index(vec![c]),
             3 => Target::Contrastive { class: c, against: Contrast::Class((c + 1) % CLASSES) },
             _ => Target::Contrastive { class: c, against: Contrast::MeanOfOthers },

@@ -40,9 +40,10 @@ impl<B: Backend> Clone for Inputs<'_, B> {
     }
 }
 
-/// Checks an input shape `(N, d_1, …, d_m)`: `m ≥ 1` and no zero-sized dimension.
+/// Checks an input shape `(N, d_1, …, d_m)`: a batch dimension (`m = 0`, one scalar per
+/// example, is allowed) and no zero-sized dimension.
 pub(crate) fn check_input_shape(shape: &[usize]) -> Result<()> {
-    if shape.len() < 2 {
+    if shape.is_empty() {
         return Err(Error::InputRank { shape: shape.to_vec() });
     }
     if shape.contains(&0) {

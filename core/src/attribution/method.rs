@@ -29,6 +29,17 @@ pub trait Attribution<B: Backend> {
     fn attribute(&self, model: &mut dyn Forward<Backend = B>, inputs: &Inputs<'_, B>) -> Result<TensorOf<B>> {
         self.attribute_with_progress(model, inputs, &mut NoProgress)
     }
+
+    /// This method for the input a wrapper builds by repeating every example of an input of
+    /// shape `input_shape = (N, d…)` `times` times in place (rows `[n·times, (n+1)·times)` of
+    /// the new input hold copies of example `n`), as NoiseTunnel and FusionGrad do with their
+    /// noisy copies: configuration given per example, such as a FeatureAblation mask of shape
+    /// `(N, d…)`, is repeated the same way (Captum's `repeat_interleave`). `None` (the default)
+    /// when the method has no per-example configuration and serves unchanged.
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        let _ = (input_shape, times);
+        Ok(None)
+    }
 }
 
 impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for &M {
@@ -44,6 +55,10 @@ impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for &M {
     ) -> Result<TensorOf<B>> {
         (**self).attribute_with_progress(model, inputs, progress)
     }
+
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        (**self).for_repeated_examples(input_shape, times)
+    }
 }
 
 impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for Box<M> {
@@ -58,5 +73,9 @@ impl<B: Backend, M: Attribution<B> + ?Sized> Attribution<B> for Box<M> {
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
         (**self).attribute_with_progress(model, inputs, progress)
+    }
+
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        (**self).for_repeated_examples(input_shape, times)
     }
 }

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// - `Class(c)`: `out[r, c]` of an `(rows, C)` output;
 /// - `Index(t)`: `out[r, t_1, …, t_q]` of an output of rank `1 + q`;
 /// - `PerExample([c_0, …, c_{N−1}])`: `out[r, c_n]`;
+/// - `PerExampleIndex([t_0, …, t_{N−1}])`: `out[r, t_n,1, …, t_n,q]` (Captum's list of index
+///   tuples, `target=[(1, 0, 0), (0, 1, 1)]`), every `t_n` of length `q`;
 /// - `Contrastive { class: c, against: Contrast::Class(c') }`: `out[r, c] − out[r, c']`;
 /// - `Contrastive { class: c, against: Contrast::MeanOfOthers }`:
 ///   `out[r, c] − mean_{j≠c} out[r, j]`.
@@ -25,6 +27,8 @@ pub enum Target {
     Index(Vec<usize>),
     /// One class per example.
     PerExample(Vec<usize>),
+    /// One full index into a higher-rank output per example (Captum's list of tuples).
+    PerExampleIndex(Vec<Vec<usize>>),
     /// One class against another class, or against the mean of all the others.
     Contrastive {
         /// The class explained.
@@ -50,6 +54,7 @@ impl fmt::Display for Target {
             Target::Class(c) => write!(f, "Class({c})"),
             Target::Index(t) => write!(f, "Index({t:?})"),
             Target::PerExample(t) => write!(f, "PerExample({t:?})"),
+            Target::PerExampleIndex(t) => write!(f, "PerExampleIndex({t:?})"),
             Target::Contrastive { class, against: Contrast::Class(o) } => write!(f, "Contrastive({class} vs {o})"),
             Target::Contrastive { class, against: Contrast::MeanOfOthers } => {
                 write!(f, "Contrastive({class} vs mean of others)")
@@ -67,6 +72,9 @@ impl Target {
             Target::PerExample(c) => {
                 Target::PerExample(c.iter().flat_map(|&class| std::iter::repeat_n(class, times)).collect())
             }
+            Target::PerExampleIndex(t) => {
+                Target::PerExampleIndex(t.iter().flat_map(|index| std::iter::repeat_n(index.clone(), times)).collect())
+            }
             other => other.clone(),
         }
     }
@@ -76,6 +84,9 @@ impl Target {
         match self {
             Target::PerExample(c) if c.len() != examples => {
                 Err(Error::TargetCount { got: c.len(), expected: examples })
+            }
+            Target::PerExampleIndex(t) if t.len() != examples => {
+                Err(Error::TargetCount { got: t.len(), expected: examples })
             }
             _ => Ok(()),
         }
@@ -90,6 +101,9 @@ pub(crate) struct TargetSelector {
     trailing: Vec<usize>,
     /// Offset within a row for targets that do not depend on the example.
     offset: usize,
+    /// Offset within a row per example, for [`Target::PerExample`] and
+    /// [`Target::PerExampleIndex`] (empty otherwise).
+    offsets: Vec<usize>,
     examples: usize,
 }
 
@@ -114,6 +128,20 @@ impl TargetSelector {
             }
             Ok(())
         };
+        // `out[r, t_1, …, t_q]` of a `1 + q`-rank output, as an offset within a row.
+        let index_offset = |t: &[usize]| -> Result<usize> {
+            if trailing.len() != t.len() || t.is_empty() {
+                return Err(rank_error(t.len().max(1)));
+            }
+            let strides = crate::backend::row_major_strides(&trailing);
+            let mut offset = 0;
+            for (dim, (&i, s)) in t.iter().zip(&strides).enumerate() {
+                check(i, dim + 1)?;
+                offset += i * s;
+            }
+            Ok(offset)
+        };
+        let mut offsets = Vec::new();
         let offset = match target {
             Target::None => {
                 if trailing.iter().product::<usize>() != 1 {
@@ -135,19 +163,13 @@ impl TargetSelector {
                 for c in cs {
                     check(*c, 1)?;
                 }
+                offsets.clone_from(cs);
                 0
             }
-            Target::Index(t) => {
-                if trailing.len() != t.len() || t.is_empty() {
-                    return Err(rank_error(t.len().max(1)));
-                }
-                let strides = crate::backend::row_major_strides(&trailing);
-                let mut offset = 0;
-                for (dim, (&i, s)) in t.iter().zip(&strides).enumerate() {
-                    check(i, dim + 1)?;
-                    offset += i * s;
-                }
-                offset
+            Target::Index(t) => index_offset(t)?,
+            Target::PerExampleIndex(ts) => {
+                offsets = ts.iter().map(|t| index_offset(t)).collect::<Result<_>>()?;
+                0
             }
             Target::Contrastive { class, against } => {
                 if trailing.len() != 1 {
@@ -177,7 +199,7 @@ impl TargetSelector {
                 *class
             }
         };
-        Ok(TargetSelector { target: target.clone(), trailing, offset, examples })
+        Ok(TargetSelector { target: target.clone(), trailing, offset, offsets, examples })
     }
 
     /// One score per row of an output of shape `output_shape` (row-major `data`), for a
@@ -193,7 +215,7 @@ impl TargetSelector {
         let scores = (0..rows).map(|r| {
             let row = &data[r * width..(r + 1) * width];
             match &self.target {
-                Target::PerExample(cs) => row[cs[r % self.examples]],
+                Target::PerExample(_) | Target::PerExampleIndex(_) => row[self.offsets[r % self.examples]],
                 Target::Contrastive { class, against: Contrast::Class(o) } => row[*class] - row[*o],
                 Target::Contrastive { class, against: Contrast::MeanOfOthers } => {
                     let others: f64 = row.iter().enumerate().filter(|(j, _)| j != class).map(|(_, v)| v).sum();
@@ -215,7 +237,7 @@ impl TargetSelector {
         let mut weights = vec![0.0; rows * width];
         for (r, row) in weights.chunks_mut(width.max(1)).enumerate() {
             match &self.target {
-                Target::PerExample(cs) => row[cs[r % self.examples]] = 1.0,
+                Target::PerExample(_) | Target::PerExampleIndex(_) => row[self.offsets[r % self.examples]] = 1.0,
                 Target::Contrastive { class, against: Contrast::Class(o) } => {
                     row[*class] = 1.0;
                     row[*o] = -1.0;
@@ -287,7 +309,31 @@ mod tests {
     }
 
     #[test]
+    fn selects_one_index_tuple_per_example() {
+        // out[r, i, j] = 100·r + 10·i + j on a (2, 2, 3) output: the value names its index.
+        let out: Vec<f64> =
+            (0..2).flat_map(|r| (0..2).flat_map(move |i| (0..3).map(move |j| (100 * r + 10 * i + j) as f64))).collect();
+        let shape = [2, 2, 3];
+        let target = Target::PerExampleIndex(vec![vec![1, 2], vec![0, 1]]);
+        let selector = TargetSelector::new(&target, &shape, 2, 2).unwrap();
+        assert_eq!(selector.select(&out, &shape, 2).unwrap(), [12.0, 101.0]);
+        // Two regions of two examples: rows region-major, each row its example's tuple.
+        let twice: Vec<f64> = out.iter().chain(&out).copied().collect();
+        assert_eq!(selector.select(&twice, &[4, 2, 3], 4).unwrap(), [12.0, 101.0, 12.0, 101.0]);
+        let weights = selector.cotangent(2);
+        assert_eq!(weights.iter().enumerate().filter(|(_, w)| **w == 1.0).map(|(i, _)| i).collect::<Vec<_>>(), [5, 7]);
+        let err = |t: Target| TargetSelector::new(&t, &shape, 2, 2).unwrap_err().to_string();
+        assert!(err(Target::PerExampleIndex(vec![vec![1, 2]])).contains("1 per-example targets given for 2"));
+        assert!(err(Target::PerExampleIndex(vec![vec![1, 2], vec![0]])).contains("PerExampleIndex"));
+        assert!(err(Target::PerExampleIndex(vec![vec![1, 2], vec![2, 0]])).contains("target index 2"));
+    }
+
+    #[test]
     fn repeats_per_example_targets() {
+        assert_eq!(
+            Target::PerExampleIndex(vec![vec![1, 0], vec![0, 2]]).repeat_interleave(2),
+            Target::PerExampleIndex(vec![vec![1, 0], vec![1, 0], vec![0, 2], vec![0, 2]])
+        );
         assert_eq!(Target::PerExample(vec![1, 2]).repeat_interleave(2), Target::PerExample(vec![1, 1, 2, 2]));
         assert_eq!(Target::Class(4).repeat_interleave(3), Target::Class(4));
     }

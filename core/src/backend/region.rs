@@ -26,8 +26,12 @@ impl BoxRegion {
     /// Work is proportional to the number of runs, never to the size of the example.
     pub fn for_each_run(&self, example_shape: &[usize], mut f: impl FnMut(usize, usize)) {
         let rank = example_shape.len();
-        if rank == 0 || self.is_empty() {
+        if self.is_empty() {
             return;
+        }
+        if rank == 0 {
+            // The box of a 0-d example is its one element.
+            return f(0, 1);
         }
         let strides = row_major_strides(example_shape);
         let last = rank - 1;

@@ -215,4 +215,20 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {
         let map = self.rounds(model, inputs, &mut counter, size)?;
         B::from_f64_slice(inputs.input, &shape, &map)
     }
+
+    /// The same FusionGrad around the inner method's repeated form, if it has one.
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        let Some(inner) = self.inner.for_repeated_examples(input_shape, times)? else {
+            return Ok(None);
+        };
+        Ok(Some(Box::new(FusionGrad {
+            inner,
+            weight_samples: self.weight_samples,
+            input_samples: self.input_samples,
+            input_batch_size: self.input_batch_size,
+            weight_noise: self.weight_noise,
+            input_noise: self.input_noise,
+            seed: self.seed,
+        })))
+    }
 }

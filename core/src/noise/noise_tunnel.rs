@@ -126,6 +126,19 @@ impl<M> NoiseTunnel<M> {
         &self.inner
     }
 
+    /// The same settings around another method.
+    fn with_inner<I>(&self, inner: I) -> NoiseTunnel<I> {
+        NoiseTunnel {
+            inner,
+            kind: self.kind,
+            samples: self.samples,
+            batch_size: self.batch_size,
+            noise: self.noise,
+            seed: self.seed,
+            given: self.given.clone(),
+        }
+    }
+
     /// The most values, `N·b·Π d`, of a noisy batch when no batch size is set: `2²⁴` (128 MiB in
     /// `f64`), so a large `S` is split into several calls instead of one huge batch.
     pub const DEFAULT_BATCH_VALUES: usize = 1 << 24;
@@ -246,7 +259,10 @@ impl<M> NoiseTunnel<M> {
             };
             let baseline = expanded_baseline.as_ref().map_or(inputs.baseline, Baseline::Tensor);
             let noisy_inputs = Inputs { input: &batch, baseline, target: inputs.target.repeat_interleave(len) };
-            let a = self.inner.attribute_with_progress(model, &noisy_inputs, &mut progress.nested())?;
+            // Per-example configuration of the inner method (a feature mask) follows the rows.
+            let repeated = self.inner.for_repeated_examples(&shape, len)?;
+            let inner: &dyn Attribution<B> = repeated.as_deref().unwrap_or(&self.inner);
+            let a = inner.attribute_with_progress(model, &noisy_inputs, &mut progress.nested())?;
             let a = B::to_f64_vec(&a)?;
             if a.len() != noisy.len() {
                 return Err(Error::InvalidSetting {
@@ -275,9 +291,13 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
             what: "the number of NoiseTunnel model calls".into(),
             detail: format!("{} partitions of the samples", partitions.1),
         };
-        let full = self.inner.model_calls(&Self::noisy_shape(input_shape, partitions.0)?)?;
-        let last = self.partition(partitions, partitions.1 - 1).len();
-        let last_calls = self.inner.model_calls(&Self::noisy_shape(input_shape, last)?)?;
+        let calls = |len: usize| -> Result<usize> {
+            let repeated = self.inner.for_repeated_examples(input_shape, len)?;
+            let inner: &dyn Attribution<B> = repeated.as_deref().unwrap_or(&self.inner);
+            inner.model_calls(&Self::noisy_shape(input_shape, len)?)
+        };
+        let full = calls(partitions.0)?;
+        let last_calls = calls(self.partition(partitions, partitions.1 - 1).len())?;
         full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last_calls)).ok_or_else(overflow)
     }
 
@@ -299,5 +319,11 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
             NoiseTunnelType::VarGrad => moments.variance(),
         };
         B::from_f64_slice(inputs.input, &shape, &result)
+    }
+
+    /// The same NoiseTunnel around the inner method's repeated form, if it has one.
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        let inner = self.inner.for_repeated_examples(input_shape, times)?;
+        Ok(inner.map(|inner| Box::new(self.with_inner(inner)) as Box<dyn Attribution<B>>))
     }
 }

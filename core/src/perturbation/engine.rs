@@ -2,7 +2,7 @@
 //! input and on every region of a schedule, and sum each region's output drop into the
 //! positions it covers.
 
-use crate::attribution::{Inputs, ProgressCounter, ProgressHook, ResolvedBaseline, Target, TargetSelector};
+use crate::attribution::{Inputs, OutputScores, ProgressCounter, ProgressHook, ResolvedBaseline, Target};
 use crate::backend::{Backend, BaselineValue, RegionBatch, TensorOf};
 use crate::error::{try_with_capacity, Error, Result, PER_EVAL_HINT};
 use crate::model::{Forward, ModelJobs};
@@ -22,6 +22,18 @@ pub(crate) struct OcclusionRun<'a, B: Backend> {
     pub schedule: &'a dyn RegionSchedule,
     /// Regions per model call (`P ≥ 1`).
     pub per_eval: usize,
+    /// `Some(method)` when the method cannot read batch-level outputs (an error names it).
+    pub refuses_batch_level: Option<&'static str>,
+}
+
+/// The output drop sums of a run, row-major `(rows, d…)`: `rows = N`, one map per example,
+/// or, for a batch-level output, `rows = M`, one map per score of the batch.
+#[derive(Clone, Debug)]
+pub(crate) struct DropSums {
+    /// `S[m, p]`, row-major.
+    pub sums: Vec<f64>,
+    /// `(rows, d…)`.
+    pub shape: Vec<usize>,
 }
 
 /// Number of model calls of a run over `regions` regions: `1 + ceil(regions / P)`, or
@@ -36,7 +48,7 @@ pub(crate) fn run_model_calls(regions: usize, per_eval: usize) -> Result<usize> 
 /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]` for the regions of `schedule` on the user's `inputs` of
 /// shape `shape`, telling `progress` about `1 + ceil(R / P)` model calls: the common body of
 /// Occlusion, shifted TiledOcclusion and FeatureAblation (each checks its own parameters and
-/// normalises the sums afterwards).
+/// normalises the sums afterwards; their result has the sums' shape).
 pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
     model: &mut dyn Forward<Backend = B>,
     inputs: &Inputs<'_, B>,
@@ -44,7 +56,7 @@ pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
     schedule: &dyn RegionSchedule,
     per_eval: usize,
     progress: &mut dyn ProgressHook,
-) -> Result<Vec<f64>> {
+) -> Result<DropSums> {
     inputs.target.check_examples(shape[0])?;
     let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?;
     let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval)?);
@@ -60,18 +72,21 @@ pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
         target: &inputs.target,
         schedule,
         per_eval,
+        refuses_batch_level: None,
     };
     run.output_drop_sums(model, &mut counter)
 }
 
 impl<B: Backend> OcclusionRun<'_, B> {
     /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]`, row-major over `(N, d…)`, with
-    /// `Δ_j[n] = τ(F(X))[n] − τ(F(X^{R_j}))[n]`.
+    /// `Δ_j[n] = τ(F(X))[n] − τ(F(X^{R_j}))[n]`; for a batch-level output (see
+    /// [`OutputScores`]) the same over its `M` scores, `S[m, p]`, which needs `P = 1` and regions
+    /// shared by every example.
     pub(crate) fn output_drop_sums(
         &self,
         model: &mut dyn Forward<Backend = B>,
         progress: &mut ProgressCounter<'_>,
-    ) -> Result<Vec<f64>> {
+    ) -> Result<DropSums> {
         let examples = self.input_shape[0];
         let example_shape = &self.input_shape[1..];
         let size: usize = example_shape.iter().product();
@@ -79,38 +94,60 @@ impl<B: Backend> OcclusionRun<'_, B> {
         B::check_input(self.input)?;
         let output = model.forward(self.input).map_err(Error::Model)?;
         let output_shape = B::shape(&output);
-        let selector = TargetSelector::new(self.target, &output_shape, examples, examples)?;
-        let reference = selector.select(&B::to_f64_vec(&output)?, &output_shape, examples)?;
+        let scores = OutputScores::new(self.target, &output_shape, examples)?;
+        if scores.is_batch_level() {
+            let refusal =
+                |reason: String| Error::BatchLevelOutput { output_shape: output_shape.clone(), examples, reason };
+            if let Some(method) = self.refuses_batch_level {
+                return Err(refusal(format!("{method} does not support")));
+            }
+            if self.per_eval > 1 {
+                return Err(refusal(format!(
+                    "needs perturbations_per_eval = 1 (got {}): the outputs of several perturbations in one call \
+                     cannot be told apart",
+                    self.per_eval
+                )));
+            }
+            if self.schedule.varies_by_example() {
+                return Err(refusal("needs regions shared by every example, not a per-example feature mask".into()));
+            }
+        }
+        let reference = scores.read(&B::to_f64_vec(&output)?, &output_shape, examples)?;
         drop(output);
         progress.advance(1);
 
-        let jobs = RegionJobs { run: self, selector, examples, example_shape };
-        let mut sums = vec![0.0; examples * size];
-        let mut deltas = vec![0.0; examples];
+        // Rows of the sums: N per example, or the batch's M scores.
+        let rows = reference.len();
+        let jobs = RegionJobs { run: self, scores, examples, example_shape };
+        let mut sums = vec![0.0; rows * size];
+        let mut deltas = vec![0.0; rows];
         model.forward_jobs(&jobs, &mut |index, scores| {
             let first = index * self.per_eval;
             let count = jobs.regions_in(index);
             for j in 0..count {
-                for (n, delta) in deltas.iter_mut().enumerate() {
-                    *delta = reference[n] - scores[j * examples + n];
+                for (m, delta) in deltas.iter_mut().enumerate() {
+                    *delta = reference[m] - scores[j * rows + m];
                 }
                 let region = self.schedule.region(first + j);
-                for (n, delta) in deltas.iter().enumerate() {
-                    let row = &mut sums[n * size..(n + 1) * size];
-                    region.for_each_run(n, example_shape, |o, l| row[o..o + l].iter_mut().for_each(|s| *s += delta));
+                // A batch-level row m reads the shared region (any example's).
+                for (m, delta) in deltas.iter().enumerate() {
+                    let row = &mut sums[m * size..(m + 1) * size];
+                    region.for_each_run(m, example_shape, |o, l| row[o..o + l].iter_mut().for_each(|s| *s += delta));
                 }
             }
             progress.advance(1);
             Ok(())
         })?;
-        Ok(sums)
+        let mut shape = vec![rows];
+        shape.extend_from_slice(example_shape);
+        Ok(DropSums { sums, shape })
     }
 }
 
 /// The perturbed model calls of a run: job `i` occludes regions `[i·P, min((i+1)·P, R))`.
 struct RegionJobs<'r, 'a, B: Backend> {
     run: &'r OcclusionRun<'a, B>,
-    selector: TargetSelector,
+    scores: OutputScores,
     examples: usize,
     example_shape: &'r [usize],
 }
@@ -138,6 +175,6 @@ impl<B: Backend> ModelJobs<B> for RegionJobs<'_, '_, B> {
 
     fn score(&self, index: usize, output: &TensorOf<B>) -> Result<Vec<f64>> {
         let rows = self.regions_in(index) * self.examples;
-        self.selector.select(&B::to_f64_vec(output)?, &B::shape(output), rows)
+        self.scores.read(&B::to_f64_vec(output)?, &B::shape(output), rows)
     }
 }

@@ -7,7 +7,7 @@ use crate::backend::{Backend, BoxRegion, Region, TensorOf};
 use crate::error::{Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{output_drop_sums_of_inputs, run_model_calls};
-use crate::perturbation::{FeatureMask, RegionSchedule};
+use crate::perturbation::{FeatureMask, MaskLayout, RegionSchedule};
 
 /// FeatureAblation (Captum's, with group masks): every group `g` of the mask is occluded as
 /// one region and every position of the group receives its output drop:
@@ -57,16 +57,9 @@ impl FeatureAblation {
         let Some(mask) = &self.mask else {
             return Ok(GroupSchedule::PerElement { example_shape: example_shape.to_vec(), size });
         };
-        let shape_error =
-            || Error::FeatureMaskShape { mask_shape: mask.shape().to_vec(), input_shape: input_shape.to_vec() };
-        let shared =
-            mask.shape() == example_shape || (mask.shape().first() == Some(&1) && mask.shape()[1..] == *example_shape);
-        if shared {
+        if mask.layout(input_shape)? == MaskLayout::Shared {
             let groups = group_positions(mask.ids());
             return Ok(GroupSchedule::Shared(groups.into_values().collect()));
-        }
-        if mask.shape() != input_shape {
-            return Err(shape_error());
         }
         let mut groups: BTreeMap<i64, Vec<Vec<usize>>> = BTreeMap::new();
         let examples = input_shape[0];
@@ -134,6 +127,10 @@ impl RegionSchedule for GroupSchedule {
             GroupSchedule::PerExample(g) => Region::PerExample(g[index].iter().map(Vec::as_slice).collect()),
         }
     }
+
+    fn varies_by_example(&self) -> bool {
+        matches!(self, GroupSchedule::PerExample(_))
+    }
 }
 
 impl<B: Backend> Attribution<B> for FeatureAblation {
@@ -149,7 +146,19 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
     ) -> Result<TensorOf<B>> {
         let shape = B::shape(inputs.input);
         let schedule = self.groups(&shape)?;
-        let map = output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
-        B::from_f64_slice(inputs.input, &shape, &map)
+        let drops =
+            output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
+        B::from_f64_slice(inputs.input, &drops.shape, &drops.sums)
+    }
+
+    /// A per-example mask `(N, d…)` is repeated to `(N·times, d…)`; a shared mask serves as it is.
+    fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
+        match &self.mask {
+            Some(mask) if mask.layout(input_shape)? == MaskLayout::PerExample => Ok(Some(Box::new(FeatureAblation {
+                mask: Some(mask.repeat_interleave(times)?),
+                perturbations_per_eval: self.perturbations_per_eval,
+            }))),
+            _ => Ok(None),
+        }
     }
 }

@@ -18,7 +18,7 @@ mod schedule;
 mod tiled_occlusion;
 
 pub use feature_ablation::{FeatureAblation, GroupSchedule};
-pub use feature_mask::FeatureMask;
+pub use feature_mask::{FeatureMask, MaskLayout};
 pub use occlusion::Occlusion;
 pub use per_dimension::PerDimension;
 pub use reference_tiling::MAX_REFERENCE_PHASES;

@@ -119,9 +119,9 @@ impl<B: Backend> Attribution<B> for Occlusion {
         let shape = B::shape(inputs.input);
         let schedule = self.schedule(&shape)?;
         let weights = coverage(&schedule);
-        let mut map =
+        let mut drops =
             output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
-        divide_by_coverage(&mut map, &weights);
-        B::from_f64_slice(inputs.input, &shape, &map)
+        divide_by_coverage(&mut drops.sums, &weights);
+        B::from_f64_slice(inputs.input, &drops.shape, &drops.sums)
     }
 }

@@ -159,8 +159,9 @@ impl ReferenceTiling {
                 target: &inputs.target,
                 schedule: &schedule,
                 per_eval,
+                refuses_batch_level: Some("TiledOcclusion's reference mode"),
             };
-            let mut map = run.output_drop_sums(model, progress)?;
+            let mut map = run.output_drop_sums(model, progress)?.sums;
             divide_by_coverage(&mut map, &weights);
             for n in 0..examples {
                 for (q, o) in offsets.iter().enumerate() {

@@ -20,6 +20,11 @@ pub trait RegionSchedule: Sync {
 
     /// Region `index` (`index < len()`).
     fn region(&self, index: usize) -> Region<'_>;
+
+    /// Whether regions differ between examples (a per-example feature mask); `false` by default.
+    fn varies_by_example(&self) -> bool {
+        false
+    }
 }
 
 /// The windows along one dimension of size `d`, in `phases` phases.

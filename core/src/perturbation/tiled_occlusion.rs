@@ -154,7 +154,7 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
         match self.mode {
             TilingMode::Shifted => {
                 let schedule = self.shifted_schedule(&shape)?;
-                let mut map = output_drop_sums_of_inputs(
+                let mut drops = output_drop_sums_of_inputs(
                     model,
                     inputs,
                     &shape,
@@ -164,9 +164,9 @@ impl<B: Backend> Attribution<B> for TiledOcclusion {
                 )?;
                 if self.aggregation.unwrap_or_default() == Aggregation::Mean {
                     let phases = schedule.phases();
-                    map.iter_mut().for_each(|v| *v /= phases);
+                    drops.sums.iter_mut().for_each(|v| *v /= phases);
                 }
-                B::from_f64_slice(inputs.input, &shape, &map)
+                B::from_f64_slice(inputs.input, &drops.shape, &drops.sums)
             }
             TilingMode::Reference => {
                 let reference = self.reference(&shape)?;
