@@ -78,13 +78,15 @@ pub mod perturbation;
 
 // The user's page: the methods and their settings, one call's inputs, models, errors.
 #[doc(inline)]
-pub use attribution::{Attribution, Baseline, Contrast, Inputs, Target};
+pub use attribution::{Attribution, Baseline, Contrast, Inputs, MultiAttribution, MultiInputs, Target};
 pub use error::{try_reserve, try_with_capacity, Error, Result};
 #[doc(inline)]
 pub use gradient::{InputXGradient, IntegratedGradients, IntegrationRule, Saliency};
 #[doc(inline)]
-pub use model::{FnModel, Forward, Parallel};
+pub use model::{FnModel, FnMultiModel, Forward, MultiForward, Parallel};
 #[doc(inline)]
 pub use noise::{FusionGrad, InputNoise, NoiseTunnel, NoiseTunnelType, WeightNoise};
 #[doc(inline)]
-pub use perturbation::{Aggregation, FeatureAblation, FeatureMask, MaskLayout, Occlusion, TiledOcclusion, TilingMode};
+pub use perturbation::{
+    Aggregation, FeatureAblation, FeatureMask, MaskLayout, Occlusion, PerInput, TiledOcclusion, TilingMode,
+};

@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::perturbation::PerDimension;
 use tiled_occlusion_core::{
-    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, Forward, Inputs, NoiseTunnel, NoiseTunnelType,
-    Occlusion, Target, TiledOcclusion, TilingMode,
+    Aggregation, Attribution, Baseline, FeatureAblation, FeatureMask, Forward, Inputs, MultiAttribution, MultiInputs,
+    NoiseTunnel, NoiseTunnelType, Occlusion, PerInput, Target, TiledOcclusion, TilingMode,
 };
 
 use crate::batch_level::{BatchTotal, TotalShape};
 use crate::host_model::{HostForward, HostModel};
+use crate::multi_input::multi_model;
 use crate::test_backend::{max_abs_diff, TestBackend};
 
 /// The fixtures shipped with the suite (Captum 0.9.0 with torch 2.13.0, our numpy implementation of
@@ -101,36 +103,69 @@ pub struct FixtureCase {
     pub batch_output: Option<String>,
     /// Model parameters.
     pub params: BTreeMap<String, HostTensor>,
-    /// Input `(N, d…)`.
-    pub input: HostTensor,
-    /// Window per dimension (none for FeatureAblation).
+    /// The input `(N, d…)` with its window, strides, `k`, mask and baseline (one input).
+    #[serde(flatten)]
+    pub single: InputSpec,
+    /// Several inputs, each with its own settings (instead of the top-level ones).
     #[serde(default)]
-    pub window: Vec<usize>,
-    /// FeatureAblation's group ids; absent: every element its own group.
-    #[serde(default)]
-    pub feature_mask: Option<HostTensor>,
+    pub inputs: Option<Vec<InputSpec>>,
     /// `P` (default 1).
     #[serde(default)]
     pub perturbations_per_eval: Option<usize>,
     /// A NoiseTunnel around the method.
     #[serde(default)]
     pub noise_tunnel: Option<NoiseTunnelSpec>,
+    /// `mean` or `sum` (default mode only).
+    #[serde(default)]
+    pub aggregation: Option<String>,
+    /// Target (`null` for one-value models).
+    #[serde(default)]
+    pub target: Option<TargetSpec>,
+    /// Expected attribution: one, or one per input.
+    pub expected: ExpectedSpec,
+}
+
+/// One input of a case and what the method is given for it.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct InputSpec {
+    /// Input `(N, d…)` (absent at the top level of a case of several inputs).
+    #[serde(default)]
+    pub input: Option<HostTensor>,
+    /// Window per dimension (none for FeatureAblation).
+    #[serde(default)]
+    pub window: Vec<usize>,
     /// Occlusion strides.
     #[serde(default)]
     pub strides: Option<StridesSpec>,
     /// Tiling factors.
     #[serde(default)]
     pub k: Option<Vec<usize>>,
-    /// `mean` or `sum` (default mode only).
+    /// FeatureAblation's group ids; absent: every element its own group.
     #[serde(default)]
-    pub aggregation: Option<String>,
-    /// Baseline.
-    pub baseline: BaselineSpec,
-    /// Target (`null` for one-value models).
+    pub feature_mask: Option<HostTensor>,
+    /// Baseline (default 0).
     #[serde(default)]
-    pub target: Option<TargetSpec>,
-    /// Expected attribution.
-    pub expected: HostTensor,
+    pub baseline: Option<BaselineSpec>,
+}
+
+/// The expected attribution of one input, or one per input.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ExpectedSpec {
+    /// One input's.
+    One(HostTensor),
+    /// One per input.
+    Several(Vec<HostTensor>),
+}
+
+impl ExpectedSpec {
+    /// The tensors, one per input.
+    pub fn tensors(&self) -> Vec<&HostTensor> {
+        match self {
+            ExpectedSpec::One(t) => vec![t],
+            ExpectedSpec::Several(ts) => ts.iter().collect(),
+        }
+    }
 }
 
 /// A case's outcome.
@@ -159,16 +194,103 @@ pub fn parse(text: &str) -> Result<FixtureFile, String> {
 
 /// Runs one case on backend `T`.
 pub fn run_case<T: TestBackend>(case: &FixtureCase) -> CaseOutcome {
-    let scale = case.expected.data.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    let scale = case.expected.tensors().iter().flat_map(|t| &t.data).fold(1.0_f64, |m, v| m.max(v.abs()));
     CaseOutcome { name: case.name.clone(), max_error: attribute_case::<T>(case), bound: T::TOLERANCE.max(1e-4) * scale }
 }
 
-fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
+/// The case's model on the host: its kind and parameters, reshaped outputs.
+fn host_model(case: &FixtureCase) -> Result<HostModel, String> {
     let params = case.params.iter().map(|(k, v)| (k.clone(), (v.shape.clone(), v.data.clone()))).collect();
-    let mut host_model = HostModel::from_params(&case.model, &params)?;
-    if let Some(shape) = &case.output_shape {
-        host_model = HostModel::Reshaped { model: Box::new(host_model), output_shape: shape.clone() };
+    let model = HostModel::from_params(&case.model, &params)?;
+    Ok(match &case.output_shape {
+        Some(shape) => HostModel::Reshaped { model: Box::new(model), output_shape: shape.clone() },
+        None => model,
+    })
+}
+
+fn target(case: &FixtureCase) -> Target {
+    match &case.target {
+        None => Target::None,
+        Some(TargetSpec::Class(c)) => Target::Class(*c),
+        Some(TargetSpec::PerExample(c)) => Target::PerExample(c.clone()),
+        Some(TargetSpec::PerExampleIndex(t)) => Target::PerExampleIndex(t.clone()),
     }
+}
+
+/// An input on a backend, and its baseline tensor if it has one.
+type InputTensors<B> = (TensorOf<B>, Option<TensorOf<B>>);
+
+/// One input's tensor and baseline tensor on backend `T`.
+fn input_tensors<T: TestBackend>(spec: &InputSpec) -> Result<InputTensors<T::B>, String> {
+    let input = spec.input.as_ref().ok_or("an input has no \"input\" tensor")?;
+    let baseline = match &spec.baseline {
+        Some(BaselineSpec::Tensor(t)) => Some(T::tensor(&t.shape, &t.data)?),
+        _ => None,
+    };
+    Ok((T::tensor(&input.shape, &input.data)?, baseline))
+}
+
+fn baseline_of<'t, B: Backend>(spec: &InputSpec, tensor: &'t Option<TensorOf<B>>) -> Baseline<'t, B> {
+    match (&spec.baseline, tensor) {
+        (Some(BaselineSpec::Scalar(v)), _) => Baseline::Scalar(*v),
+        (_, Some(t)) => Baseline::Tensor(t),
+        _ => Baseline::Scalar(0.0),
+    }
+}
+
+fn occlusion_of(spec: &InputSpec, per_eval: usize) -> Occlusion {
+    let strides = match &spec.strides {
+        Some(StridesSpec::All(s)) => PerDimension::All(*s),
+        Some(StridesSpec::Each(s)) => PerDimension::Each(s.clone()),
+        None => PerDimension::All(1),
+    };
+    Occlusion::new(spec.window.clone()).with_strides(strides).with_perturbations_per_eval(per_eval)
+}
+
+fn ablation_of(spec: &InputSpec, per_eval: usize) -> Result<FeatureAblation, String> {
+    let ablation = match &spec.feature_mask {
+        None => FeatureAblation::per_element(),
+        Some(m) => {
+            let ids = m.data.iter().map(|&id| id as i64).collect::<Vec<_>>();
+            FeatureAblation::new(FeatureMask::new(m.shape.clone(), ids).map_err(|e| e.to_string())?)
+        }
+    };
+    Ok(ablation.with_perturbations_per_eval(per_eval))
+}
+
+fn tiled_of(case: &FixtureCase, spec: &InputSpec, per_eval: usize) -> Result<TiledOcclusion, String> {
+    let k = spec.k.clone().ok_or_else(|| format!("case {} has no k", case.name))?;
+    let tiled = TiledOcclusion::new(spec.window.clone(), k).with_perturbations_per_eval(per_eval);
+    Ok(match (case.method.as_str(), case.aggregation.as_deref()) {
+        ("tiled_occlusion_reference", _) => tiled.with_mode(TilingMode::Reference),
+        (_, None | Some("mean")) => tiled.with_aggregation(Aggregation::Mean),
+        (_, Some("sum")) => tiled.with_aggregation(Aggregation::Sum),
+        (_, Some(other)) => return Err(format!("unknown aggregation {other:?}")),
+    })
+}
+
+/// `max |actual − expected|` over the results, after checking their shapes.
+fn compare<B: Backend>(actual: &[TensorOf<B>], expected: &[&HostTensor]) -> Result<f64, String> {
+    if actual.len() != expected.len() {
+        return Err(format!("{} results for {} expected", actual.len(), expected.len()));
+    }
+    let mut error = 0.0_f64;
+    for (out, want) in actual.iter().zip(expected) {
+        let shape = B::shape(out);
+        if shape != want.shape {
+            return Err(format!("result has shape {shape:?}, expected {:?}", want.shape));
+        }
+        error = error.max(max_abs_diff(&B::to_f64_vec(out).map_err(|e| e.to_string())?, &want.data));
+    }
+    Ok(error)
+}
+
+fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
+    let per_eval = case.perturbations_per_eval.unwrap_or(1);
+    if let Some(specs) = &case.inputs {
+        return attribute_several::<T>(case, specs, per_eval);
+    }
+    let host_model = host_model(case)?;
     let mut model: Box<dyn Forward<Backend = T::B>> = match case.batch_output.as_deref() {
         None => Box::new(HostForward::<T::B>::new(host_model)),
         Some("total") => Box::new(BatchTotal::<T::B>::new(host_model, TotalShape::All)),
@@ -176,59 +298,13 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
         Some("column_sums_keepdim") => Box::new(BatchTotal::<T::B>::new(host_model, TotalShape::OneRow)),
         Some(other) => return Err(format!("unknown batch_output {other:?}")),
     };
-    let input = T::tensor(&case.input.shape, &case.input.data)?;
-    let baseline_tensor = match &case.baseline {
-        BaselineSpec::Tensor(t) => Some(T::tensor(&t.shape, &t.data)?),
-        BaselineSpec::Scalar(_) => None,
-    };
-    let baseline = match (&case.baseline, &baseline_tensor) {
-        (BaselineSpec::Scalar(v), _) => Baseline::Scalar(*v),
-        (_, Some(t)) => Baseline::Tensor(t),
-        (BaselineSpec::Tensor(_), None) => return Err("baseline tensor missing".into()),
-    };
-    let target = match &case.target {
-        None => Target::None,
-        Some(TargetSpec::Class(c)) => Target::Class(*c),
-        Some(TargetSpec::PerExample(c)) => Target::PerExample(c.clone()),
-        Some(TargetSpec::PerExampleIndex(t)) => Target::PerExampleIndex(t.clone()),
-    };
-    let per_eval = case.perturbations_per_eval.unwrap_or(1);
-    let inputs = Inputs::new(&input).with_baseline(baseline).with_target(target);
-    let k = || case.k.clone().ok_or_else(|| format!("case {} has no k", case.name));
+    let spec = &case.single;
+    let (input, baseline_tensor) = input_tensors::<T>(spec)?;
+    let inputs = Inputs::new(&input).with_baseline(baseline_of(spec, &baseline_tensor)).with_target(target(case));
     let method: Box<dyn Attribution<T::B>> = match case.method.as_str() {
-        "occlusion" => {
-            let strides = match &case.strides {
-                Some(StridesSpec::All(s)) => PerDimension::All(*s),
-                Some(StridesSpec::Each(s)) => PerDimension::Each(s.clone()),
-                None => PerDimension::All(1),
-            };
-            Box::new(Occlusion::new(case.window.clone()).with_strides(strides).with_perturbations_per_eval(per_eval))
-        }
-        "feature_ablation" => {
-            let ablation = match &case.feature_mask {
-                None => FeatureAblation::per_element(),
-                Some(m) => {
-                    let ids = m.data.iter().map(|&id| id as i64).collect::<Vec<_>>();
-                    FeatureAblation::new(FeatureMask::new(m.shape.clone(), ids).map_err(|e| e.to_string())?)
-                }
-            };
-            Box::new(ablation.with_perturbations_per_eval(per_eval))
-        }
-        "tiled_occlusion" => {
-            let aggregation = match case.aggregation.as_deref() {
-                None | Some("mean") => Aggregation::Mean,
-                Some("sum") => Aggregation::Sum,
-                Some(other) => return Err(format!("unknown aggregation {other:?}")),
-            };
-            Box::new(
-                TiledOcclusion::new(case.window.clone(), k()?)
-                    .with_aggregation(aggregation)
-                    .with_perturbations_per_eval(per_eval),
-            )
-        }
-        "tiled_occlusion_reference" => {
-            Box::new(TiledOcclusion::new(case.window.clone(), k()?).with_mode(TilingMode::Reference))
-        }
+        "occlusion" => Box::new(occlusion_of(spec, per_eval)),
+        "feature_ablation" => Box::new(ablation_of(spec, per_eval)?),
+        "tiled_occlusion" | "tiled_occlusion_reference" => Box::new(tiled_of(case, spec, per_eval)?),
         other => return Err(format!("unknown method {other:?}")),
     };
     let method = match &case.noise_tunnel {
@@ -250,12 +326,34 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
         }
     };
     let out = method.attribute(model.as_mut(), &inputs).map_err(|e| e.to_string())?;
-    let shape = <T::B as tiled_occlusion_core::backend::Backend>::shape(&out);
-    if shape != case.expected.shape {
-        return Err(format!("result has shape {shape:?}, expected {:?}", case.expected.shape));
+    compare::<T::B>(&[out], &case.expected.tensors())
+}
+
+/// A case of several inputs: the model reads each example's inputs flattened side by side.
+fn attribute_several<T: TestBackend>(case: &FixtureCase, specs: &[InputSpec], per_eval: usize) -> Result<f64, String> {
+    if case.noise_tunnel.is_some() || case.batch_output.is_some() {
+        return Err("several inputs: noise_tunnel and batch_output are not supported".into());
     }
-    let actual = <T::B as tiled_occlusion_core::backend::Backend>::to_f64_vec(&out).map_err(|e| e.to_string())?;
-    Ok(max_abs_diff(&actual, &case.expected.data))
+    let tensors = specs.iter().map(input_tensors::<T>).collect::<Result<Vec<_>, _>>()?;
+    let inputs = MultiInputs::new(tensors.iter().map(|(input, _)| input))
+        .with_baselines(specs.iter().zip(&tensors).map(|(spec, (_, b))| baseline_of(spec, b)))
+        .with_target(target(case));
+    let calls = std::cell::Cell::new(0);
+    let mut model = multi_model::<T::B>(host_model(case)?, &calls);
+    let out = match case.method.as_str() {
+        "occlusion" => PerInput::new(specs.iter().map(|s| occlusion_of(s, per_eval))).attribute(&mut model, &inputs),
+        "feature_ablation" => {
+            PerInput::new(specs.iter().map(|s| ablation_of(s, per_eval)).collect::<Result<Vec<_>, _>>()?)
+                .attribute(&mut model, &inputs)
+        }
+        "tiled_occlusion" => {
+            PerInput::new(specs.iter().map(|s| tiled_of(case, s, per_eval)).collect::<Result<Vec<_>, _>>()?)
+                .attribute(&mut model, &inputs)
+        }
+        other => return Err(format!("unknown method {other:?} for several inputs")),
+    }
+    .map_err(|e| e.to_string())?;
+    compare::<T::B>(&out, &case.expected.tensors())
 }
 
 /// Runs every case of a fixture file's text on backend `T`.
@@ -269,7 +367,7 @@ pub fn golden_fixtures<T: TestBackend>() {
         Ok(o) => o,
         Err(e) => panic!("{e}"),
     };
-    assert_eq!(outcomes.len(), 31, "the shipped fixture file has 31 cases");
+    assert_eq!(outcomes.len(), 36, "the shipped fixture file has 36 cases");
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     assert!(failed.is_empty(), "{}: failing fixtures: {failed:#?}", T::NAME);
 }

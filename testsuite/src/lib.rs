@@ -55,6 +55,7 @@ pub mod host_model;
 pub mod invalid_configurations;
 pub mod markers;
 pub mod metrics;
+pub mod multi_input;
 pub mod noise;
 pub mod oracle;
 pub mod properties;
@@ -86,6 +87,7 @@ macro_rules! backend_conformance_tests {
             $crate::properties_tests!(Marker);
             $crate::noise_tests!(Marker);
             $crate::batch_level_tests!(Marker);
+            $crate::multi_input_tests!(Marker);
             $crate::metrics_tests!(Marker);
             $crate::captum_tests!(Marker);
             $crate::fixtures_tests!(Marker);

@@ -42,7 +42,7 @@ mod parallel;
 mod parameters;
 
 pub use backend::Ndarray;
-pub use models::model;
+pub use models::{model, multi_model};
 /// The `ndarray` this crate is built against.
 pub use ndarray;
 pub use parallel::parallel_model;

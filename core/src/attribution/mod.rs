@@ -8,6 +8,7 @@
 mod baseline;
 mod inputs;
 mod method;
+mod multi_inputs;
 mod output_scores;
 mod progress;
 mod target;
@@ -17,6 +18,7 @@ pub(crate) use baseline::ResolvedBaseline;
 pub(crate) use inputs::check_input_shape;
 pub use inputs::Inputs;
 pub use method::Attribution;
+pub use multi_inputs::{MultiAttribution, MultiInputs};
 pub(crate) use output_scores::OutputScores;
 pub use progress::{NestedProgress, NoProgress, ProgressCounter, ProgressHook};
 pub(crate) use target::TargetSelector;

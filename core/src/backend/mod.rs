@@ -24,6 +24,7 @@ mod element;
 mod gradient;
 mod host_fill;
 mod occlusion_mask;
+mod packed;
 mod region;
 mod tensor;
 
@@ -33,5 +34,6 @@ pub use element::Element;
 pub use gradient::GradientBackend;
 pub use host_fill::{fill_occluded_batch, HostBaseline};
 pub use occlusion_mask::{MaskTensor, OcclusionMask};
+pub use packed::{Packed, PackedTensor, PartBaseline};
 pub use region::{row_major_strides, BoxRegion, Region, RegionBatch};
 pub use tensor::{Backend, TensorOf};

@@ -67,11 +67,27 @@ pub enum Region<'a> {
     Positions(&'a [usize]),
     /// Row-major per-example offsets, one list per example (the list may be empty).
     PerExample(Vec<&'a [usize]>),
+    /// A region of one of several inputs packed side by side
+    /// ([`Packed`](crate::backend::Packed)): `region` in that input's per-example shape
+    /// `example_shape`, its positions moved by `offset`, the input's first packed position.
+    InPart {
+        /// The input's first position in the packed example.
+        offset: usize,
+        /// The input's per-example shape.
+        example_shape: &'a [usize],
+        /// The region within the input.
+        region: std::boxed::Box<Region<'a>>,
+    },
 }
 
 impl Region<'_> {
     /// Calls `f(offset, len)` for each contiguous run of this region in example `example`.
     pub fn for_each_run(&self, example: usize, example_shape: &[usize], mut f: impl FnMut(usize, usize)) {
+        self.runs(example, example_shape, &mut f);
+    }
+
+    /// [`Region::for_each_run`], not generic (a region in a part recurses).
+    fn runs(&self, example: usize, example_shape: &[usize], f: &mut dyn FnMut(usize, usize)) {
         match self {
             Region::Box(b) => b.for_each_run(example_shape, f),
             Region::Positions(p) => p.iter().for_each(|&o| f(o, 1)),
@@ -79,6 +95,9 @@ impl Region<'_> {
                 if let Some(p) = lists.get(example) {
                     p.iter().for_each(|&o| f(o, 1));
                 }
+            }
+            Region::InPart { offset, example_shape, region } => {
+                region.runs(example, example_shape, &mut |o, l| f(o + offset, l));
             }
         }
     }

@@ -9,6 +9,7 @@
 
 mod fn_model;
 mod forward;
+mod multi_forward;
 mod panic;
 mod parallel;
 mod parameters;
@@ -16,6 +17,8 @@ mod parameters;
 pub use crate::error::ModelError;
 pub use fn_model::FnModel;
 pub use forward::{Forward, ModelJobs};
+pub(crate) use multi_forward::PackedModel;
+pub use multi_forward::{FnMultiModel, MultiForward};
 pub use panic::panic_message;
 pub use parallel::Parallel;
 pub use parameters::Parameters;

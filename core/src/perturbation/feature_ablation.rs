@@ -48,6 +48,16 @@ impl FeatureAblation {
         self
     }
 
+    /// `P`.
+    pub fn perturbations_per_eval(&self) -> usize {
+        self.perturbations_per_eval
+    }
+
+    /// The mask (`None`: every element its own group).
+    pub fn mask(&self) -> Option<&FeatureMask> {
+        self.mask.as_ref()
+    }
+
     /// The groups for an input of shape `input_shape`, after checking every parameter.
     pub fn groups(&self, input_shape: &[usize]) -> Result<GroupSchedule> {
         check_input_shape(input_shape)?;

@@ -58,6 +58,11 @@ impl Occlusion {
         &self.window
     }
 
+    /// `P`.
+    pub fn perturbations_per_eval(&self) -> usize {
+        self.perturbations_per_eval
+    }
+
     /// Model calls for an input of shape `input_shape`: `1 + ceil(Π_r S_r / P)`.
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         run_model_calls(self.schedule(input_shape)?.len(), self.perturbations_per_eval)

@@ -122,6 +122,25 @@ impl TiledOcclusion {
         WindowSchedule::new("the number of TiledOcclusion windows", axes.collect())
     }
 
+    /// `P`.
+    pub fn perturbations_per_eval(&self) -> usize {
+        self.perturbations_per_eval
+    }
+
+    /// The shifted windows on one of several inputs, and what the sums are divided by (the
+    /// number of phases for the mean); the reference mode is an error (it takes one input).
+    pub(crate) fn shifted_part(&self, input_shape: &[usize]) -> Result<(WindowSchedule, Option<f64>)> {
+        if self.mode == TilingMode::Reference {
+            return Err(Error::InvalidSetting {
+                setting: "TiledOcclusion::with_mode(TilingMode::Reference)".into(),
+                reason: "the reference mode explains one input; use the default mode with several".into(),
+            });
+        }
+        let schedule = self.shifted_schedule(input_shape)?;
+        let divisor = (self.aggregation.unwrap_or_default() == Aggregation::Mean).then(|| schedule.phases());
+        Ok((schedule, divisor))
+    }
+
     /// Model calls for an input of shape `input_shape` (see the type's documentation; the
     /// reference mode makes `Σ_φ (1 + ceil(W_φ / P))`).
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {

@@ -1,0 +1,343 @@
+//! One method configuration per input tensor: attributions of several inputs at once
+//! (Captum's tuple inputs, with per-input windows, strides, masks and baselines).
+
+use crate::attribution::{MultiAttribution, MultiInputs, ProgressCounter, ProgressHook};
+use crate::backend::{Backend, BaselineValue, Packed, Region, TensorOf};
+use crate::error::{Error, Result};
+use crate::model::{MultiForward, PackedModel};
+use crate::perturbation::engine::{run_model_calls, OcclusionRun};
+use crate::perturbation::occlusion::divide_by_coverage;
+use crate::perturbation::{FeatureAblation, FeatureMask, MaskLayout, Occlusion, RegionSchedule, TiledOcclusion};
+
+/// Occlusion, TiledOcclusion or FeatureAblation over several inputs, one configuration per
+/// input (Captum's tuple inputs): input `i` of shape `(N, d^i…)` gets method `i`'s windows
+/// (window, strides or `k`) or mask; every region lies in one input and occludes only it.
+///
+/// - **Occlusion, TiledOcclusion**: the windows are numbered input by input, and
+///   `A_i[n, p] = Σ_{j ∈ windows of i} Δ_j[n]·[p ∈ R_j] / c_i[p]` with each method's own
+///   normalisation `c_i` (coverage, or the number of phases for the mean), so attribution `i`
+///   equals the single-input method on input `i` with the others held fixed.
+/// - **FeatureAblation**: ids are global across the inputs (Captum 0.9): the positions of id `g`
+///   in every input are ablated together, `A_i[n, p] = Δ_{g_i(n, p)}[n]`. An input without a
+///   mask ([`FeatureAblation::per_element`]) has one group per element of its own.
+///
+/// `P` (perturbations per call) must be the same for every input's method
+/// ([`PerInput::with_perturbations_per_eval`] sets it for all). Model calls:
+/// `1 + ceil(R / P)` for `R` regions in all.
+///
+/// Example: the facade's `docs/methods.md`, "Several inputs".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PerInput<M> {
+    methods: Vec<M>,
+}
+
+impl<M> PerInput<M> {
+    /// Method `i` for input `i`.
+    pub fn new(methods: impl IntoIterator<Item = M>) -> Self {
+        PerInput { methods: methods.into_iter().collect() }
+    }
+
+    /// The methods, one per input.
+    pub fn methods(&self) -> &[M] {
+        &self.methods
+    }
+}
+
+/// One input's regions and what its sums are divided by.
+pub(crate) struct PartSchedule<'m> {
+    /// The regions, in the input's per-example positions.
+    regions: Box<dyn RegionSchedule + 'm>,
+    /// The divisor of every per-example position's sum (`None`: the sums are the attribution).
+    divisors: Option<Vec<f64>>,
+}
+
+/// A method that can run on one input of several: its regions and its normalisation.
+pub(crate) trait PartMethod {
+    /// `P`.
+    fn per_eval(&self) -> usize;
+    /// Sets `P`.
+    fn set_per_eval(&mut self, per_eval: usize);
+    /// The regions on an input of shape `input_shape` and their normalisation.
+    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>>;
+}
+
+impl PartMethod for Occlusion {
+    fn per_eval(&self) -> usize {
+        self.perturbations_per_eval()
+    }
+
+    fn set_per_eval(&mut self, per_eval: usize) {
+        *self = self.clone().with_perturbations_per_eval(per_eval);
+    }
+
+    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
+        let schedule = self.schedule(input_shape)?;
+        let coverage = crate::perturbation::occlusion::coverage(&schedule);
+        Ok(PartSchedule { regions: Box::new(schedule), divisors: Some(coverage) })
+    }
+}
+
+impl PartMethod for TiledOcclusion {
+    fn per_eval(&self) -> usize {
+        self.perturbations_per_eval()
+    }
+
+    fn set_per_eval(&mut self, per_eval: usize) {
+        *self = self.clone().with_perturbations_per_eval(per_eval);
+    }
+
+    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
+        let (schedule, divisor) = self.shifted_part(input_shape)?;
+        let size: usize = input_shape[1..].iter().product();
+        Ok(PartSchedule { regions: Box::new(schedule), divisors: divisor.map(|d| vec![d; size]) })
+    }
+}
+
+macro_rules! per_eval_builder {
+    ($method:ty) => {
+        impl PerInput<$method> {
+            /// Sets `P`, the regions per model call, for every input's method.
+            pub fn with_perturbations_per_eval(mut self, per_eval: usize) -> Self {
+                self.methods.iter_mut().for_each(|m| m.set_per_eval(per_eval));
+                self
+            }
+        }
+    };
+}
+per_eval_builder!(Occlusion);
+per_eval_builder!(TiledOcclusion);
+per_eval_builder!(FeatureAblation);
+
+impl PartMethod for FeatureAblation {
+    fn per_eval(&self) -> usize {
+        self.perturbations_per_eval()
+    }
+
+    fn set_per_eval(&mut self, per_eval: usize) {
+        *self = self.clone().with_perturbations_per_eval(per_eval);
+    }
+
+    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
+        Ok(PartSchedule { regions: Box::new(self.groups(input_shape)?), divisors: None })
+    }
+}
+
+/// The regions of several inputs' schedules, input after input, in packed positions.
+struct PackedSchedule<'m> {
+    /// Per input: its first packed position, its per-example shape and its regions.
+    parts: Vec<(usize, Vec<usize>, Box<dyn RegionSchedule + 'm>)>,
+    /// Per input, the index of its first region (and the total last).
+    starts: Vec<usize>,
+}
+
+impl RegionSchedule for PackedSchedule<'_> {
+    fn len(&self) -> usize {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    fn region(&self, index: usize) -> Region<'_> {
+        let part = self.starts.partition_point(|&s| s <= index) - 1;
+        let (offset, example_shape, schedule) = &self.parts[part];
+        Region::InPart { offset: *offset, example_shape, region: Box::new(schedule.region(index - self.starts[part])) }
+    }
+
+    fn varies_by_example(&self) -> bool {
+        self.parts.iter().any(|(_, _, s)| s.varies_by_example())
+    }
+}
+
+/// The one `P` of the methods, or an error naming them.
+fn common_per_eval<M: PartMethod>(methods: &[M]) -> Result<usize> {
+    let all: Vec<usize> = methods.iter().map(PartMethod::per_eval).collect();
+    match all.first() {
+        Some(&p) if all.iter().all(|&q| q == p) => Ok(p),
+        Some(_) => Err(Error::InvalidSetting {
+            setting: "PerInput".into(),
+            reason: format!("the inputs' methods have different perturbations_per_eval {all:?}; set one for all"),
+        }),
+        None => Err(Error::InvalidSetting { setting: "PerInput::new".into(), reason: "no method given".into() }),
+    }
+}
+
+/// The methods against the inputs: one each.
+fn check_count(methods: usize, inputs: usize) -> Result<()> {
+    if methods == inputs {
+        return Ok(());
+    }
+    Err(Error::InvalidSetting {
+        setting: "PerInput::new".into(),
+        reason: format!("{methods} method configurations given for {inputs} inputs (one per input)"),
+    })
+}
+
+/// The packed schedule of the methods on inputs of `shapes`, with the packed divisors.
+fn packed_schedule<'m, M: PartMethod>(
+    methods: &'m [M],
+    shapes: &[Vec<usize>],
+) -> Result<(PackedSchedule<'m>, Option<Vec<f64>>)> {
+    check_count(methods.len(), shapes.len())?;
+    let mut parts = Vec::with_capacity(methods.len());
+    let mut starts = vec![0usize];
+    let mut divisors = Vec::new();
+    let mut any_divisor = false;
+    let mut offset = 0usize;
+    for (method, shape) in methods.iter().zip(shapes) {
+        let PartSchedule { regions: schedule, divisors: divisor } = method.part_schedule(shape)?;
+        let size: usize = shape[1..].iter().product();
+        any_divisor |= divisor.is_some();
+        divisors.extend(divisor.unwrap_or_else(|| vec![1.0; size]));
+        let total =
+            starts.last().copied().unwrap_or(0).checked_add(schedule.len()).ok_or_else(|| Error::SizeOverflow {
+                what: "the regions of all inputs".into(),
+                detail: format!("more than {}", usize::MAX),
+            })?;
+        starts.push(total);
+        parts.push((offset, shape[1..].to_vec(), schedule));
+        offset += size;
+    }
+    Ok((PackedSchedule { parts, starts }, any_divisor.then_some(divisors)))
+}
+
+/// One occlusion-type run over the packed inputs: the engine on the union of the inputs'
+/// positions, the sums divided by `divisors`, unpacked into one attribution per input.
+fn attribute_packed<B: Backend>(
+    model: &mut dyn MultiForward<Backend = B>,
+    inputs: &MultiInputs<'_, B>,
+    schedule: &dyn RegionSchedule,
+    divisors: Option<&[f64]>,
+    per_eval: usize,
+    progress: &mut dyn ProgressHook,
+) -> Result<Vec<TensorOf<B>>> {
+    let (input, baselines) = inputs.packed()?;
+    let shape = <Packed<B> as Backend>::shape(&input);
+    inputs.target.check_examples(shape[0])?;
+    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval)?);
+    Error::checked_product(
+        "the perturbed batch of one model call",
+        &[per_eval.min(schedule.len()), shape[0], shape[1]],
+    )?;
+    let run = OcclusionRun {
+        input: &input,
+        input_shape: &shape,
+        baseline: BaselineValue::PerPosition(&baselines),
+        target: &inputs.target,
+        schedule,
+        per_eval,
+        refuses_batch_level: None,
+    };
+    let mut packed_model = PackedModel { model };
+    let mut drops = run.output_drop_sums(&mut packed_model, &mut counter)?;
+    if let Some(divisors) = divisors {
+        divide_by_coverage(&mut drops.sums, divisors);
+    }
+    <Packed<B> as Backend>::from_f64_slice(&input, &drops.shape, &drops.sums)?.into_parts()
+}
+
+macro_rules! windowed_per_input {
+    ($method:ty) => {
+        impl PerInput<$method> {
+            /// Model calls for inputs of shapes `input_shapes`: `1 + ceil(R / P)` for the `R`
+            /// windows of all inputs.
+            pub fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+                let per_eval = common_per_eval(&self.methods)?;
+                run_model_calls(packed_schedule(&self.methods, input_shapes)?.0.len(), per_eval)
+            }
+        }
+
+        impl<B: Backend> MultiAttribution<B> for PerInput<$method> {
+            fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+                PerInput::<$method>::model_calls(self, input_shapes)
+            }
+
+            fn attribute_with_progress(
+                &self,
+                model: &mut dyn MultiForward<Backend = B>,
+                inputs: &MultiInputs<'_, B>,
+                progress: &mut dyn ProgressHook,
+            ) -> Result<Vec<TensorOf<B>>> {
+                let per_eval = common_per_eval(&self.methods)?;
+                let (schedule, divisors) = packed_schedule(&self.methods, &inputs.shapes())?;
+                attribute_packed(model, inputs, &schedule, divisors.as_deref(), per_eval, progress)
+            }
+        }
+    };
+}
+windowed_per_input!(Occlusion);
+windowed_per_input!(TiledOcclusion);
+
+impl PerInput<FeatureAblation> {
+    /// The one FeatureAblation of the packed inputs `(N, D)`: ids global across the inputs;
+    /// an input without a mask gets one new id per element.
+    fn packed_ablation(&self, shapes: &[Vec<usize>]) -> Result<FeatureAblation> {
+        check_count(self.methods.len(), shapes.len())?;
+        let per_eval = common_per_eval(&self.methods)?;
+        let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
+        if self.methods.iter().all(|m| m.mask().is_none()) {
+            return Ok(FeatureAblation::per_element().with_perturbations_per_eval(per_eval));
+        }
+        let mut layouts = Vec::with_capacity(shapes.len());
+        for (method, shape) in self.methods.iter().zip(shapes) {
+            crate::attribution::check_input_shape(shape)?;
+            layouts.push(match method.mask() {
+                Some(mask) => Some(mask.layout(shape)?),
+                None => None,
+            });
+        }
+        let per_example = layouts.contains(&Some(MaskLayout::PerExample));
+        let mut next =
+            self.methods.iter().filter_map(|m| m.mask()).flat_map(|m| m.ids().iter().copied()).max().unwrap_or(0);
+        // Per input, its ids per example (rows of N, or one shared row).
+        let mut rows: Vec<Vec<i64>> = vec![Vec::new(); if per_example { examples } else { 1 }];
+        for ((method, shape), layout) in self.methods.iter().zip(shapes).zip(&layouts) {
+            let size: usize = shape[1..].iter().product();
+            let own: Vec<Vec<i64>> = match (method.mask(), layout) {
+                (Some(mask), Some(MaskLayout::PerExample)) => {
+                    mask.ids().chunks(size.max(1)).map(<[i64]>::to_vec).collect()
+                }
+                (Some(mask), _) => vec![mask.ids().to_vec()],
+                (None, _) => {
+                    let fresh = (1..=size as i64).map(|i| next + i).collect();
+                    next += size as i64;
+                    vec![fresh]
+                }
+            };
+            for (n, row) in rows.iter_mut().enumerate() {
+                row.extend_from_slice(&own[if own.len() == 1 { 0 } else { n }]);
+            }
+        }
+        let width: usize = shapes.iter().map(|s| s[1..].iter().product::<usize>()).sum();
+        let mask_shape = if per_example { vec![examples, width] } else { vec![width] };
+        let mask = FeatureMask::new(mask_shape, rows.concat())?;
+        Ok(FeatureAblation::new(mask).with_perturbations_per_eval(per_eval))
+    }
+
+    /// Model calls for inputs of shapes `input_shapes`: `1 + ceil(G / P)` for the `G` ids of
+    /// all inputs.
+    pub fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        self.packed_ablation(input_shapes)?.model_calls(&Self::packed_shape(input_shapes))
+    }
+
+    /// `[N, D]` of the packed inputs.
+    fn packed_shape(shapes: &[Vec<usize>]) -> Vec<usize> {
+        let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
+        vec![examples, shapes.iter().map(|s| s.get(1..).unwrap_or_default().iter().product::<usize>()).sum()]
+    }
+}
+
+impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        PerInput::<FeatureAblation>::model_calls(self, input_shapes)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        let shapes = inputs.shapes();
+        let ablation = self.packed_ablation(&shapes)?;
+        let schedule = ablation.groups(&Self::packed_shape(&shapes))?;
+        attribute_packed(model, inputs, &schedule, None, ablation.perturbations_per_eval(), progress)
+    }
+}
