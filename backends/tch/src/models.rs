@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use tch::{CModule, Tensor};
 use tiled_occlusion_core::model::{panic_message, ModelError, Parameters};
-use tiled_occlusion_core::{Error, FnModel, Forward, Result};
+use tiled_occlusion_core::{Error, FnModel, Forward, MultiForward, Result};
 
 use crate::parameters::SavedTensors;
 use crate::Tch;
@@ -125,6 +125,23 @@ impl Forward for TorchScriptModel {
 
     fn forward(&mut self, batch: &Tensor) -> std::result::Result<Tensor, ModelError> {
         grad_if_tracked(batch, || self.module.forward_ts(&[batch])).map_err(Into::into)
+    }
+
+    fn parameters(&mut self) -> Option<&mut dyn Parameters> {
+        Some(self)
+    }
+}
+
+/// A TorchScript module of several inputs (`forward(self, a, b, …)`), for
+/// [`PerInput`](tiled_occlusion_core::PerInput) methods: one batch of each input, in order.
+impl MultiForward for TorchScriptModel {
+    type Backend = Tch;
+
+    fn forward(&mut self, inputs: &[Tensor]) -> std::result::Result<Tensor, ModelError> {
+        let module = &self.module;
+        catch_unwind(AssertUnwindSafe(|| module.forward_ts(inputs)))
+            .map_err(|panic| Error::backend("tch: the TorchScript module", panic_message(&*panic)))?
+            .map_err(Into::into)
     }
 
     fn parameters(&mut self) -> Option<&mut dyn Parameters> {

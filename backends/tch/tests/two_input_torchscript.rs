@@ -1,0 +1,94 @@
+//! A TorchScript network of two inputs (an image and metadata) on the tch backend, against
+//! Captum's Occlusion and FeatureAblation on the same tuple of inputs
+//! (`scripts/fixtures/make_two_input_torchscript.py` made both files).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use tch::{Device, Kind, Tensor};
+use tiled_occlusion_core::{
+    Baseline, FeatureAblation, FeatureMask, MultiAttribution, MultiInputs, Occlusion, PerInput, Target,
+};
+use tiled_occlusion_tch::TorchScriptModel;
+use tiled_occlusion_testsuite::fixtures::HostTensor;
+use tiled_occlusion_testsuite::test_backend::max_abs_diff;
+
+#[derive(Deserialize)]
+struct Fixture {
+    inputs: Vec<HostTensor>,
+    baselines: Vec<f64>,
+    target: Vec<usize>,
+    windows: Vec<Vec<usize>>,
+    strides: Vec<Vec<usize>>,
+    masks: Vec<HostTensor>,
+    occlusion: Vec<HostTensor>,
+    feature_ablation: Vec<HostTensor>,
+}
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+}
+
+fn fixture() -> Fixture {
+    let text = std::fs::read_to_string(fixtures().join("two_input_net_captum.json")).expect("the fixture file");
+    serde_json::from_str(&text).expect("a two-input fixture")
+}
+
+fn tensor(t: &HostTensor, kind: Kind) -> Tensor {
+    let shape: Vec<i64> = t.shape.iter().map(|&d| d as i64).collect();
+    Tensor::from_slice(&t.data).reshape(shape).to_kind(kind)
+}
+
+/// `max |got − want| / max |want|` over both inputs' maps.
+fn relative_error(got: &[Tensor], want: &[HostTensor]) -> f64 {
+    let scale = want.iter().flat_map(|w| &w.data).fold(0.0_f64, |m, v| m.max(v.abs()));
+    got.iter()
+        .zip(want)
+        .map(|(g, w)| {
+            assert_eq!(
+                g.size().iter().map(|&d| d as usize).collect::<Vec<_>>(),
+                w.shape,
+                "a map has its input's shape"
+            );
+            let g = Vec::<f64>::try_from(g.to_kind(Kind::Double).flatten(0, -1)).expect("readable map");
+            max_abs_diff(&g, &w.data) / scale
+        })
+        .fold(0.0, f64::max)
+}
+
+fn run(kind: Kind) -> (f64, f64) {
+    let f = fixture();
+    let mut module =
+        TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
+    module.to(Device::Cpu, kind, false);
+    let mut model = TorchScriptModel::new(module);
+    let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, kind)).collect();
+    let inputs = MultiInputs::new(x.iter())
+        .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
+        .with_target(Target::PerExample(f.target.clone()));
+    let occlusion =
+        PerInput::new(f.windows.iter().zip(&f.strides).map(|(w, s)| Occlusion::new(w.clone()).with_strides(s.clone())))
+            .with_perturbations_per_eval(4);
+    let by_occlusion = occlusion.attribute(&mut model, &inputs).expect("Occlusion of two inputs");
+    let masks = f.masks.iter().map(|m| {
+        FeatureMask::new(m.shape.clone(), m.data.iter().map(|&v| v as i64).collect::<Vec<_>>()).expect("a mask")
+    });
+    let ablation = PerInput::new(masks.map(FeatureAblation::new));
+    let by_ablation = ablation.attribute(&mut model, &inputs).expect("FeatureAblation of two inputs");
+    assert!(by_ablation.iter().all(|a| a.kind() == kind), "the maps come back in the inputs' kind");
+    (relative_error(&by_occlusion, &f.occlusion), relative_error(&by_ablation, &f.feature_ablation))
+}
+
+#[test]
+fn double_network_of_two_inputs_matches_captum() {
+    let (occlusion, ablation) = run(Kind::Double);
+    println!("float64: Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e} relative to Captum");
+    assert!(occlusion < 1e-6 && ablation < 1e-6, "Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e}");
+}
+
+#[test]
+fn float_network_of_two_inputs_matches_captum() {
+    let (occlusion, ablation) = run(Kind::Float);
+    println!("float32: Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e} relative to Captum");
+    assert!(occlusion < 1e-4 && ablation < 1e-4, "Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e}");
+}
