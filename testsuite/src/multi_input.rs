@@ -10,7 +10,7 @@ use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::{
     Attribution, Baseline, FeatureAblation, FeatureMask, FnModel, FnMultiModel, Inputs, MultiAttribution, MultiInputs,
-    Occlusion, PerInput, Target, TiledOcclusion, TilingMode,
+    NoiseTunnel, NoiseTunnelType, Occlusion, PerInput, Target, TiledOcclusion, TilingMode,
 };
 
 use crate::host_model::{HostForward, HostModel};
@@ -328,6 +328,70 @@ pub fn occlusion_of_one_input_holds_the_others_fixed<T: TestBackend>() {
     });
 }
 
+/// The case's FeatureAblation of the two inputs (its masks, per example or not, or none).
+fn ablation(c: &TwoInputs) -> PerInput<FeatureAblation> {
+    PerInput::new((0..2).map(|i| match c.mask(i) {
+        Some((shape, ids)) => FeatureAblation::new(FeatureMask::new(shape, ids).expect("a well-formed mask")),
+        None => FeatureAblation::per_element(),
+    }))
+    .with_perturbations_per_eval(c.per_eval)
+}
+
+fn bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// NoiseTunnel around several inputs: without noise it is the inner method bit for bit
+/// (per-example masks and baselines follow the noisy rows, whatever the samples per call),
+/// it makes the calls it announces, and noise on one input only leaves a linear model's map
+/// of the other input as it was (the model is additive over the inputs) while moving its own.
+pub fn noise_tunnel_of_several_inputs<T: TestBackend>() {
+    check_strategy::<T, _>("noise_tunnel_of_several_inputs", two_inputs(), |c| {
+        let t = Tensors::<T>::new(c);
+        let (samples, batch) = (1 + (c.seed % 4) as usize, 1 + ((c.seed >> 8) % 4) as usize);
+        let calls = Cell::new(0);
+        let mut model = multi_model::<T::B>(c.model(), &calls);
+        let plain = ablation(c).attribute(&mut model, &t.multi_inputs(c)).map_err(fail("FeatureAblation"))?;
+        let tunnel = |stdevs: [f64; 2]| {
+            NoiseTunnel::new(ablation(c))
+                .with_samples(samples)
+                .with_samples_batch_size(batch)
+                .with_stdevs(stdevs)
+                .with_seed(c.seed)
+        };
+        calls.set(0);
+        let quiet = tunnel([0.0, 0.0]);
+        let maps = quiet.attribute(&mut model, &t.multi_inputs(c)).map_err(fail("NoiseTunnel without noise"))?;
+        let shapes = [c.input_shape(0), c.input_shape(1)];
+        prop_assert_eq!(Some(calls.get()), MultiAttribution::<T::B>::model_calls(&quiet, &shapes).ok(), "model calls");
+        for i in 0..2 {
+            prop_assert_eq!(bits(&host::<T>(&maps[i])), bits(&host::<T>(&plain[i])), "input {} without noise", i);
+        }
+        if !c.mlp {
+            // Windows, unlike global mask ids, never span two inputs.
+            let windows = || {
+                PerInput::new(
+                    (0..2)
+                        .map(|i| Occlusion::new(c.inputs[i].window.clone()).with_strides(c.inputs[i].strides.clone())),
+                )
+            };
+            let plain = windows().attribute(&mut model, &t.multi_inputs(c)).map_err(fail("Occlusion"))?;
+            let noisy = NoiseTunnel::new(windows())
+                .with_type(NoiseTunnelType::SmoothGrad)
+                .with_samples(samples)
+                .with_samples_batch_size(batch)
+                .with_stdevs([0.0, 0.7])
+                .with_seed(c.seed);
+            let maps = noisy.attribute(&mut model, &t.multi_inputs(c)).map_err(fail("NoiseTunnel"))?;
+            check::<T>("input 0 without noise of its own", &host::<T>(&maps[0]), &host::<T>(&plain[0]))?;
+            // Half precision may round a small weight's shift away: the move is checked from f32 on.
+            let moved = max_abs_diff(&host::<T>(&maps[1]), &host::<T>(&plain[1]));
+            prop_assert!(moved > 0.0 || T::TOLERANCE > 1e-4, "input 1's map did not move under noise");
+        }
+        Ok(())
+    });
+}
+
 /// What cannot be run on several inputs is an error that names it, before any model call:
 /// a method count that is not the input count, inputs of different batch sizes, methods with
 /// different `P`, a baseline count that is not the input count, and the reference mode.
@@ -390,6 +454,7 @@ macro_rules! multi_input_tests {
             [
                 feature_ablation_of_several_inputs_equals_the_packed_tensor,
                 occlusion_of_one_input_holds_the_others_fixed,
+                noise_tunnel_of_several_inputs,
                 several_inputs_errors_name_the_problem,
             ]
         );

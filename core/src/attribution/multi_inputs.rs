@@ -94,4 +94,63 @@ pub trait MultiAttribution<B: Backend> {
     ) -> Result<Vec<TensorOf<B>>> {
         self.attribute_with_progress(model, inputs, &mut NoProgress)
     }
+
+    /// This method for inputs whose every example is repeated `times` times in place, as
+    /// [`Attribution::for_repeated_examples`](crate::Attribution::for_repeated_examples) for
+    /// one input: per-example configuration (a per-example mask of any input) follows the
+    /// rows. `None` (the default) when there is none.
+    fn for_repeated_examples(
+        &self,
+        input_shapes: &[Vec<usize>],
+        times: usize,
+    ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
+        let _ = (input_shapes, times);
+        Ok(None)
+    }
+}
+
+impl<B: Backend, M: MultiAttribution<B> + ?Sized> MultiAttribution<B> for &M {
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        (**self).model_calls(input_shapes)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        (**self).attribute_with_progress(model, inputs, progress)
+    }
+
+    fn for_repeated_examples(
+        &self,
+        input_shapes: &[Vec<usize>],
+        times: usize,
+    ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
+        (**self).for_repeated_examples(input_shapes, times)
+    }
+}
+
+impl<B: Backend, M: MultiAttribution<B> + ?Sized> MultiAttribution<B> for Box<M> {
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        (**self).model_calls(input_shapes)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        (**self).attribute_with_progress(model, inputs, progress)
+    }
+
+    fn for_repeated_examples(
+        &self,
+        input_shapes: &[Vec<usize>],
+        times: usize,
+    ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
+        (**self).for_repeated_examples(input_shapes, times)
+    }
 }

@@ -9,6 +9,7 @@ mod fusion_grad;
 mod input_noise;
 mod noise_tunnel;
 mod sample_moments;
+mod several_inputs;
 mod stream;
 mod weight_noise;
 

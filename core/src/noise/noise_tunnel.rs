@@ -45,13 +45,15 @@ pub enum NoiseTunnelType {
 /// ```
 #[derive(Clone, Debug)]
 pub struct NoiseTunnel<M> {
-    inner: M,
-    kind: NoiseTunnelType,
-    samples: usize,
-    batch_size: Option<usize>,
-    noise: InputNoise,
-    seed: u64,
-    given: Option<Vec<f64>>,
+    pub(super) inner: M,
+    pub(super) kind: NoiseTunnelType,
+    pub(super) samples: usize,
+    pub(super) batch_size: Option<usize>,
+    pub(super) noise: InputNoise,
+    /// One noise per input, for several inputs ([`NoiseTunnel::with_stdevs`]).
+    pub(super) per_input: Option<Vec<InputNoise>>,
+    pub(super) seed: u64,
+    pub(super) given: Option<Vec<f64>>,
 }
 
 impl<M> NoiseTunnel<M> {
@@ -63,6 +65,7 @@ impl<M> NoiseTunnel<M> {
             samples: 5,
             batch_size: None,
             noise: InputNoise::Additive { stdev: 1.0 },
+            per_input: None,
             seed: 0,
             given: None,
         }
@@ -102,6 +105,31 @@ impl<M> NoiseTunnel<M> {
         self
     }
 
+    /// Additive noise `N(0, σ_i²)` with its own `σ_i` for input `i` of several (Captum's
+    /// `stdevs=(σ_1, σ_2, …)`); for one input, one value.
+    pub fn with_stdevs(self, stdevs: impl IntoIterator<Item = f64>) -> Self {
+        self.with_input_noises(stdevs.into_iter().map(|stdev| InputNoise::Additive { stdev }))
+    }
+
+    /// One input noise per input of several.
+    pub fn with_input_noises(mut self, noises: impl IntoIterator<Item = InputNoise>) -> Self {
+        self.per_input = Some(noises.into_iter().collect());
+        self
+    }
+
+    /// The noise of each of `inputs` inputs: the per-input ones (as many as the inputs), or the
+    /// one noise for all.
+    pub(super) fn noises(&self, inputs: usize) -> Result<Vec<InputNoise>> {
+        match &self.per_input {
+            None => Ok(vec![self.noise; inputs]),
+            Some(noises) if noises.len() == inputs => Ok(noises.clone()),
+            Some(noises) => Err(Error::InvalidSetting {
+                setting: "NoiseTunnel::with_stdevs".into(),
+                reason: format!("{} noises given for {inputs} input(s)", noises.len()),
+            }),
+        }
+    }
+
     /// The seed of the noise generator.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -127,13 +155,14 @@ impl<M> NoiseTunnel<M> {
     }
 
     /// The same settings around another method.
-    fn with_inner<I>(&self, inner: I) -> NoiseTunnel<I> {
+    pub(super) fn with_inner<I>(&self, inner: I) -> NoiseTunnel<I> {
         NoiseTunnel {
             inner,
             kind: self.kind,
             samples: self.samples,
             batch_size: self.batch_size,
             noise: self.noise,
+            per_input: self.per_input.clone(),
             seed: self.seed,
             given: self.given.clone(),
         }
@@ -146,7 +175,7 @@ impl<M> NoiseTunnel<M> {
     /// The sample ranges handled by each call of the inner method on an input of shape
     /// `input_shape`: `(b, count)`, partition `i < count` being `[i·b, min((i + 1)·b, S))`
     /// (computed on demand, never listed).
-    fn partitions(&self, input_shape: &[usize]) -> Result<(usize, usize)> {
+    pub(crate) fn partitions(&self, input_shape: &[usize]) -> Result<(usize, usize)> {
         Error::check_at_least("NoiseTunnel::with_samples", self.samples, 1)?;
         let size = match self.batch_size {
             Some(0) => {
@@ -164,18 +193,19 @@ impl<M> NoiseTunnel<M> {
             }
         };
         self.noise.check()?;
+        self.per_input.iter().flatten().try_for_each(InputNoise::check)?;
         Ok((size, self.samples.div_ceil(size)))
     }
 
     /// Partition `index` of `(b, count)`.
-    fn partition(&self, (size, _): (usize, usize), index: usize) -> Range<usize> {
+    pub(crate) fn partition(&self, (size, _): (usize, usize), index: usize) -> Range<usize> {
         let start = index * size;
         start..self.samples.min(start.saturating_add(size))
     }
 
     /// The shape `(N·len, d…)` of a noisy batch of `len` copies per example; an error when
     /// `N·len` does not fit a `usize`.
-    fn noisy_shape(input_shape: &[usize], len: usize) -> Result<Vec<usize>> {
+    pub(crate) fn noisy_shape(input_shape: &[usize], len: usize) -> Result<Vec<usize>> {
         let mut shape = input_shape.to_vec();
         shape[0] = shape[0].checked_mul(len).ok_or_else(|| Error::SizeOverflow {
             what: "the rows of a NoiseTunnel batch".into(),
@@ -186,6 +216,40 @@ impl<M> NoiseTunnel<M> {
 
     /// Runs the inner method on every partition of noisy copies, and hands each sample's
     /// attribution row to `each(n, s, row)`, for every example in increasing `s`.
+    /// Appends the noisy copies `s ∈ range` of every example of the host input `x` (`size`
+    /// values per example), example-major (rows `n·len + j`): the `given` noise, or draws of
+    /// the stream `(seed, n·S + s)`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fill_noisy_rows(
+        &self,
+        noise: &InputNoise,
+        seed: u64,
+        given: Option<&[f64]>,
+        x: &[f64],
+        size: usize,
+        range: Range<usize>,
+        out: &mut Vec<f64>,
+    ) {
+        for (n, row) in x.chunks(size.max(1)).enumerate() {
+            for s in range.clone() {
+                let index = n * self.samples + s;
+                match given {
+                    Some(given) => noise.apply_given(row, &given[index * size..(index + 1) * size], out),
+                    None => {
+                        let mut stream = NoiseStream::new(seed, index as u64);
+                        noise.apply(row, std::iter::repeat_with(|| stream.standard_normal()), out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows of `values` (`examples` rows) each repeated `len` times in place.
+    pub(crate) fn repeat_rows(values: &[f64], examples: usize, len: usize) -> Vec<f64> {
+        let row = values.len() / examples.max(1);
+        values.chunks(row.max(1)).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect()
+    }
+
     pub(crate) fn for_each_sample<B: Backend>(
         &self,
         model: &mut dyn Forward<Backend = B>,
@@ -199,6 +263,7 @@ impl<M> NoiseTunnel<M> {
         let shape = B::shape(inputs.input);
         check_input_shape(&shape)?;
         let partitions = self.partitions(&shape)?;
+        let noise = self.noises(1)?[0];
         let (examples, size) = (shape[0], shape[1..].iter().product::<usize>());
         inputs.target.check_examples(examples)?;
         // The rows of a call, N·b, must fit a usize: checked before anything is allocated.
@@ -231,28 +296,12 @@ impl<M> NoiseTunnel<M> {
         for range in (0..partitions.1).map(|i| self.partition(partitions, i)) {
             let len = range.len();
             noisy.clear();
-            for n in 0..examples {
-                let row = &x[n * size..(n + 1) * size];
-                for s in range.clone() {
-                    let index = n * self.samples + s;
-                    match &self.given {
-                        Some(given) => {
-                            self.noise.apply_given(row, &given[index * size..(index + 1) * size], &mut noisy)
-                        }
-                        None => {
-                            let mut stream = NoiseStream::new(self.seed, index as u64);
-                            self.noise.apply(row, std::iter::repeat_with(|| stream.standard_normal()), &mut noisy);
-                        }
-                    }
-                }
-            }
+            self.fill_noisy_rows(&noise, self.seed, self.given.as_deref(), &x, size, range.clone(), &mut noisy);
             let noisy_shape = Self::noisy_shape(&shape, len)?;
             let batch = B::from_f64_slice(inputs.input, &noisy_shape, &noisy)?;
             let expanded_baseline = match (&per_example_baseline, &baseline_host) {
                 (Some((bs, b)), Some(values)) => {
-                    let row = values.len() / examples;
-                    let rows: Vec<f64> =
-                        values.chunks(row).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect();
+                    let rows = Self::repeat_rows(values, examples, len);
                     Some(B::from_f64_slice(b, &Self::noisy_shape(bs, len)?, &rows)?)
                 }
                 _ => None,

@@ -340,4 +340,26 @@ impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
         let schedule = ablation.groups(&Self::packed_shape(&shapes))?;
         attribute_packed(model, inputs, &schedule, None, ablation.perturbations_per_eval(), progress)
     }
+
+    /// Every per-example mask `(N, d^i…)` repeated to `(N·times, d^i…)`.
+    fn for_repeated_examples(
+        &self,
+        input_shapes: &[Vec<usize>],
+        times: usize,
+    ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
+        check_count(self.methods.len(), input_shapes.len())?;
+        let mut repeated = Vec::with_capacity(self.methods.len());
+        let mut any = false;
+        for (method, shape) in self.methods.iter().zip(input_shapes) {
+            match method.mask() {
+                Some(mask) if mask.layout(shape)? == MaskLayout::PerExample => {
+                    any = true;
+                    let p = method.perturbations_per_eval();
+                    repeated.push(FeatureAblation::new(mask.repeat_interleave(times)?).with_perturbations_per_eval(p));
+                }
+                _ => repeated.push(method.clone()),
+            }
+        }
+        Ok(any.then(|| Box::new(PerInput::new(repeated)) as Box<dyn MultiAttribution<B>>))
+    }
 }
