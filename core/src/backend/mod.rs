@@ -34,6 +34,7 @@ pub use element::Element;
 pub use gradient::GradientBackend;
 pub use host_fill::{fill_occluded_batch, HostBaseline};
 pub use occlusion_mask::{MaskTensor, OcclusionMask};
+pub(crate) use packed::packed_shape;
 pub use packed::{Packed, PackedTensor, PartBaseline};
 pub use region::{row_major_strides, BoxRegion, Region, RegionBatch};
 pub use tensor::{Backend, TensorOf};

@@ -235,3 +235,19 @@ impl<B: Backend> Backend for Packed<B> {
         Ok(PackedTensor::Parts { parts: out, example_shapes: example_shapes.clone(), rows: regions.rows() })
     }
 }
+
+/// `(N, Σ_i Π d^i)`, the packed shape of inputs of `shapes`, every input's shape and the sum
+/// checked.
+pub(crate) fn packed_shape(shapes: &[Vec<usize>]) -> Result<Vec<usize>> {
+    let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
+    let mut total = 0usize;
+    for shape in shapes {
+        crate::attribution::check_input_shape(shape)?;
+        let size = Error::checked_product("the elements per example of an input", &shape[1..])?;
+        total = total.checked_add(size).ok_or_else(|| Error::SizeOverflow {
+            what: "the elements per example of all inputs".into(),
+            detail: format!("more than {}", usize::MAX),
+        })?;
+    }
+    Ok(vec![examples, total])
+}

@@ -1,26 +1,10 @@
 //! NoiseTunnel around a method of several inputs (Captum's NoiseTunnel on tuple inputs).
 
 use crate::attribution::{Baseline, MultiAttribution, MultiInputs, ProgressCounter, ProgressHook};
-use crate::backend::{Backend, TensorOf};
+use crate::backend::{packed_shape, Backend, TensorOf};
 use crate::error::{Error, Result};
 use crate::model::MultiForward;
 use crate::noise::{derive_seed, NoiseTunnel, NoiseTunnelType, SampleMoments};
-
-/// `(N, Σ_i Π d^i)`: the shape whose values one noisy copy of every input holds, for the
-/// default samples per call.
-fn packed_shape(shapes: &[Vec<usize>]) -> Result<Vec<usize>> {
-    let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
-    let mut total = 0usize;
-    for shape in shapes {
-        crate::attribution::check_input_shape(shape)?;
-        let size = Error::checked_product("the elements per example of an input", &shape[1..])?;
-        total = total.checked_add(size).ok_or_else(|| Error::SizeOverflow {
-            what: "the elements per example of all inputs".into(),
-            detail: format!("more than {}", usize::MAX),
-        })?;
-    }
-    Ok(vec![examples, total])
-}
 
 impl<M> NoiseTunnel<M> {
     /// The seed of input `i`'s noise streams (input 0 of several has its own, not the

@@ -57,14 +57,7 @@ pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
     per_eval: usize,
     progress: &mut dyn ProgressHook,
 ) -> Result<DropSums> {
-    inputs.target.check_examples(shape[0])?;
     let baseline = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?;
-    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval)?);
-    // The largest batch, min(P, R)·N·Π d values, must fit a usize: checked before any call.
-    Error::checked_product(
-        "the perturbed batch of one model call",
-        &[per_eval.min(schedule.len()), shape[0], shape[1..].iter().product()],
-    )?;
     let run = OcclusionRun {
         input: inputs.input,
         input_shape: shape,
@@ -74,10 +67,28 @@ pub(crate) fn output_drop_sums_of_inputs<B: Backend>(
         per_eval,
         refuses_batch_level: None,
     };
-    run.output_drop_sums(model, &mut counter)
+    run.checked_drop_sums(model, progress)
 }
 
 impl<B: Backend> OcclusionRun<'_, B> {
+    /// [`OcclusionRun::output_drop_sums`] after the checks every run makes before its first
+    /// call (the target against the examples, the number of calls, the largest batch
+    /// `min(P, R)·N·Π d`), telling `progress` about `1 + ceil(R / P)` model calls.
+    pub(crate) fn checked_drop_sums(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<DropSums> {
+        let (shape, regions) = (self.input_shape, self.schedule.len());
+        self.target.check_examples(shape[0])?;
+        let mut counter = ProgressCounter::new(progress, run_model_calls(regions, self.per_eval)?);
+        Error::checked_product(
+            "the perturbed batch of one model call",
+            &[self.per_eval.min(regions), shape[0], shape[1..].iter().product()],
+        )?;
+        self.output_drop_sums(model, &mut counter)
+    }
+
     /// `S[n, p] = Σ_j Δ_j[n]·[p ∈ R_j]`, row-major over `(N, d…)`, with
     /// `Δ_j[n] = τ(F(X))[n] − τ(F(X^{R_j}))[n]`; for a batch-level output (see
     /// [`OutputScores`]) the same over its `M` scores, `S[m, p]`, which needs `P = 1` and regions

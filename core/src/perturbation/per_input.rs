@@ -1,8 +1,8 @@
 //! One method configuration per input tensor: attributions of several inputs at once
 //! (Captum's tuple inputs, with per-input windows, strides, masks and baselines).
 
-use crate::attribution::{MultiAttribution, MultiInputs, ProgressCounter, ProgressHook};
-use crate::backend::{Backend, BaselineValue, Packed, Region, TensorOf};
+use crate::attribution::{MultiAttribution, MultiInputs, ProgressHook};
+use crate::backend::{packed_shape, Backend, BaselineValue, Packed, Region, TensorOf};
 use crate::error::{Error, Result};
 use crate::model::{MultiForward, PackedModel};
 use crate::perturbation::engine::{run_model_calls, OcclusionRun};
@@ -210,12 +210,6 @@ fn attribute_packed<B: Backend>(
 ) -> Result<Vec<TensorOf<B>>> {
     let (input, baselines) = inputs.packed()?;
     let shape = <Packed<B> as Backend>::shape(&input);
-    inputs.target.check_examples(shape[0])?;
-    let mut counter = ProgressCounter::new(progress, run_model_calls(schedule.len(), per_eval)?);
-    Error::checked_product(
-        "the perturbed batch of one model call",
-        &[per_eval.min(schedule.len()), shape[0], shape[1]],
-    )?;
     let run = OcclusionRun {
         input: &input,
         input_shape: &shape,
@@ -225,8 +219,7 @@ fn attribute_packed<B: Backend>(
         per_eval,
         refuses_batch_level: None,
     };
-    let mut packed_model = PackedModel { model };
-    let mut drops = run.output_drop_sums(&mut packed_model, &mut counter)?;
+    let mut drops = run.checked_drop_sums(&mut PackedModel { model }, progress)?;
     if let Some(divisors) = divisors {
         divide_by_coverage(&mut drops.sums, divisors);
     }
@@ -314,13 +307,7 @@ impl PerInput<FeatureAblation> {
     /// Model calls for inputs of shapes `input_shapes`: `1 + ceil(G / P)` for the `G` ids of
     /// all inputs.
     pub fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
-        self.packed_ablation(input_shapes)?.model_calls(&Self::packed_shape(input_shapes))
-    }
-
-    /// `[N, D]` of the packed inputs.
-    fn packed_shape(shapes: &[Vec<usize>]) -> Vec<usize> {
-        let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
-        vec![examples, shapes.iter().map(|s| s.get(1..).unwrap_or_default().iter().product::<usize>()).sum()]
+        self.packed_ablation(input_shapes)?.model_calls(&packed_shape(input_shapes)?)
     }
 }
 
@@ -337,7 +324,7 @@ impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
     ) -> Result<Vec<TensorOf<B>>> {
         let shapes = inputs.shapes();
         let ablation = self.packed_ablation(&shapes)?;
-        let schedule = ablation.groups(&Self::packed_shape(&shapes))?;
+        let schedule = ablation.groups(&packed_shape(&shapes)?)?;
         attribute_packed(model, inputs, &schedule, None, ablation.perturbations_per_eval(), progress)
     }
 
