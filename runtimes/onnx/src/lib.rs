@@ -14,8 +14,12 @@
 //! otherwise, and says why in [`OnnxModel::runtime_note`].
 //!
 //! # Models
-//! One `f32` input `(N, d_1, …, d_m)` and an `f32` output `(N, classes)` (the first output, or
-//! the one named in [`OnnxOptions::output`]). A symbolic batch `N` lets ONNX Runtime run all
+//! One explained `f32` input `(N, d_1, …, d_m)` and an `f32` output `(N, classes)` (the first
+//! output, or the one named in [`OnnxOptions::output`]). A model of several inputs explains
+//! one of them ([`OnnxOptions::explained_input`]; by default the only one without a value)
+//! while every other is held at a [`FixedInput`] value (`f32` or `i64`; given for one example
+//! and repeated to the rows of each call along its batch axis, or passed unchanged), so each
+//! input of a model can be explained in turn with the others fixed. A symbolic batch `N` lets ONNX Runtime run all
 //! rows of a batch in one call; a fixed batch runs in chunks of its size. The per-example
 //! shape is the declared one, an explicit one ([`OnnxOptions::example_shape`]) or an image's
 //! ([`OnnxOptions::image`], [`InputGeometry::detect`]). Loading checks all of this with typed
@@ -60,6 +64,7 @@
 compile_error!("tiled-occlusion-onnx needs at least one runtime: enable the `tract` or the `ort` feature");
 
 mod execution_plan;
+mod fixed_input;
 mod input_geometry;
 mod input_spec;
 mod model_signature;
@@ -78,6 +83,7 @@ mod tract_plan;
 pub use execution_plan::{
     ort_default_rows, ExecutionPlan, PlanRequest, MAX_PLAN_THREADS, ORT_MAX_ROWS, ORT_VALUES_PER_CALL,
 };
+pub use fixed_input::{FixedInput, FixedValue};
 pub use input_geometry::{InputGeometry, Layout};
 pub use input_spec::InputSpec;
 pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};

@@ -1,6 +1,8 @@
 //! What an ONNX model declares: its inputs and outputs with their element types and shapes,
-//! and the checks that make it usable here (one f32 input; the chosen output).
+//! and the checks that make it usable here (the explained f32 input, the fixed values of the
+//! others, the chosen output).
 
+use crate::fixed_input::FixedInput;
 use crate::onnx_error::OnnxError;
 
 /// One declared input or output.
@@ -35,16 +37,52 @@ pub struct ModelSignature {
 }
 
 impl ModelSignature {
-    /// The single `f32` input; an error when there is none, several, or another type.
-    pub fn single_input(&self) -> Result<&TensorSignature, OnnxError> {
-        match self.inputs.as_slice() {
-            [] => Err(OnnxError::NoInput),
-            [input] if !input.is_f32 => {
-                Err(OnnxError::InputNotF32 { name: input.name.clone(), element: input.element.clone() })
-            }
-            [input] => Ok(input),
-            several => Err(OnnxError::SeveralInputs { names: several.iter().map(|i| i.name.clone()).collect() }),
+    /// The index of the input explained: the one named `requested`, or else the only input
+    /// without a fixed value. Every other input must be in `fixed` (once, with a value of its
+    /// declared type and shape, see [`FixedInput`]); the explained one must hold `f32`.
+    pub fn explained_input(&self, requested: Option<&str>, fixed: &[FixedInput]) -> Result<usize, OnnxError> {
+        if self.inputs.is_empty() {
+            return Err(OnnxError::NoInput);
         }
+        let names = || self.inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
+        let index_of = |name: &str| {
+            self.inputs
+                .iter()
+                .position(|i| i.name == name)
+                .ok_or_else(|| OnnxError::UnknownInput { requested: name.to_string(), available: names() })
+        };
+        let mut is_fixed = vec![false; self.inputs.len()];
+        for f in fixed {
+            let i = index_of(&f.name)?;
+            if std::mem::replace(&mut is_fixed[i], true) {
+                return Err(OnnxError::InputGivenTwice { name: f.name.clone(), reason: "fixed twice" });
+            }
+        }
+        let explained = match requested {
+            Some(name) => index_of(name)?,
+            None => match (0..self.inputs.len()).filter(|&i| !is_fixed[i]).collect::<Vec<_>>()[..] {
+                [i] => i,
+                _ => return Err(OnnxError::SeveralInputs { names: names() }),
+            },
+        };
+        let input = &self.inputs[explained];
+        if is_fixed[explained] {
+            return Err(OnnxError::InputGivenTwice { name: input.name.clone(), reason: "both explained and fixed" });
+        }
+        if !input.is_f32 {
+            return Err(OnnxError::InputNotF32 { name: input.name.clone(), element: input.element.clone() });
+        }
+        let missing: Vec<String> = (0..self.inputs.len())
+            .filter(|&i| i != explained && !is_fixed[i])
+            .map(|i| self.inputs[i].name.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(OnnxError::InputsWithoutValue { missing, explained: input.name.clone() });
+        }
+        for f in fixed {
+            f.check(&self.inputs[index_of(&f.name)?])?;
+        }
+        Ok(explained)
     }
 
     /// The index of the output used: the one named `requested`, or the first.
@@ -66,18 +104,22 @@ impl ModelSignature {
         Ok(index)
     }
 
-    /// How the single input's batch dimension is declared (symbolic when the rank is unknown).
-    pub fn batch(&self) -> Result<BatchDimension, OnnxError> {
-        Ok(match self.single_input()?.dims.first() {
+    /// How input `input`'s batch dimension (its first) is declared: symbolic when the rank is
+    /// unknown or the input does not exist.
+    pub fn batch(&self, input: usize) -> BatchDimension {
+        match self.inputs.get(input).and_then(|i| i.dims.first()) {
             Some(Some(n)) => BatchDimension::Fixed(*n),
             _ => BatchDimension::Symbolic,
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
     use super::{BatchDimension, ModelSignature, TensorSignature};
+    use crate::fixed_input::FixedInput;
     use crate::onnx_error::OnnxError;
 
     fn tensor(name: &str, element: &str, dims: &[Option<usize>]) -> TensorSignature {
@@ -87,20 +129,52 @@ mod tests {
     #[test]
     fn inputs_are_checked() {
         let none = ModelSignature { inputs: vec![], outputs: vec![tensor("y", "f32", &[None, Some(3)])] };
-        assert!(matches!(none.single_input(), Err(OnnxError::NoInput)));
+        assert!(matches!(none.explained_input(None, &[]), Err(OnnxError::NoInput)));
         let two = ModelSignature {
             inputs: vec![tensor("a", "f32", &[None, Some(3)]), tensor("b", "f32", &[None, Some(3)])],
             outputs: none.outputs.clone(),
         };
-        match two.single_input() {
+        match two.explained_input(None, &[]) {
             Err(e @ OnnxError::SeveralInputs { .. }) => assert!(e.to_string().contains("a, b"), "{e}"),
             other => panic!("{other:?}"),
         }
         let ints = ModelSignature { inputs: vec![tensor("ids", "i64", &[Some(1), Some(8)])], outputs: vec![] };
-        assert!(matches!(ints.single_input(), Err(OnnxError::InputNotF32 { .. })));
+        assert!(matches!(ints.explained_input(None, &[]), Err(OnnxError::InputNotF32 { .. })));
         let one = ModelSignature { inputs: vec![tensor("x", "f32", &[Some(1), Some(8)])], outputs: vec![] };
-        assert_eq!(one.batch().ok(), Some(BatchDimension::Fixed(1)));
+        assert_eq!(one.explained_input(None, &[]).ok(), Some(0));
+        assert_eq!(one.batch(0), BatchDimension::Fixed(1));
         assert!(matches!(one.output_index(None), Err(OnnxError::NoOutput)));
+    }
+
+    #[test]
+    fn the_explained_input_is_named_or_the_only_one_without_a_value() {
+        let three = ModelSignature {
+            inputs: vec![
+                tensor("x", "f32", &[None, Some(3)]),
+                tensor("extra", "f32", &[None, Some(2)]),
+                tensor("gain", "i64", &[Some(1)]),
+            ],
+            outputs: vec![tensor("y", "f32", &[None, Some(2)])],
+        };
+        let extra = FixedInput::per_example("extra", ArrayD::<f32>::zeros(IxDyn(&[1, 2])));
+        let x = FixedInput::per_example("x", ArrayD::<f32>::zeros(IxDyn(&[1, 3])));
+        let gain = FixedInput::whole("gain", ArrayD::from_elem(IxDyn(&[1]), 2i64));
+        assert_eq!(three.explained_input(None, &[extra.clone(), gain.clone()]).ok(), Some(0));
+        assert_eq!(three.explained_input(Some("extra"), &[x.clone(), gain.clone()]).ok(), Some(1));
+        let message = |r: Result<usize, OnnxError>| r.map_err(|e| e.to_string()).err().unwrap_or_default();
+        assert!(message(three.explained_input(None, std::slice::from_ref(&gain))).contains("x, extra, gain"));
+        assert!(message(three.explained_input(Some("x"), std::slice::from_ref(&gain)))
+            .contains("input extra of the model has no value"));
+        assert!(message(three.explained_input(Some("gain"), &[x.clone(), extra.clone()])).contains("holds i64"));
+        assert!(message(three.explained_input(Some("x"), &[x.clone(), extra.clone(), gain.clone()]))
+            .contains("both explained and fixed"));
+        assert!(
+            message(three.explained_input(None, &[extra.clone(), extra.clone(), gain.clone()])).contains("fixed twice")
+        );
+        assert!(message(three.explained_input(Some("z"), &[])).contains("no input named `z`"));
+        let wrong = FixedInput::whole("gain", ArrayD::from_elem(IxDyn(&[1]), 2.0f32));
+        assert!(message(three.explained_input(None, &[extra, wrong]))
+            .contains("holds f32 values but the model declares i64"));
     }
 
     #[test]
@@ -120,6 +194,6 @@ mod tests {
             Err(e @ OnnxError::UnknownOutput { .. }) => assert!(e.to_string().contains("logits, ids, probs"), "{e}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(s.batch().ok(), Some(BatchDimension::Symbolic));
+        assert_eq!(s.batch(0), BatchDimension::Symbolic);
     }
 }

@@ -40,11 +40,59 @@ pub enum OnnxError {
     /// The model declares no input.
     #[error("the model has no input; a model for attributions takes one (N, d_1, …, d_m) tensor")]
     NoInput,
-    /// The model declares several inputs.
-    #[error("the model has {} inputs ({}); only models with a single input are supported", names.len(), names.join(", "))]
+    /// The model declares several inputs and the options do not say which one is explained.
+    #[error("the model has {} inputs ({}); name the one to explain (`OnnxOptions::explained_input`) and hold the others fixed (`OnnxOptions::fixed_input`)", names.len(), names.join(", "))]
     SeveralInputs {
         /// The inputs' names.
         names: Vec<String>,
+    },
+    /// An input named in the options does not exist.
+    #[error("the model has no input named `{requested}`; its inputs are {}", available.join(", "))]
+    UnknownInput {
+        /// The name given.
+        requested: String,
+        /// The inputs the model has.
+        available: Vec<String>,
+    },
+    /// An input is given a fixed value twice, or is both explained and fixed.
+    #[error("input `{name}` is {reason}; give each input once, the explained one without a fixed value")]
+    InputGivenTwice {
+        /// The input's name.
+        name: String,
+        /// "fixed twice" or "both explained and fixed".
+        reason: &'static str,
+    },
+    /// Inputs other than the explained one have no fixed value.
+    #[error("input{} {} of the model {} no value; hold {} with `OnnxOptions::fixed_input` (explained: `{explained}`)", if missing.len() == 1 { "" } else { "s" }, missing.join(", "), if missing.len() == 1 { "has" } else { "have" }, if missing.len() == 1 { "it fixed" } else { "them fixed" })]
+    InputsWithoutValue {
+        /// The inputs without a value.
+        missing: Vec<String>,
+        /// The explained input.
+        explained: String,
+    },
+    /// A fixed input's element type is not the declared one.
+    #[error("fixed input `{name}` holds {given} values but the model declares {declared}")]
+    FixedInputType {
+        /// The input's name.
+        name: String,
+        /// The declared element type.
+        declared: String,
+        /// The given one.
+        given: String,
+    },
+    /// A fixed input's shape does not fit the declared one.
+    #[error(
+        "fixed input `{name}` of shape {shape:?} does not fit the declared {declared:?} (None: symbolic): {reason}"
+    )]
+    FixedInputShape {
+        /// The input's name.
+        name: String,
+        /// The value's shape.
+        shape: Vec<usize>,
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+        /// What does not fit.
+        reason: String,
     },
     /// The model's input is not a tensor of `f32`.
     #[error("the model's input `{name}` holds {element} values; only f32 inputs are supported")]

@@ -9,6 +9,9 @@ use tiled_occlusion_core::{Forward, Parallel};
 use tiled_occlusion_ndarray::Ndarray;
 
 use crate::execution_plan::ExecutionPlan;
+use crate::fixed_input::FixedInput;
+#[cfg(feature = "ort")]
+use crate::fixed_input::{CallData, CallInput};
 use crate::input_geometry::InputGeometry;
 use crate::model_signature::{BatchDimension, ModelSignature};
 use crate::onnx_error::OnnxError;
@@ -30,8 +33,9 @@ enum Engine {
     Ort(OrtSessions),
 }
 
-/// An ONNX model with one `f32` input `(N, d_1, …, d_m)` and an `f32` output `(N, classes)`,
-/// on tract or ONNX Runtime (see the crate's documentation).
+/// An ONNX model with one explained `f32` input `(N, d_1, …, d_m)` (its other inputs, if
+/// any, held at [`FixedInput`] values) and an `f32` output `(N, classes)`, on tract or ONNX
+/// Runtime (see the crate's documentation).
 ///
 /// It is a [`Forward`] model of [`Ndarray<f32>`]: [`Forward::forward`] runs one batch, and
 /// [`Forward::forward_jobs`] (what the attribution methods call) runs
@@ -44,12 +48,35 @@ pub struct OnnxModel {
     plan: ExecutionPlan,
     signature: ModelSignature,
     batch: BatchDimension,
+    /// The graph index of the explained input.
+    explained: usize,
+    /// The other inputs' values with their graph indices.
+    fixed: Vec<(usize, FixedInput)>,
     output: usize,
     example_shape: Vec<usize>,
     geometry: Option<InputGeometry>,
     classes: usize,
     softmax: bool,
     note: Option<String>,
+}
+
+/// The fixed inputs of `options` with their graph indices, in graph order (the names were
+/// checked by [`ModelSignature::explained_input`]).
+fn fixed_with_indices(
+    signature: &ModelSignature,
+    options: &OnnxOptions,
+) -> Result<Vec<(usize, FixedInput)>, OnnxError> {
+    let mut fixed = Vec::with_capacity(options.fixed_inputs.len());
+    for input in &options.fixed_inputs {
+        let index =
+            signature.inputs.iter().position(|i| i.name == input.name).ok_or_else(|| OnnxError::UnknownInput {
+                requested: input.name.clone(),
+                available: signature.inputs.iter().map(|i| i.name.clone()).collect(),
+            })?;
+        fixed.push((index, input.clone()));
+    }
+    fixed.sort_by_key(|(i, _)| *i);
+    Ok(fixed)
 }
 
 fn cores() -> usize {
@@ -98,15 +125,18 @@ impl OnnxModel {
         signature: ModelSignature,
         options: &OnnxOptions,
     ) -> Result<OnnxModel, OnnxError> {
-        let input = signature.single_input()?;
-        let (example_shape, geometry) = options.input.resolve(&input.dims)?;
+        let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
+        let (example_shape, geometry) = options.input.resolve(&signature.inputs[explained].dims)?;
         let output = signature.output_index(options.output.as_deref())?;
-        let batch = signature.batch()?;
+        let batch = signature.batch(explained);
+        let fixed = fixed_with_indices(&signature, options)?;
         Ok(OnnxModel {
             engine,
             runtime,
             plan,
             batch,
+            explained,
+            fixed,
             output,
             example_shape,
             geometry,
@@ -121,16 +151,18 @@ impl OnnxModel {
     fn load_tract(path: &Path, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         let graph = TractGraph::read(path)?;
         let signature = graph.signature();
-        let input = signature.single_input()?;
-        let (example_shape, _) = options.input.resolve(&input.dims)?;
+        let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
+        let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
         let output = signature.output_index(options.output.as_deref())?;
-        let batch = signature.batch()?;
+        let batch = signature.batch(explained);
+        let fixed = fixed_with_indices(&signature, options)?;
+        let fixed: Vec<(usize, &FixedInput)> = fixed.iter().map(|(i, f)| (*i, f)).collect();
         let plan = options.plan.resolve(Runtime::Tract, batch, example_shape.iter().product(), cores())?;
         let rows = match batch {
             BatchDimension::Fixed(n) => n.max(1),
             BatchDimension::Symbolic => 1,
         };
-        let engine = Engine::Tract(graph.into_plan(output, &example_shape, rows)?);
+        let engine = Engine::Tract(graph.into_plan(output, explained, &example_shape, rows, &fixed)?);
         Self::finish(engine, Runtime::Tract, plan, signature, options)
     }
 
@@ -144,8 +176,10 @@ impl OnnxModel {
         // Sessions and threads do not depend on the batch; the rows per call do.
         let threads = options.plan.resolve(Runtime::Ort, BatchDimension::Symbolic, 1, cores())?;
         let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref())?;
-        let (example_shape, _) = options.input.resolve(&signature.single_input()?.dims)?;
-        let plan = options.plan.resolve(Runtime::Ort, signature.batch()?, example_shape.iter().product(), cores())?;
+        let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
+        let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
+        let plan =
+            options.plan.resolve(Runtime::Ort, signature.batch(explained), example_shape.iter().product(), cores())?;
         Self::finish(Engine::Ort(sessions), Runtime::Ort, plan, signature, options)
     }
 
@@ -254,8 +288,33 @@ impl OnnxModel {
             #[cfg(feature = "tract")]
             Engine::Tract(plan) => plan.run(shape, data),
             #[cfg(feature = "ort")]
-            Engine::Ort(sessions) => sessions.run(self.output, shape, data),
+            Engine::Ort(sessions) => {
+                let mut inputs = Vec::with_capacity(self.fixed.len() + 1);
+                let explained = CallInput { shape: shape.to_vec(), data: CallData::F32(data.into()) };
+                let mut explained = Some(explained);
+                let mut fixed = self.fixed.iter().peekable();
+                for i in 0..=self.fixed.len() {
+                    match fixed.peek() {
+                        Some((index, input)) if *index == i => {
+                            inputs.push(input.at_rows(shape[0])?);
+                            fixed.next();
+                        }
+                        _ => inputs.extend(explained.take()),
+                    }
+                }
+                sessions.run(self.output, &inputs)
+            }
         }
+    }
+
+    /// The graph index of the explained input.
+    pub fn explained_input(&self) -> usize {
+        self.explained
+    }
+
+    /// The inputs held fixed, with their graph indices, in graph order.
+    pub fn fixed_inputs(&self) -> impl Iterator<Item = (usize, &FixedInput)> {
+        self.fixed.iter().map(|(i, f)| (*i, f))
     }
 
     /// The raw outputs `(B, classes)` of a batch of the right shape.

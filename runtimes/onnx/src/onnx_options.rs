@@ -1,9 +1,11 @@
 //! Everything [`OnnxModel::load`](crate::OnnxModel::load) can be told: the runtime, the
-//! execution plan, the input shape, the output, and where ONNX Runtime's library is.
+//! execution plan, the input shape, the explained input and the fixed values of the others,
+//! the output, and where ONNX Runtime's library is.
 
 use std::path::PathBuf;
 
 use crate::execution_plan::PlanRequest;
+use crate::fixed_input::FixedInput;
 use crate::input_geometry::Layout;
 use crate::input_spec::InputSpec;
 use crate::runtime_choice::RuntimeChoice;
@@ -30,6 +32,10 @@ pub struct OnnxOptions {
     pub plan: PlanRequest,
     /// How the per-example input shape is decided.
     pub input: InputSpec,
+    /// The input explained, by name (default: the only input without a fixed value).
+    pub explained_input: Option<String>,
+    /// The values of the model's other inputs, held fixed in every call.
+    pub fixed_inputs: Vec<FixedInput>,
     /// The output used, by name (default: the first).
     pub output: Option<String>,
     /// Whether the model's outputs go through a softmax over each row before they are
@@ -82,6 +88,19 @@ impl OnnxOptions {
     /// size where the model does not declare them.
     pub fn image(mut self, layout: Option<Layout>, size: Option<usize>) -> Self {
         self.input = InputSpec::Image { layout, size };
+        self
+    }
+
+    /// Explains the input named `name` (needed when several inputs have no fixed value).
+    pub fn explained_input(mut self, name: impl Into<String>) -> Self {
+        self.explained_input = Some(name.into());
+        self
+    }
+
+    /// Holds one more input of the model at a value (see [`FixedInput`]): every input but the
+    /// explained one needs one.
+    pub fn fixed_input(mut self, input: FixedInput) -> Self {
+        self.fixed_inputs.push(input);
         self
     }
 

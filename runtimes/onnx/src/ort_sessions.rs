@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use ort::session::Session;
+use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
 use crate::execution_plan::ExecutionPlan;
+use crate::fixed_input::{CallData, CallInput};
 use crate::model_signature::{ModelSignature, TensorSignature};
 use crate::onnx_error::OnnxError;
 use crate::ort_library::{ort_environment, OrtLibrary};
@@ -108,16 +109,22 @@ impl OrtSessions {
         self.sessions[start % n].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs the model on `data` of `shape` and returns output `output`'s shape and values.
-    pub(crate) fn run(
-        &self,
-        output: usize,
-        shape: &[usize],
-        data: &[f32],
-    ) -> Result<(Vec<usize>, Vec<f32>), OnnxError> {
-        let input = TensorRef::from_array_view((shape.to_vec(), data)).map_err(|e| failure("take the input", e))?;
+    /// Runs the model on `inputs` (every input, in graph order) and returns output `output`'s
+    /// shape and values.
+    pub(crate) fn run(&self, output: usize, inputs: &[CallInput<'_>]) -> Result<(Vec<usize>, Vec<f32>), OnnxError> {
+        let mut values: Vec<SessionInputValue<'_>> = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let shape = input.shape.clone();
+            values.push(
+                match &input.data {
+                    CallData::F32(v) => TensorRef::from_array_view((shape, &v[..])).map(Into::into),
+                    CallData::I64(v) => TensorRef::from_array_view((shape, &v[..])).map(Into::into),
+                }
+                .map_err(|e| failure("take the input", e))?,
+            );
+        }
         let mut session = self.session();
-        let outputs = session.run(ort::inputs![input]).map_err(|e| failure("run the model", e))?;
+        let outputs = session.run(values.as_slice()).map_err(|e| failure("run the model", e))?;
         let value = outputs.values().nth(output).ok_or_else(|| failure("run the model", "an output is missing"))?;
         let name = outputs.keys().nth(output).unwrap_or_default().to_string();
         let (out_shape, values) = value

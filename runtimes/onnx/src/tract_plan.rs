@@ -1,4 +1,5 @@
-//! The model on tract: parsed, fixed to `rows` examples of the decided shape, optimised, and
+//! The model on tract: parsed, fixed to `rows` examples of the decided shape (and the fixed
+//! inputs to their values), optimised, and
 //! run from any number of threads at once (tract's plan is shared; each run has its own state).
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
+use crate::fixed_input::{CallData, FixedInput};
 use crate::model_signature::{ModelSignature, TensorSignature};
 use crate::onnx_error::OnnxError;
 use crate::runtime_choice::Runtime;
@@ -21,6 +23,10 @@ pub(crate) struct TractPlan {
     plan: Arc<TypedRunnableModel>,
     /// The rows of every run.
     pub(crate) rows: usize,
+    /// The graph index of the explained input.
+    explained: usize,
+    /// Every input's value at `rows` rows, in graph order (`None` for the explained one).
+    values: Vec<Option<TValue>>,
 }
 
 fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
@@ -73,30 +79,58 @@ impl TractGraph {
         }
     }
 
-    /// Keeps output `output` only, fixes the input to `(rows, example…)` and optimises.
-    pub(crate) fn into_plan(self, output: usize, example: &[usize], rows: usize) -> Result<TractPlan, OnnxError> {
+    /// Keeps output `output` only, fixes input `explained` to `(rows, example…)` and each fixed
+    /// input (with its graph index) to its value at `rows` rows, and optimises.
+    pub(crate) fn into_plan(
+        self,
+        output: usize,
+        explained: usize,
+        example: &[usize],
+        rows: usize,
+        fixed: &[(usize, &FixedInput)],
+    ) -> Result<TractPlan, OnnxError> {
         let shape: Vec<usize> = [&[rows][..], example].concat();
         let rejected =
             |e: TractError| failure("prepare the model for an input of that shape", format!("{shape:?}: {e:#}"));
         let outlet = self.model.output_outlets().map_err(rejected)?.get(output).copied();
         let outlet = outlet.ok_or_else(|| failure("prepare the model", "the output is missing"))?;
-        let plan = self
+        let inputs = self.model.input_outlets().map_err(rejected)?.len();
+        let mut values: Vec<Option<TValue>> = vec![None; inputs];
+        let mut model = self
             .model
             .with_output_outlets(&[outlet])
-            .and_then(|m| m.with_input_fact(0, f32::fact(shape.clone()).into()))
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
+            .and_then(|m| m.with_input_fact(explained, f32::fact(shape.clone()).into()))
             .map_err(rejected)?;
-        Ok(TractPlan { plan, rows })
+        for &(index, input) in fixed {
+            let call = input.at_rows(rows)?;
+            let tensor = match &call.data {
+                CallData::F32(v) => Tensor::from_shape(&call.shape, v),
+                CallData::I64(v) => Tensor::from_shape(&call.shape, v),
+            }
+            .map_err(|e| failure("take a fixed input", format!("`{}`: {e}", input.name)))?;
+            let fact = InferenceFact::dt_shape(tensor.datum_type(), &call.shape);
+            model = model.with_input_fact(index, fact).map_err(rejected)?;
+            values[index] = Some(tensor.into());
+        }
+        let plan = model.into_optimized().and_then(|m| m.into_runnable()).map_err(rejected)?;
+        Ok(TractPlan { plan, rows, explained, values })
     }
 }
 
 impl TractPlan {
-    /// Runs the plan on `data` of `shape` (`shape[0] == self.rows`) and returns the output's
-    /// shape and values.
+    /// Runs the plan on `data` of `shape` (`shape[0] == self.rows`) as the explained input,
+    /// the fixed inputs at their values, and returns the output's shape and values.
     pub(crate) fn run(&self, shape: &[usize], data: &[f32]) -> Result<(Vec<usize>, Vec<f32>), OnnxError> {
-        let input = Tensor::from_shape(shape, data).map_err(|e| failure("take the input", e))?;
-        let outputs = self.plan.run(tvec![input.into()]).map_err(|e| failure("run the model", format!("{e:#}")))?;
+        let input: TValue = Tensor::from_shape(shape, data).map_err(|e| failure("take the input", e))?.into();
+        let mut inputs = TVec::with_capacity(self.values.len());
+        for (i, value) in self.values.iter().enumerate() {
+            match value {
+                Some(v) => inputs.push(v.clone()),
+                None if i == self.explained => inputs.push(input.clone()),
+                None => return Err(failure("run the model", format!("input {i} has no value"))),
+            }
+        }
+        let outputs = self.plan.run(inputs).map_err(|e| failure("run the model", format!("{e:#}")))?;
         let output = outputs.first().ok_or_else(|| failure("run the model", "it returned no output"))?;
         let view = output.to_plain_array_view::<f32>().map_err(|e| OnnxError::OutputNotF32 {
             name: "output".into(),
