@@ -443,6 +443,80 @@ pub fn several_inputs_errors_name_the_problem<T: TestBackend>() {
     assert_eq!(calls.get(), 0, "{}: no model call was made", T::NAME);
 }
 
+/// Several inputs at the edges: counts of huge per-input shapes are arithmetic, sums of
+/// per-input sizes that do not fit a `usize` are [`Error::SizeOverflow`](tiled_occlusion_core::Error)
+/// (never a wrapped count), and a `NaN` in one input stays where the model lets it reach:
+/// class 1 reads only input 1, so its maps are exact; class 0 reads the `NaN`, so every drop of
+/// its score is `NaN`, in both inputs, rather than a finite number.
+pub fn several_inputs_at_the_edges<T: TestBackend>() {
+    use tiled_occlusion_core::Error;
+    let big = 1usize << 40;
+    let two_occlusions = PerInput::new([Occlusion::new([1]), Occlusion::new([1])]);
+    let counted = MultiAttribution::<T::B>::model_calls(&two_occlusions, &[vec![1, big], vec![1, big]]);
+    assert_eq!(counted.ok(), Some(2 * big + 1), "{}: 2⁴⁰ windows per input", T::NAME);
+    let tunnel = NoiseTunnel::new(two_occlusions.clone()).with_samples(5).with_samples_batch_size(1);
+    let counted = MultiAttribution::<T::B>::model_calls(&tunnel, &[vec![1, big], vec![1, big]]);
+    assert_eq!(counted.ok(), Some(5 * (2 * big + 1)), "{}: NoiseTunnel, one sample per batch", T::NAME);
+    let half = 1usize << 63;
+    let outcomes = [
+        (
+            "Occlusion on two inputs of 2⁶³ elements",
+            MultiAttribution::<T::B>::model_calls(&two_occlusions, &[vec![1, half], vec![1, half]]),
+        ),
+        (
+            "per-element FeatureAblation on inputs of usize::MAX and 1 elements",
+            MultiAttribution::<T::B>::model_calls(
+                &PerInput::new([FeatureAblation::per_element(), FeatureAblation::per_element()]),
+                &[vec![1, usize::MAX], vec![1, 1]],
+            ),
+        ),
+        (
+            "an input of 2³² × 2³² elements",
+            MultiAttribution::<T::B>::model_calls(
+                &PerInput::new([Occlusion::new([1, 1]), Occlusion::new([1])]),
+                &[vec![1, 1 << 32, 1 << 32], vec![1, 1]],
+            ),
+        ),
+    ];
+    for (what, outcome) in outcomes {
+        match outcome {
+            Err(Error::SizeOverflow { .. }) => {}
+            other => panic!("{}: {what}: expected SizeOverflow, got {other:?}", T::NAME),
+        }
+    }
+
+    // Class 0 = Σ input 0, class 1 = Σ input 1 (sums per input, so a NaN reaches class 0 only).
+    let mut model = FnMultiModel::<T::B, _>::new(|xs: &[TensorOf<T::B>]| -> Result<TensorOf<T::B>, ModelError> {
+        let rows = T::B::shape(&xs[0])[0];
+        let sums: Vec<Vec<f64>> = xs
+            .iter()
+            .map(|x| {
+                let v = T::B::to_f64_vec(x)?;
+                let d = v.len() / rows.max(1);
+                Ok((0..rows).map(|r| v[r * d..(r + 1) * d].iter().sum()).collect())
+            })
+            .collect::<tiled_occlusion_core::Result<_>>()?;
+        let scores: Vec<f64> = (0..rows).flat_map(|r| [sums[0][r], sums[1][r]]).collect();
+        Ok(T::B::from_f64_slice(&xs[0], &[rows, 2], &scores)?)
+    });
+    let a = tensor::<T>(&[1, 3], &[1.0, f64::NAN, 3.0]);
+    let b = tensor::<T>(&[1, 2], &[4.0, -2.0]);
+    let method = PerInput::new([Occlusion::new([1]), Occlusion::new([1])]);
+    let inputs = |class| {
+        MultiInputs::new([&a, &b])
+            .with_baselines([Baseline::Scalar(0.0), Baseline::Scalar(1.0)])
+            .with_target(Target::Class(class))
+    };
+    let maps = method.attribute(&mut model, &inputs(1)).unwrap_or_else(|e| panic!("{}: {e}", T::NAME));
+    assert_eq!((host::<T>(&maps[0]), host::<T>(&maps[1])), (vec![0.0; 3], vec![3.0, -3.0]), "{}: class 1", T::NAME);
+    let maps = method.attribute(&mut model, &inputs(0)).unwrap_or_else(|e| panic!("{}: {e}", T::NAME));
+    for (i, map) in maps.iter().enumerate() {
+        let values = host::<T>(map);
+        assert_eq!(values.len(), [3, 2][i], "{}: the map of input {i} has its input's shape", T::NAME);
+        assert!(values.iter().all(|v| v.is_nan()), "{}: class 0 reads the NaN: input {i} {values:?}", T::NAME);
+    }
+}
+
 /// Stamps out the several-input cases for a marker `$backend` as `mod multi_input { #[test] fn
 /// … }`; one part of [`backend_conformance_tests!`](crate::backend_conformance_tests).
 #[macro_export]
@@ -456,6 +530,7 @@ macro_rules! multi_input_tests {
                 occlusion_of_one_input_holds_the_others_fixed,
                 noise_tunnel_of_several_inputs,
                 several_inputs_errors_name_the_problem,
+                several_inputs_at_the_edges,
             ]
         );
     };

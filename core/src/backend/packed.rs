@@ -58,17 +58,7 @@ impl<B: Backend> PackedTensor<B> {
                 });
             }
         }
-        Error::checked_product(
-            "the elements per example of all inputs",
-            &[shapes.iter().try_fold(0usize, |a, s| {
-                Error::checked_product("the elements per example of an input", &s[1..]).and_then(|d| {
-                    a.checked_add(d).ok_or_else(|| Error::SizeOverflow {
-                        what: "the elements per example of all inputs".into(),
-                        detail: "their sum does not fit a usize".into(),
-                    })
-                })
-            })?],
-        )?;
+        packed_shape(&shapes)?;
         let example_shapes = shapes.into_iter().map(|s| s[1..].to_vec()).collect();
         Ok(PackedTensor::Parts { parts, example_shapes, rows })
     }

@@ -43,22 +43,18 @@ impl<M> PerInput<M> {
     }
 }
 
-/// One input's regions and what its sums are divided by.
-pub(crate) struct PartSchedule<'m> {
-    /// The regions, in the input's per-example positions.
-    regions: Box<dyn RegionSchedule + 'm>,
-    /// The divisor of every per-example position's sum (`None`: the sums are the attribution).
-    divisors: Option<Vec<f64>>,
-}
-
 /// A method that can run on one input of several: its regions and its normalisation.
 pub(crate) trait PartMethod {
     /// `P`.
     fn per_eval(&self) -> usize;
     /// Sets `P`.
     fn set_per_eval(&mut self, per_eval: usize);
-    /// The regions on an input of shape `input_shape` and their normalisation.
-    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>>;
+    /// The regions on an input of shape `input_shape`, in its per-example positions (made on
+    /// demand: counting them allocates nothing in proportion to the input).
+    fn part_regions(&self, input_shape: &[usize]) -> Result<Box<dyn RegionSchedule + '_>>;
+    /// The divisor of every per-example position's sum (`None`: the sums are the
+    /// attribution); asked only for an input that exists, so its size is allocated.
+    fn part_divisors(&self, input_shape: &[usize]) -> Result<Option<Vec<f64>>>;
 }
 
 impl PartMethod for Occlusion {
@@ -70,10 +66,12 @@ impl PartMethod for Occlusion {
         *self = self.clone().with_perturbations_per_eval(per_eval);
     }
 
-    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
-        let schedule = self.schedule(input_shape)?;
-        let coverage = crate::perturbation::occlusion::coverage(&schedule);
-        Ok(PartSchedule { regions: Box::new(schedule), divisors: Some(coverage) })
+    fn part_regions(&self, input_shape: &[usize]) -> Result<Box<dyn RegionSchedule + '_>> {
+        Ok(Box::new(self.schedule(input_shape)?))
+    }
+
+    fn part_divisors(&self, input_shape: &[usize]) -> Result<Option<Vec<f64>>> {
+        Ok(Some(crate::perturbation::occlusion::coverage(&self.schedule(input_shape)?)))
     }
 }
 
@@ -86,10 +84,14 @@ impl PartMethod for TiledOcclusion {
         *self = self.clone().with_perturbations_per_eval(per_eval);
     }
 
-    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
-        let (schedule, divisor) = self.shifted_part(input_shape)?;
-        let size: usize = input_shape[1..].iter().product();
-        Ok(PartSchedule { regions: Box::new(schedule), divisors: divisor.map(|d| vec![d; size]) })
+    fn part_regions(&self, input_shape: &[usize]) -> Result<Box<dyn RegionSchedule + '_>> {
+        Ok(Box::new(self.shifted_part(input_shape)?.0))
+    }
+
+    fn part_divisors(&self, input_shape: &[usize]) -> Result<Option<Vec<f64>>> {
+        let divisor = self.shifted_part(input_shape)?.1;
+        let size = Error::checked_product("the elements per example of an input", &input_shape[1..])?;
+        divisor.map(|d| filled(d, size)).transpose()
     }
 }
 
@@ -117,8 +119,12 @@ impl PartMethod for FeatureAblation {
         *self = self.clone().with_perturbations_per_eval(per_eval);
     }
 
-    fn part_schedule(&self, input_shape: &[usize]) -> Result<PartSchedule<'_>> {
-        Ok(PartSchedule { regions: Box::new(self.groups(input_shape)?), divisors: None })
+    fn part_regions(&self, input_shape: &[usize]) -> Result<Box<dyn RegionSchedule + '_>> {
+        Ok(Box::new(self.groups(input_shape)?))
+    }
+
+    fn part_divisors(&self, _: &[usize]) -> Result<Option<Vec<f64>>> {
+        Ok(None)
     }
 }
 
@@ -170,22 +176,23 @@ fn check_count(methods: usize, inputs: usize) -> Result<()> {
     })
 }
 
-/// The packed schedule of the methods on inputs of `shapes`, with the packed divisors.
-fn packed_schedule<'m, M: PartMethod>(
-    methods: &'m [M],
-    shapes: &[Vec<usize>],
-) -> Result<(PackedSchedule<'m>, Option<Vec<f64>>)> {
+/// `size` copies of `value`, allocated fallibly.
+fn filled(value: f64, size: usize) -> Result<Vec<f64>> {
+    let mut out = crate::error::try_with_capacity("the divisors of an input's sums", size, "use smaller inputs")?;
+    out.resize(size, value);
+    Ok(out)
+}
+
+/// The packed schedule of the methods on inputs of `shapes` (every size and their sum checked
+/// first; nothing allocated in proportion to them).
+fn packed_schedule<'m, M: PartMethod>(methods: &'m [M], shapes: &[Vec<usize>]) -> Result<PackedSchedule<'m>> {
     check_count(methods.len(), shapes.len())?;
+    packed_shape(shapes)?;
     let mut parts = Vec::with_capacity(methods.len());
     let mut starts = vec![0usize];
-    let mut divisors = Vec::new();
-    let mut any_divisor = false;
     let mut offset = 0usize;
     for (method, shape) in methods.iter().zip(shapes) {
-        let PartSchedule { regions: schedule, divisors: divisor } = method.part_schedule(shape)?;
-        let size: usize = shape[1..].iter().product();
-        any_divisor |= divisor.is_some();
-        divisors.extend(divisor.unwrap_or_else(|| vec![1.0; size]));
+        let schedule = method.part_regions(shape)?;
         let total =
             starts.last().copied().unwrap_or(0).checked_add(schedule.len()).ok_or_else(|| Error::SizeOverflow {
                 what: "the regions of all inputs".into(),
@@ -193,9 +200,32 @@ fn packed_schedule<'m, M: PartMethod>(
             })?;
         starts.push(total);
         parts.push((offset, shape[1..].to_vec(), schedule));
-        offset += size;
+        // Cannot overflow: `packed_shape` checked the sum of the sizes.
+        offset += shape[1..].iter().product::<usize>();
     }
-    Ok((PackedSchedule { parts, starts }, any_divisor.then_some(divisors)))
+    Ok(PackedSchedule { parts, starts })
+}
+
+/// The divisors of the packed positions' sums (`None` when no method divides), for inputs that
+/// exist: an input whose method does not divide gets 1.
+fn packed_divisors<M: PartMethod>(methods: &[M], shapes: &[Vec<usize>]) -> Result<Option<Vec<f64>>> {
+    let mut per_input = Vec::with_capacity(methods.len());
+    for (method, shape) in methods.iter().zip(shapes) {
+        per_input.push(method.part_divisors(shape)?);
+    }
+    if per_input.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let total = packed_shape(shapes)?[1];
+    let mut divisors =
+        crate::error::try_with_capacity("the divisors of the inputs' sums", total, "use smaller inputs")?;
+    for (divisor, shape) in per_input.into_iter().zip(shapes) {
+        match divisor {
+            Some(d) => divisors.extend(d),
+            None => divisors.extend(std::iter::repeat_n(1.0, shape[1..].iter().product())),
+        }
+    }
+    Ok(Some(divisors))
 }
 
 /// One occlusion-type run over the packed inputs: the engine on the union of the inputs'
@@ -233,7 +263,7 @@ macro_rules! windowed_per_input {
             /// windows of all inputs.
             pub fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
                 let per_eval = common_per_eval(&self.methods)?;
-                run_model_calls(packed_schedule(&self.methods, input_shapes)?.0.len(), per_eval)
+                run_model_calls(packed_schedule(&self.methods, input_shapes)?.len(), per_eval)
             }
         }
 
@@ -249,7 +279,9 @@ macro_rules! windowed_per_input {
                 progress: &mut dyn ProgressHook,
             ) -> Result<Vec<TensorOf<B>>> {
                 let per_eval = common_per_eval(&self.methods)?;
-                let (schedule, divisors) = packed_schedule(&self.methods, &inputs.shapes())?;
+                let shapes = inputs.shapes();
+                let schedule = packed_schedule(&self.methods, &shapes)?;
+                let divisors = packed_divisors(&self.methods, &shapes)?;
                 attribute_packed(model, inputs, &schedule, divisors.as_deref(), per_eval, progress)
             }
         }
