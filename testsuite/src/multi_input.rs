@@ -9,8 +9,9 @@ use proptest::test_runner::TestCaseError;
 use tiled_occlusion_core::backend::{Backend, TensorOf};
 use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::{
-    Attribution, Baseline, FeatureAblation, FeatureMask, FnModel, FnMultiModel, Inputs, MultiAttribution, MultiInputs,
-    NoiseTunnel, NoiseTunnelType, Occlusion, PerInput, Target, TiledOcclusion, TilingMode,
+    Attribution, Baseline, FeatureAblation, FeatureMask, FnModel, FnMultiModel, Forward, FusionGrad, InputNoise,
+    Inputs, MultiAttribution, MultiInputs, NoiseTunnel, NoiseTunnelType, Occlusion, PerInput, Target, TiledOcclusion,
+    TilingMode, WeightNoise,
 };
 
 use crate::host_model::{HostForward, HostModel};
@@ -221,63 +222,146 @@ fn check<T: TestBackend>(what: &str, got: &[f64], want: &[f64]) -> Result<(), Te
     Ok(())
 }
 
+/// The case's FeatureAblation, one per input (an input without a mask: per element).
+fn ablations(c: &TwoInputs) -> PerInput<FeatureAblation> {
+    PerInput::new((0..2).map(|i| match c.mask(i) {
+        Some((shape, ids)) => FeatureAblation::new(FeatureMask::new(shape, ids).expect("a well-formed mask")),
+        None => FeatureAblation::per_element(),
+    }))
+    .with_perturbations_per_eval(c.per_eval)
+}
+
+/// The packed tensor `(N, D_0 + D_1)` of the case, its baseline, and the FeatureAblation mask
+/// of its masks side by side, built here from the definitions (ids global: equal ids are
+/// ablated together; an input without a mask has ids of its own, `100 + i·D + p`).
+fn packed_case<T: TestBackend>(c: &TwoInputs) -> (TensorOf<T::B>, TensorOf<T::B>, FeatureMask) {
+    let masks: Vec<_> = (0..2).map(|i| c.mask(i)).collect();
+    let n = c.examples;
+    let parts = |f: &dyn Fn(usize) -> Vec<f64>| pack_rows(&[(f(0), c.size(0)), (f(1), c.size(1))], n);
+    let x = tensor::<T>(&[n, c.packed_size()], &parts(&|i| c.values(i)));
+    let b = tensor::<T>(&[n, c.packed_size()], &parts(&|i| c.baseline(i).0));
+    let per_example = masks.iter().flatten().any(|(shape, _)| shape[0] > 1);
+    let ids = |i: usize| -> Vec<f64> {
+        let Some((shape, ids)) = &masks[i] else {
+            let own: Vec<f64> = (0..c.size(i)).map(|p| (100 + i * c.packed_size() + p) as f64).collect();
+            return if per_example { own.repeat(n) } else { own };
+        };
+        let rows: Vec<f64> = ids.iter().map(|&id| id as f64).collect();
+        if shape[0] == n || !per_example {
+            rows
+        } else {
+            rows.repeat(n)
+        }
+    };
+    let mask_rows = if per_example { n } else { 1 };
+    let packed_ids = pack_rows(&[(ids(0), c.size(0)), (ids(1), c.size(1))], mask_rows);
+    let mask =
+        FeatureMask::new(vec![mask_rows, c.packed_size()], packed_ids.iter().map(|&v| v as i64).collect::<Vec<_>>())
+            .expect("a well-formed mask");
+    (x, b, mask)
+}
+
+/// Checks that the maps of the two inputs are the packed map's columns of each input.
+fn check_unpacked<T: TestBackend>(c: &TwoInputs, maps: &[TensorOf<T::B>], packed: &[f64]) -> Result<(), TestCaseError> {
+    let (n, d) = (c.examples, c.packed_size());
+    for i in 0..2 {
+        let lo = if i == 0 { 0 } else { c.size(0) };
+        let want: Vec<f64> = (0..n).flat_map(|r| packed[r * d + lo..r * d + lo + c.size(i)].to_vec()).collect();
+        prop_assert_eq!(<T::B as Backend>::shape(&maps[i]), c.input_shape(i), "shape of attribution {}", i);
+        check::<T>(&format!("attribution {i}"), &host::<T>(&maps[i]), &want)?;
+    }
+    Ok(())
+}
+
 /// FeatureAblation of two inputs with masks whose ids repeat across them equals FeatureAblation
 /// of the packed tensor `(N, D_0 + D_1)` with the masks side by side (ids global: equal ids are
 /// ablated together) and the baselines side by side; it makes the calls it announces.
 pub fn feature_ablation_of_several_inputs_equals_the_packed_tensor<T: TestBackend>() {
     check_strategy::<T, _>("feature_ablation_of_several_inputs_equals_the_packed_tensor", two_inputs(), |c| {
         let t = Tensors::<T>::new(c);
-        let masks: Vec<_> = (0..2).map(|i| c.mask(i)).collect();
-        let method = PerInput::new(masks.iter().map(|mask| match mask {
-            Some((shape, ids)) => {
-                FeatureAblation::new(FeatureMask::new(shape.clone(), ids.clone()).expect("a well-formed mask"))
-            }
-            None => FeatureAblation::per_element(),
-        }))
-        .with_perturbations_per_eval(c.per_eval);
+        let method = ablations(c);
         let calls = Cell::new(0);
         let mut model = multi_model::<T::B>(c.model(), &calls);
         let maps = method.attribute(&mut model, &t.multi_inputs(c)).map_err(fail("several inputs"))?;
         let announced = method.model_calls(&[c.input_shape(0), c.input_shape(1)]).map_err(fail("model_calls"))?;
         prop_assert_eq!(calls.get(), announced, "model calls");
 
-        // The packed tensor, its baseline and mask, built here from the definitions.
-        let n = c.examples;
-        let parts = |f: &dyn Fn(usize) -> Vec<f64>| pack_rows(&[(f(0), c.size(0)), (f(1), c.size(1))], n);
-        let x = tensor::<T>(&[n, c.packed_size()], &parts(&|i| c.values(i)));
-        let b = tensor::<T>(&[n, c.packed_size()], &parts(&|i| c.baseline(i).0));
-        let per_example = masks.iter().flatten().any(|(shape, _)| shape[0] > 1);
-        // Per input, its ids per row; an input without a mask has ids of its own (100 + i·D + p).
-        let ids = |i: usize| -> Vec<f64> {
-            let Some((shape, ids)) = &masks[i] else {
-                let own: Vec<f64> = (0..c.size(i)).map(|p| (100 + i * c.packed_size() + p) as f64).collect();
-                return if per_example { own.repeat(n) } else { own };
-            };
-            let rows: Vec<f64> = ids.iter().map(|&id| id as f64).collect();
-            if shape[0] == n || !per_example {
-                rows
-            } else {
-                rows.repeat(n)
-            }
-        };
-        let mask_rows = if per_example { n } else { 1 };
-        let packed_ids = pack_rows(&[(ids(0), c.size(0)), (ids(1), c.size(1))], mask_rows);
-        let mask = FeatureMask::new(
-            vec![mask_rows, c.packed_size()],
-            packed_ids.iter().map(|&v| v as i64).collect::<Vec<_>>(),
-        )
-        .expect("a well-formed mask");
+        let (x, b, mask) = packed_case::<T>(c);
         let mut single = HostForward::<T::B>::new(c.model());
         let inputs = Inputs::new(&x).with_baseline(Baseline::Tensor(&b)).with_target(c.target());
         let packed = FeatureAblation::new(mask).attribute(&mut single, &inputs).map_err(fail("packed"))?;
-        let packed = host::<T>(&packed);
-        let d = c.packed_size();
-        for i in 0..2 {
-            let lo = if i == 0 { 0 } else { c.size(0) };
-            let want: Vec<f64> = (0..n).flat_map(|r| packed[r * d + lo..r * d + lo + c.size(i)].to_vec()).collect();
-            prop_assert_eq!(<T::B as Backend>::shape(&maps[i]), c.input_shape(i), "shape of attribution {}", i);
-            check::<T>(&format!("attribution {i}"), &host::<T>(&maps[i]), &want)?;
+        check_unpacked::<T>(c, &maps, &host::<T>(&packed))
+    });
+}
+
+/// A [`HostForward`] seen as a model of several inputs (each example's inputs flattened side by
+/// side are one row), with its parameters.
+struct HostMultiForward<B>(HostForward<B>);
+
+impl<B: Backend> tiled_occlusion_core::MultiForward for HostMultiForward<B> {
+    type Backend = B;
+
+    fn forward(&mut self, xs: &[TensorOf<B>]) -> Result<TensorOf<B>, ModelError> {
+        let rows = B::shape(&xs[0])[0];
+        let parts = xs
+            .iter()
+            .map(|x| Ok((B::to_f64_vec(x)?, B::shape(x)[1..].iter().product())))
+            .collect::<tiled_occlusion_core::Result<Vec<_>>>()?;
+        let d: usize = parts.iter().map(|(_, d)| d).sum();
+        let packed = B::from_f64_slice(&xs[0], &[rows, d], &pack_rows(&parts, rows))?;
+        self.0.forward(&packed)
+    }
+
+    fn parameters(&mut self) -> Option<&mut dyn tiled_occlusion_core::model::Parameters> {
+        self.0.parameters()
+    }
+}
+
+/// FusionGrad of several inputs: with input noise 0 only the weights are noisy, drawn from
+/// the streams of the weight sample and the parameter's name, so FusionGrad(FeatureAblation)
+/// of two inputs equals FusionGrad(FeatureAblation) of the packed tensor (built independently)
+/// on the same model; it makes the calls it announces, and leaves every parameter bit for bit
+/// as it was. A model without parameters is a named error before any call.
+pub fn fusion_grad_of_several_inputs<T: TestBackend>() {
+    check_strategy::<T, _>("fusion_grad_of_several_inputs", two_inputs(), |c| {
+        let t = Tensors::<T>::new(c);
+        fn fusion<M>(inner: M, seed: u64) -> FusionGrad<M> {
+            FusionGrad::new(inner)
+                .with_weight_samples(2)
+                .with_input_samples(2)
+                .with_input_noise(InputNoise::Additive { stdev: 0.0 })
+                .with_weight_noise(WeightNoise::Multiplicative { stdev: 0.2 })
+                .with_seed(seed)
         }
+        let method = fusion(ablations(c), c.seed);
+        let mut model = HostMultiForward(HostForward::<T::B>::new(c.model()));
+        let maps = method.attribute(&mut model, &t.multi_inputs(c)).map_err(fail("several inputs"))?;
+        let announced = MultiAttribution::<T::B>::model_calls(&method, &[c.input_shape(0), c.input_shape(1)])
+            .map_err(fail("model_calls"))?;
+        prop_assert_eq!(model.0.calls, announced, "model calls");
+        let mut untouched = c.model();
+        let before: Vec<Vec<u64>> =
+            untouched.parameters_mut().iter().map(|(_, v)| v.iter().map(|x| x.to_bits()).collect()).collect();
+        let after: Vec<Vec<u64>> =
+            model.0.model.parameters_mut().iter().map(|(_, v)| v.iter().map(|x| x.to_bits()).collect()).collect();
+        prop_assert_eq!(after, before, "parameters restored");
+
+        let (x, b, mask) = packed_case::<T>(c);
+        let mut single = HostForward::<T::B>::new(c.model());
+        let inputs = Inputs::new(&x).with_baseline(Baseline::Tensor(&b)).with_target(c.target());
+        let single_method = fusion(FeatureAblation::new(mask).with_perturbations_per_eval(c.per_eval), c.seed);
+        let packed = single_method.attribute(&mut single, &inputs).map_err(fail("packed"))?;
+        check_unpacked::<T>(c, &maps, &host::<T>(&packed))?;
+
+        let calls = Cell::new(0);
+        let mut closure = multi_model::<T::B>(c.model(), &calls);
+        match method.attribute(&mut closure, &t.multi_inputs(c)) {
+            Err(e @ tiled_occlusion_core::Error::ModelWithoutParameters { .. }) => {
+                prop_assert!(e.to_string().contains("FusionGrad"), "{}", e)
+            }
+            other => prop_assert!(false, "expected ModelWithoutParameters, got {:?}", other.map(|m| m.len())),
+        }
+        prop_assert_eq!(calls.get(), 0, "no call without parameters");
         Ok(())
     });
 }
@@ -529,6 +613,7 @@ macro_rules! multi_input_tests {
                 feature_ablation_of_several_inputs_equals_the_packed_tensor,
                 occlusion_of_one_input_holds_the_others_fixed,
                 noise_tunnel_of_several_inputs,
+                fusion_grad_of_several_inputs,
                 several_inputs_errors_name_the_problem,
                 several_inputs_at_the_edges,
             ]

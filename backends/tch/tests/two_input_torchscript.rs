@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{
-    Baseline, FeatureAblation, FeatureMask, MultiAttribution, MultiInputs, Occlusion, PerInput, Target,
+    Baseline, FeatureAblation, FeatureMask, FusionGrad, InputNoise, MultiAttribution, MultiInputs, Occlusion, PerInput,
+    Target, WeightNoise,
 };
 use tiled_occlusion_tch::TorchScriptModel;
 use tiled_occlusion_testsuite::fixtures::HostTensor;
@@ -91,4 +92,57 @@ fn float_network_of_two_inputs_matches_captum() {
     let (occlusion, ablation) = run(Kind::Float);
     println!("float32: Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e} relative to Captum");
     assert!(occlusion < 1e-4 && ablation < 1e-4, "Occlusion {occlusion:.3e}, FeatureAblation {ablation:.3e}");
+}
+
+/// The network's parameters, flattened, in order.
+fn weights(model: &TorchScriptModel) -> Vec<Vec<f64>> {
+    model
+        .module()
+        .named_parameters()
+        .expect("parameters")
+        .iter()
+        .map(|(_, t)| Vec::<f64>::try_from(t.to_kind(Kind::Double).flatten(0, -1)).expect("readable"))
+        .collect()
+}
+
+#[test]
+fn fusion_grad_of_two_inputs_on_the_network() {
+    let f = fixture();
+    let mut module =
+        TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
+    module.to(Device::Cpu, Kind::Double, false);
+    let mut model = TorchScriptModel::new(module);
+    let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, Kind::Double)).collect();
+    let inputs = MultiInputs::new(x.iter())
+        .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
+        .with_target(Target::PerExample(f.target.clone()));
+    let occlusion =
+        PerInput::new(f.windows.iter().zip(&f.strides).map(|(w, s)| Occlusion::new(w.clone()).with_strides(s.clone())))
+            .with_perturbations_per_eval(4);
+    let plain = occlusion.attribute(&mut model, &inputs).expect("Occlusion of two inputs");
+    let before = weights(&model);
+    let fusion = |weight: f64, input: f64| {
+        FusionGrad::new(occlusion.clone())
+            .with_weight_samples(2)
+            .with_input_samples(2)
+            .with_weight_noise(WeightNoise::Multiplicative { stdev: weight })
+            .with_input_noise(InputNoise::Additive { stdev: input })
+            .with_seed(5)
+    };
+    // Without noise FusionGrad is the inner method (to rounding: libtorch's kernels differ
+    // between the batch of N rows and the noisy batch of 2N).
+    let quiet = fusion(0.0, 0.0).attribute(&mut model, &inputs).expect("FusionGrad without noise");
+    let off = quiet.iter().zip(&plain).map(|(q, p)| (q - p).abs().max().double_value(&[])).fold(0.0, f64::max);
+    assert!(off < 1e-12, "FusionGrad without noise is Occlusion ({off:e} apart)");
+    // With noise the maps move, the parameters come back bit for bit, and the calls are as announced.
+    let noisy = fusion(0.2, 0.05).attribute(&mut model, &inputs).expect("FusionGrad");
+    assert_eq!(weights(&model), before, "the network's parameters are restored");
+    let moved = noisy.iter().zip(&plain).map(|(n, p)| (n - p).abs().max().double_value(&[])).fold(0.0, f64::max);
+    assert!(moved > 1e-4, "noise moved the maps ({moved:e})");
+    let shapes: Vec<Vec<usize>> = x.iter().map(|t| t.size().iter().map(|&d| d as usize).collect()).collect();
+    let per_tunnel = occlusion.model_calls(&shapes).expect("count");
+    let count = MultiAttribution::<tiled_occlusion_tch::Tch>::model_calls(&fusion(0.2, 0.05), &shapes).expect("count");
+    // The two input samples of each weight sample go in one noisy batch of 2N examples, whose
+    // Occlusion makes as many calls as on N: n · that.
+    assert_eq!(count, 2 * per_tunnel, "n · the calls of Occlusion on the noisy batch");
 }

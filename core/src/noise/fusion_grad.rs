@@ -25,7 +25,10 @@ use crate::noise::{derive_seed, name_stream, InputNoise, NoiseStream, NoiseTunne
 /// (the Python reference never restores its weights, and its default input noise, `X·η` with
 /// `η ~ N(0, 0.1)`, erases the input). Noise comes from our seeded generator: one stream per
 /// weight sample and parameter name, and per input sample and example. Progress counts every
-/// inner model call: the total is `n ·` the NoiseTunnel's.
+/// inner model call: the total is `n ·` the NoiseTunnel's. Around a method of several inputs
+/// ([`MultiAttribution`](crate::MultiAttribution), e.g. [`PerInput`](crate::PerInput)) it is
+/// a `MultiAttribution` too: the weights are perturbed once per weight sample for all inputs,
+/// and the input noise is applied to every input from streams of its own.
 ///
 /// ```
 /// use tiled_occlusion_core::{FusionGrad, InputNoise, TiledOcclusion, WeightNoise};
@@ -109,8 +112,21 @@ impl<M> FusionGrad<M> {
         &self.inner
     }
 
+    /// The same settings around another method.
+    pub(crate) fn with_inner<I>(&self, inner: I) -> FusionGrad<I> {
+        FusionGrad {
+            inner,
+            weight_samples: self.weight_samples,
+            input_samples: self.input_samples,
+            input_batch_size: self.input_batch_size,
+            weight_noise: self.weight_noise,
+            input_noise: self.input_noise,
+            seed: self.seed,
+        }
+    }
+
     /// The SmoothGrad run of weight sample `i`.
-    fn input_tunnel(&self, i: usize) -> NoiseTunnel<&M> {
+    pub(crate) fn input_tunnel(&self, i: usize) -> NoiseTunnel<&M> {
         let tunnel = NoiseTunnel::new(&self.inner)
             .with_samples(self.input_samples)
             .with_input_noise(self.input_noise)
@@ -121,7 +137,7 @@ impl<M> FusionGrad<M> {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         Error::check_at_least("FusionGrad::with_weight_samples", self.weight_samples, 1)?;
         Error::check_at_least("FusionGrad::with_input_samples", self.input_samples, 1)?;
         if let Some(b) = self.input_batch_size {
@@ -130,8 +146,40 @@ impl<M> FusionGrad<M> {
         self.weight_noise.check()
     }
 
-    /// The `n` rounds, each saving the parameters, perturbing them and restoring them (also
-    /// when the round fails or panics; the panic is then resumed).
+    /// The `n` weight samples: each saves the parameters, perturbs them (sample `i`'s seeded
+    /// streams, one per parameter name), runs `sample(i, model)` and restores them, also when
+    /// the sample fails or panics (the panic is then resumed). `parameters` finds the model's
+    /// parameters (an error when it has none).
+    pub(crate) fn each_weight_sample<Mo: ?Sized>(
+        &self,
+        model: &mut Mo,
+        parameters: fn(&mut Mo) -> Result<&mut dyn Parameters>,
+        mut sample: impl FnMut(usize, &mut Mo) -> Result<()>,
+    ) -> Result<()> {
+        for i in 0..self.weight_samples {
+            parameters(model)?.save()?;
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let seed = derive_seed(self.seed, &[1, i as u64]);
+                let noise = self.weight_noise;
+                parameters(model)?.perturb(&mut |name: &str, values: &mut [f64]| {
+                    let mut stream = NoiseStream::new(seed, name_stream(name));
+                    values.iter_mut().for_each(|w| *w = noise.apply(*w, stream.standard_normal()));
+                })?;
+                sample(i, model)
+            }));
+            let restored = parameters(model).and_then(|p| p.restore());
+            match outcome {
+                Ok(result) => {
+                    result?;
+                    restored?;
+                }
+                Err(panic) => resume_unwind(panic),
+            }
+        }
+        Ok(())
+    }
+
+    /// The mean over the weight samples of each sample's SmoothGrad mean.
     fn rounds<B: Backend>(
         &self,
         model: &mut dyn Forward<Backend = B>,
@@ -143,49 +191,18 @@ impl<M> FusionGrad<M> {
         M: Attribution<B>,
     {
         let mut moments = SampleMoments::new(size);
-        for i in 0..self.weight_samples {
-            parameters_of(model)?.save()?;
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.round(i, &mut *model, inputs, counter, size)));
-            let restored = parameters_of(model).and_then(|p| p.restore());
-            match outcome {
-                Ok(result) => {
-                    let mean = result?;
-                    restored?;
-                    moments.add(0, &mean);
-                }
-                Err(panic) => resume_unwind(panic),
-            }
-        }
-        Ok(moments.mean())
-    }
-
-    /// Weight sample `i`: perturbs the (saved) parameters and returns the SmoothGrad mean.
-    fn round<B: Backend>(
-        &self,
-        i: usize,
-        model: &mut dyn Forward<Backend = B>,
-        inputs: &Inputs<'_, B>,
-        counter: &mut ProgressCounter<'_>,
-        size: usize,
-    ) -> Result<Vec<f64>>
-    where
-        M: Attribution<B>,
-    {
-        let seed = derive_seed(self.seed, &[1, i as u64]);
-        let noise = self.weight_noise;
-        parameters_of(model)?.perturb(&mut |name: &str, values: &mut [f64]| {
-            let mut stream = NoiseStream::new(seed, name_stream(name));
-            values.iter_mut().for_each(|w| *w = noise.apply(*w, stream.standard_normal()));
-        })?;
-        let mut sum = SampleMoments::new(size);
-        let tunnel = self.input_tunnel(i);
         let rows = size / B::shape(inputs.input)[0];
-        tunnel.for_each_sample(model, inputs, counter, |n, _, row| sum.add(n * rows, row))?;
-        Ok(sum.mean())
+        self.each_weight_sample(model, parameters_of::<B>, |i, model| {
+            let mut sum = SampleMoments::new(size);
+            self.input_tunnel(i).for_each_sample(model, inputs, counter, |n, _, row| sum.add(n * rows, row))?;
+            moments.add(0, &sum.mean());
+            Ok(())
+        })?;
+        Ok(moments.mean())
     }
 }
 
-fn parameters_of<B: Backend>(model: &mut dyn Forward<Backend = B>) -> Result<&mut dyn Parameters> {
+fn parameters_of<'a, 'm, B: Backend>(model: &'a mut (dyn Forward<Backend = B> + 'm)) -> Result<&'a mut dyn Parameters> {
     model.parameters().ok_or(Error::ModelWithoutParameters { method: "FusionGrad" })
 }
 
@@ -221,14 +238,6 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {
         let Some(inner) = self.inner.for_repeated_examples(input_shape, times)? else {
             return Ok(None);
         };
-        Ok(Some(Box::new(FusionGrad {
-            inner,
-            weight_samples: self.weight_samples,
-            input_samples: self.input_samples,
-            input_batch_size: self.input_batch_size,
-            weight_noise: self.weight_noise,
-            input_noise: self.input_noise,
-            seed: self.seed,
-        })))
+        Ok(Some(Box::new(self.with_inner(inner))))
     }
 }

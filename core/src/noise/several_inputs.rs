@@ -1,10 +1,11 @@
-//! NoiseTunnel around a method of several inputs (Captum's NoiseTunnel on tuple inputs).
+//! NoiseTunnel and FusionGrad around a method of several inputs (Captum's NoiseTunnel on tuple
+//! inputs).
 
 use crate::attribution::{Baseline, MultiAttribution, MultiInputs, ProgressCounter, ProgressHook};
 use crate::backend::{packed_shape, Backend, TensorOf};
 use crate::error::{Error, Result};
-use crate::model::MultiForward;
-use crate::noise::{derive_seed, NoiseTunnel, NoiseTunnelType, SampleMoments};
+use crate::model::{MultiForward, Parameters};
+use crate::noise::{derive_seed, FusionGrad, NoiseTunnel, NoiseTunnelType, SampleMoments};
 
 impl<M> NoiseTunnel<M> {
     /// The seed of input `i`'s noise streams (input 0 of several has its own, not the
@@ -148,6 +149,67 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
         times: usize,
     ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
         let inner = self.inner.for_repeated_examples(input_shapes, times)?;
+        Ok(inner.map(|inner| Box::new(self.with_inner(inner)) as Box<dyn MultiAttribution<B>>))
+    }
+}
+
+fn parameters_of<'a, 'm, B: Backend>(
+    model: &'a mut (dyn MultiForward<Backend = B> + 'm),
+) -> Result<&'a mut dyn Parameters> {
+    model.parameters().ok_or(Error::ModelWithoutParameters { method: "FusionGrad" })
+}
+
+/// Over several inputs: every weight sample runs the SmoothGrad NoiseTunnel of several inputs
+/// (the one input noise for every input, each drawn from its own streams) and the result is,
+/// per input, the mean of the `n` SmoothGrad means, i.e. of the `n·m` attributions. The
+/// parameters are saved, perturbed and restored exactly as for one input.
+impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for FusionGrad<M> {
+    /// `n · NoiseTunnel(M, m).model_calls(shapes)`.
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        self.check()?;
+        let per_sample = MultiAttribution::<B>::model_calls(&self.input_tunnel(0), input_shapes)?;
+        let n = self.samples().0;
+        per_sample.checked_mul(n).ok_or_else(|| Error::SizeOverflow {
+            what: "the number of FusionGrad model calls".into(),
+            detail: format!("{n} weight samples × {per_sample} calls each"),
+        })
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        let shapes = inputs.shapes();
+        let total = MultiAttribution::<B>::model_calls(self, &shapes)?;
+        let mut counter = ProgressCounter::new(progress, total);
+        parameters_of(model)?;
+        // Sizes checked by `model_calls` (through the packed shape).
+        let mut moments: Vec<SampleMoments> = shapes.iter().map(|s| SampleMoments::new(s.iter().product())).collect();
+        self.each_weight_sample(model, parameters_of::<B>, |i, model| {
+            let tunnel = self.input_tunnel(i);
+            let maps = MultiAttribution::<B>::attribute_with_progress(&tunnel, model, inputs, &mut counter.nested())?;
+            for (moments, map) in moments.iter_mut().zip(&maps) {
+                moments.add(0, &B::to_f64_vec(map)?);
+            }
+            Ok(())
+        })?;
+        moments
+            .into_iter()
+            .zip(&shapes)
+            .zip(&inputs.inputs)
+            .map(|((moments, shape), input)| B::from_f64_slice(input, shape, &moments.mean()))
+            .collect()
+    }
+
+    /// The same FusionGrad around the inner method's repeated form, if it has one.
+    fn for_repeated_examples(
+        &self,
+        input_shapes: &[Vec<usize>],
+        times: usize,
+    ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
+        let inner = self.inner().for_repeated_examples(input_shapes, times)?;
         Ok(inner.map(|inner| Box::new(self.with_inner(inner)) as Box<dyn MultiAttribution<B>>))
     }
 }
