@@ -23,8 +23,8 @@ use proptest::test_runner::TestCaseError;
 use tiled_occlusion_core::backend::{GradientBackend, TensorOf};
 use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::{
-    Attribution, Baseline, Contrast, Forward, InputXGradient, Inputs, IntegratedGradients, IntegrationRule,
-    NoiseTunnel, Saliency, Target,
+    Attribution, Baseline, Contrast, FnMultiModel, Forward, InputXGradient, Inputs, IntegratedGradients,
+    IntegrationRule, MultiAttribution, MultiInputs, NoiseTunnel, Saliency, Target,
 };
 
 use crate::properties::check_strategy;
@@ -37,6 +37,10 @@ pub trait GradientTestBackend: TestBackend<B: GradientBackend> {
     /// row `r`, `L` and `Q` row-major `(outputs, size)`), built from the backend's own
     /// differentiable operations in its element type.
     fn polynomial_model(linear: &[f64], quadratic: &[f64], outputs: usize) -> Box<dyn Forward<Backend = Self::B>>;
+
+    /// `a + b`, with the backend's own differentiable addition (the output of a model of two
+    /// inputs made of one polynomial model per input).
+    fn add_outputs(a: &TensorOf<Self::B>, b: &TensorOf<Self::B>) -> Result<TensorOf<Self::B>, ModelError>;
 }
 
 /// A random case: shapes, values, target, baseline and IG settings.
@@ -421,6 +425,92 @@ pub fn invalid_gradient_settings_are_errors<T: GradientTestBackend>() {
     assert!(e.contains("IntegratedGradients::with_multiply_by_inputs(false)"), "{}: {e}", T::NAME);
 }
 
+/// A method by name, as a method of one input and of several.
+type BothForms<'m, B> = (&'static str, &'m dyn Attribution<B>, &'m dyn MultiAttribution<B>);
+
+/// The case's baseline: its tensor, or the scalar.
+fn baseline_of<'t, T: TestBackend>(tensor: &'t Option<TensorOf<T::B>>, d: &Data) -> Baseline<'t, T::B> {
+    tensor.as_ref().map_or(Baseline::Scalar(d.b[0]), Baseline::Tensor)
+}
+
+/// Over several inputs, on the model `F(x_0, x_1) = P_0(x_0) + P_1(x_1)` (one polynomial model
+/// per input, added with the backend's own operation): the gradient of `F` with respect to
+/// `x_i` is `P_i`'s, and IG's path integral splits input by input, so each input's Saliency,
+/// InputXGradient and IntegratedGradients map equals the single-input method's on `P_i` alone
+/// (itself held to the closed forms above), and the completeness delta of the two is the sum of
+/// theirs; one gradient call per point batch, as for one input.
+pub fn several_inputs_equal_each_input_alone<T: GradientTestBackend>() {
+    check_strategy::<T, _>("several_inputs_equal_each_input_alone", cases(), |case| {
+        let second = GradientCase { example_shape: vec![3], seed: case.seed ^ 0x5EC0, ..case.clone() };
+        let Prepared::<T> { d, model: m0, x, baseline } = case.prepare();
+        let Prepared::<T> { d: d1, model: m1, x: x1, baseline: baseline1 } = second.prepare();
+        let mut parts = [m0, m1];
+        let alone = |i: usize, parts: &mut [Box<dyn Forward<Backend = T::B>>; 2], method: &dyn Attribution<T::B>| {
+            let (x, baseline, data) = if i == 0 { (&x, &baseline, &d) } else { (&x1, &baseline1, &d1) };
+            let value = baseline.as_ref().map_or(Baseline::Scalar(data.b[0]), Baseline::Tensor);
+            attribute::<T>(
+                method,
+                parts[i].as_mut(),
+                &Inputs::new(x).with_target(d.target.clone()).with_baseline(value),
+            )
+        };
+        let mut ig = IntegratedGradients::new().with_steps(case.steps).with_rule(case.rule);
+        if let Some(rows) = case.internal_batch_size {
+            ig = ig.with_internal_batch_size(rows);
+        }
+        let methods: [BothForms<'_, T::B>; 3] = [
+            ("signed saliency", &Saliency::signed(), &Saliency::signed()),
+            ("input x gradient", &InputXGradient::new(), &InputXGradient::new()),
+            ("integrated gradients", &ig, &ig),
+        ];
+        let want: Vec<[Vec<f64>; 2]> = methods
+            .iter()
+            .map(|(_, single, _)| Ok([alone(0, &mut parts, *single)?, alone(1, &mut parts, *single)?]))
+            .collect::<Result<_, TestCaseError>>()?;
+        let inputs = MultiInputs::new([&x, &x1])
+            .with_baselines([baseline_of::<T>(&baseline, &d), baseline_of::<T>(&baseline1, &d1)])
+            .with_target(d.target.clone());
+        let calls = std::cell::Cell::new(0);
+        let [p0, p1] = &mut parts;
+        let mut model = FnMultiModel::<T::B, _>::new(|xs: &[TensorOf<T::B>]| -> Result<TensorOf<T::B>, ModelError> {
+            calls.set(calls.get() + 1);
+            T::add_outputs(&p0.forward(&xs[0])?, &p1.forward(&xs[1])?)
+        });
+        let shapes = [case.shape(), second.shape()];
+        for ((what, single, several), want) in methods.iter().zip(&want) {
+            calls.set(0);
+            let maps = several
+                .attribute(&mut model, &inputs)
+                .map_err(|e| TestCaseError::fail(format!("{what} of two inputs: {e}")))?;
+            prop_assert_eq!(maps.len(), 2);
+            for i in 0..2 {
+                check_close::<T>(&format!("{what}, input {i}"), &host::<T>(&maps[i]), &want[i])?;
+            }
+            let announced = several.model_calls(&shapes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(calls.get(), announced, "{}: calls", what);
+            prop_assert_eq!(
+                Some(announced),
+                single.model_calls(&case.shape()).ok(),
+                "{}: calls as for one input",
+                what
+            );
+        }
+        let (_, delta) = ig
+            .attribute_several_with_delta(&mut model, &inputs)
+            .map_err(|e| TestCaseError::fail(format!("delta of two inputs: {e}")))?;
+        let delta_of = |i: usize, parts: &mut [Box<dyn Forward<Backend = T::B>>; 2]| {
+            let (x, baseline, data) = if i == 0 { (&x, &baseline, &d) } else { (&x1, &baseline1, &d1) };
+            let inputs = Inputs::new(x).with_target(d.target.clone()).with_baseline(baseline_of::<T>(baseline, data));
+            ig.attribute_with_delta(parts[i].as_mut(), &inputs).map(|(_, delta)| delta)
+        };
+        let (d0, d1) = (delta_of(0, &mut parts), delta_of(1, &mut parts));
+        let (d0, d1) =
+            (d0.map_err(|e| TestCaseError::fail(e.to_string()))?, d1.map_err(|e| TestCaseError::fail(e.to_string()))?);
+        let want: Vec<f64> = d0.iter().zip(&d1).map(|(a, b)| a + b).collect();
+        check_close::<T>("completeness delta of two inputs", &delta, &want)
+    });
+}
+
 /// Stamps out the gradient methods' cases (for a [`GradientTestBackend`]) for a marker
 /// `$backend` as `mod gradients { #[test] fn … }`, one test per function above; one part of
 /// [`backend_conformance_tests!`](crate::backend_conformance_tests).
@@ -437,6 +527,7 @@ macro_rules! gradients_tests {
                 gradient_model_calls_match_formulas,
                 noise_tunnel_wraps_gradient_methods,
                 invalid_gradient_settings_are_errors,
+                several_inputs_equal_each_input_alone,
             ]
         );
     };

@@ -14,7 +14,12 @@ use crate::Tch;
 /// through [`GradientBackend`](tiled_occlusion_core::backend::GradientBackend)), in which
 /// case autograd records the call.
 pub(crate) fn grad_if_tracked<T>(batch: &Tensor, f: impl FnOnce() -> T) -> T {
-    if batch.requires_grad() {
+    grad_if_any_tracked(std::slice::from_ref(batch), f)
+}
+
+/// [`grad_if_tracked`] for the inputs of a model of several: autograd when any requires grad.
+pub(crate) fn grad_if_any_tracked<T>(batches: &[Tensor], f: impl FnOnce() -> T) -> T {
+    if batches.iter().any(Tensor::requires_grad) {
         tch::with_grad(f)
     } else {
         tch::no_grad(f)
@@ -139,7 +144,7 @@ impl MultiForward for TorchScriptModel {
 
     fn forward(&mut self, inputs: &[Tensor]) -> std::result::Result<Tensor, ModelError> {
         let module = &self.module;
-        catch_unwind(AssertUnwindSafe(|| module.forward_ts(inputs)))
+        catch_unwind(AssertUnwindSafe(|| grad_if_any_tracked(inputs, || module.forward_ts(inputs))))
             .map_err(|panic| Error::backend("tch: the TorchScript module", panic_message(&*panic)))?
             .map_err(Into::into)
     }

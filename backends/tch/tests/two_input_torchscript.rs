@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 use tiled_occlusion_core::{
-    Baseline, FeatureAblation, FeatureMask, FusionGrad, InputNoise, MultiAttribution, MultiInputs, Occlusion, PerInput,
-    Target, WeightNoise,
+    Baseline, FeatureAblation, FeatureMask, FusionGrad, InputNoise, InputXGradient, IntegratedGradients,
+    MultiAttribution, MultiInputs, Occlusion, PerInput, Saliency, Target, WeightNoise,
 };
 use tiled_occlusion_tch::TorchScriptModel;
 use tiled_occlusion_testsuite::fixtures::HostTensor;
@@ -24,6 +24,11 @@ struct Fixture {
     masks: Vec<HostTensor>,
     occlusion: Vec<HostTensor>,
     feature_ablation: Vec<HostTensor>,
+    saliency: Vec<HostTensor>,
+    input_x_gradient: Vec<HostTensor>,
+    ig_steps: usize,
+    integrated_gradients: Vec<HostTensor>,
+    ig_delta: Vec<f64>,
 }
 
 fn fixtures() -> PathBuf {
@@ -145,4 +150,37 @@ fn fusion_grad_of_two_inputs_on_the_network() {
     // The two input samples of each weight sample go in one noisy batch of 2N examples, whose
     // Occlusion makes as many calls as on N: n · that.
     assert_eq!(count, 2 * per_tunnel, "n · the calls of Occlusion on the noisy batch");
+}
+
+/// Saliency, InputXGradient and IntegratedGradients (Gauss–Legendre, the fixture's steps) of
+/// both inputs at once against Captum's on the tuple, and IG's completeness delta.
+#[test]
+fn gradient_methods_of_two_inputs_match_captum() {
+    let f = fixture();
+    for (kind, bound, delta_bound) in [(Kind::Double, 1e-6, 1e-9), (Kind::Float, 1e-4, 1e-6)] {
+        let mut module =
+            TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
+        module.to(Device::Cpu, kind, false);
+        let mut model = TorchScriptModel::new(module);
+        let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, kind)).collect();
+        let inputs = MultiInputs::new(x.iter())
+            .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
+            .with_target(Target::PerExample(f.target.clone()));
+        let saliency = Saliency::new().attribute(&mut model, &inputs).expect("Saliency of two inputs");
+        let ixg = InputXGradient::new().attribute(&mut model, &inputs).expect("InputXGradient of two inputs");
+        let ig = IntegratedGradients::new().with_steps(f.ig_steps);
+        let (maps, delta) = ig.attribute_several_with_delta(&mut model, &inputs).expect("IG of two inputs");
+        let errors = [
+            ("Saliency", relative_error(&saliency, &f.saliency)),
+            ("InputXGradient", relative_error(&ixg, &f.input_x_gradient)),
+            ("IntegratedGradients", relative_error(&maps, &f.integrated_gradients)),
+        ];
+        println!("{kind:?}: {errors:?} relative to Captum; delta {delta:?} vs Captum's {:?}", f.ig_delta);
+        for (what, error) in errors {
+            assert!(error < bound, "{kind:?} {what}: {error:e} relative to Captum");
+        }
+        for (ours, theirs) in delta.iter().zip(&f.ig_delta) {
+            assert!((ours - theirs).abs() < delta_bound, "{kind:?} delta {ours} vs Captum's {theirs}");
+        }
+    }
 }

@@ -31,7 +31,7 @@ mod tensor;
 pub use baseline_value::BaselineValue;
 pub use device_spec::DeviceSpec;
 pub use element::Element;
-pub use gradient::GradientBackend;
+pub use gradient::{ForwardFn, GradientBackend};
 pub use host_fill::{fill_occluded_batch, HostBaseline};
 pub use occlusion_mask::{MaskTensor, OcclusionMask};
 pub(crate) use packed::packed_shape;

@@ -1,66 +1,153 @@
-//! What every gradient method does with a backend's input gradient: target weights in,
-//! host gradients out.
+//! What every gradient method does with a backend's input gradients: target weights in, host
+//! gradients out, for one input or several (a model of one input is the case `K = 1`).
 
-use crate::attribution::{check_input_shape, Inputs, ProgressCounter, ProgressHook, Target, TargetSelector};
-use crate::backend::{GradientBackend, TensorOf};
+use crate::attribution::{
+    check_input_shape, Baseline, Inputs, MultiInputs, ProgressCounter, ProgressHook, Target, TargetSelector,
+};
+pub(crate) use crate::backend::ForwardFn;
+use crate::backend::{packed_shape, Backend, GradientBackend, TensorOf};
 use crate::error::{Error, Result};
-use crate::model::Forward;
+use crate::model::{Forward, ModelError, MultiForward};
 
-/// The gradient, on the host, of every row's `target` score with respect to `batch`, a batch
-/// of `rows = Π shape[0]` rows holding `examples` examples (row `r` holds example
-/// `r mod examples`).
-pub(crate) fn target_gradient<B: GradientBackend>(
+/// The inputs of a gradient method, one or several: tensors, one baseline each, the target.
+pub(crate) struct GradientInputs<'i, 'a, B: Backend> {
+    pub(crate) inputs: Vec<&'i TensorOf<B>>,
+    pub(crate) baselines: Vec<Baseline<'a, B>>,
+    pub(crate) target: &'i Target,
+}
+
+impl<'i, 'a, B: Backend> GradientInputs<'i, 'a, B> {
+    /// One input.
+    pub(crate) fn one(inputs: &'i Inputs<'a, B>) -> Self {
+        GradientInputs { inputs: vec![inputs.input], baselines: vec![inputs.baseline], target: &inputs.target }
+    }
+
+    /// Several inputs.
+    pub(crate) fn several(inputs: &'i MultiInputs<'a, B>) -> Self {
+        GradientInputs { inputs: inputs.inputs.clone(), baselines: inputs.baselines.clone(), target: &inputs.target }
+    }
+
+    /// The checks every gradient method makes before its first model call: every input's
+    /// rank and element type, one batch size, one baseline per input, the number of
+    /// per-example targets. Returns the inputs' shapes.
+    pub(crate) fn check(&self) -> Result<Vec<Vec<usize>>> {
+        let shapes: Vec<Vec<usize>> = self.inputs.iter().map(|t| B::shape(t)).collect();
+        if shapes.is_empty() {
+            return Err(Error::InvalidSetting { setting: "MultiInputs::new".into(), reason: "no input given".into() });
+        }
+        for (i, (shape, input)) in shapes.iter().zip(&self.inputs).enumerate() {
+            check_input_shape(shape)?;
+            B::check_input(input)?;
+            if shape[0] != shapes[0][0] {
+                return Err(Error::InvalidSetting {
+                    setting: "the input tensors".into(),
+                    reason: format!(
+                        "every input needs the same batch size: input 0 has shape {:?}, input {i} {shape:?}",
+                        shapes[0]
+                    ),
+                });
+            }
+        }
+        packed_shape(&shapes)?;
+        if self.baselines.len() != self.inputs.len() {
+            return Err(Error::InvalidSetting {
+                setting: "MultiInputs::with_baselines".into(),
+                reason: format!("{} baselines given for {} inputs", self.baselines.len(), self.inputs.len()),
+            });
+        }
+        self.target.check_examples(shapes[0][0])?;
+        Ok(shapes)
+    }
+}
+
+/// The model of one input as a [`ForwardFn`].
+pub(crate) fn forward_one<B: Backend>(
     model: &mut dyn Forward<Backend = B>,
-    batch: &TensorOf<B>,
+) -> impl FnMut(&[TensorOf<B>]) -> std::result::Result<TensorOf<B>, ModelError> + '_ {
+    move |xs: &[TensorOf<B>]| model.forward(&xs[0])
+}
+
+/// The model of several inputs as a [`ForwardFn`].
+pub(crate) fn forward_several<B: Backend>(
+    model: &mut dyn MultiForward<Backend = B>,
+) -> impl FnMut(&[TensorOf<B>]) -> std::result::Result<TensorOf<B>, ModelError> + '_ {
+    move |xs: &[TensorOf<B>]| model.forward(xs)
+}
+
+/// The gradients, on the host, of every row's `target` score with respect to each of
+/// `batches` (one per input, `rows` rows each, holding `examples` examples: row `r` holds
+/// example `r mod examples`).
+pub(crate) fn target_gradients<B: GradientBackend>(
+    forward: &mut ForwardFn<'_, B>,
+    batches: &[&TensorOf<B>],
     target: &Target,
     examples: usize,
-) -> Result<Vec<f64>> {
-    let batch_shape = B::shape(batch);
-    let rows = batch_shape[0];
+) -> Result<Vec<Vec<f64>>> {
+    let rows = B::shape(batches[0])[0];
     let mut cotangent = |output_shape: &[usize]| -> Result<Vec<f64>> {
         Ok(TargetSelector::new(target, output_shape, rows, examples)?.cotangent(rows))
     };
-    let gradient = B::input_gradient(model, batch, &mut cotangent)?;
-    let gradient_shape = B::shape(&gradient);
-    if gradient_shape != batch_shape {
+    let gradients = B::input_gradients(forward, batches, &mut cotangent)?;
+    if gradients.len() != batches.len() {
         return Err(Error::backend(
-            "GradientBackend::input_gradient",
-            format!("the backend returned a gradient of shape {gradient_shape:?} for a batch of shape {batch_shape:?}"),
+            "GradientBackend::input_gradients",
+            format!("the backend returned {} gradients for {} inputs", gradients.len(), batches.len()),
         ));
     }
-    B::to_f64_vec(&gradient)
+    gradients
+        .iter()
+        .zip(batches)
+        .map(|(gradient, batch)| {
+            let (gradient_shape, batch_shape) = (B::shape(gradient), B::shape(batch));
+            if gradient_shape != batch_shape {
+                return Err(Error::backend(
+                    "GradientBackend::input_gradients",
+                    format!(
+                        "the backend returned a gradient of shape {gradient_shape:?} for a batch of shape {batch_shape:?}"
+                    ),
+                ));
+            }
+            B::to_f64_vec(gradient)
+        })
+        .collect()
 }
 
-/// The checks every gradient method makes before its first model call: the input's rank and
-/// element type, and the number of per-example targets. Returns the input's shape.
-pub(crate) fn check_gradient_inputs<B: GradientBackend>(inputs: &Inputs<'_, B>) -> Result<Vec<usize>> {
-    let shape = B::shape(inputs.input);
-    check_input_shape(&shape)?;
-    B::check_input(inputs.input)?;
-    inputs.target.check_examples(shape[0])?;
-    Ok(shape)
-}
-
-/// A map computed element by element from the input and the gradient of every example's
-/// target score at the input itself (one model call): `A_i = combine(x_i, ∂F/∂x_i)`, in the
-/// input's shape, element type and device.
-pub(crate) fn map_of_gradient_at_input<B: GradientBackend>(
-    model: &mut dyn Forward<Backend = B>,
-    inputs: &Inputs<'_, B>,
+/// Maps computed element by element from each input and the gradient of every example's
+/// target score at the inputs themselves (one model call): `A_i = combine(x_i, ∂F/∂x_i)`, in
+/// each input's shape, element type and device.
+pub(crate) fn maps_of_gradient_at_input<B: GradientBackend>(
+    forward: &mut ForwardFn<'_, B>,
+    inputs: &GradientInputs<'_, '_, B>,
     progress: &mut dyn ProgressHook,
     combine: impl Fn(f64, f64) -> f64,
-) -> Result<TensorOf<B>> {
-    let shape = check_gradient_inputs(inputs)?;
+) -> Result<Vec<TensorOf<B>>> {
+    let shapes = inputs.check()?;
     let mut counter = ProgressCounter::new(progress, 1);
-    let gradient = target_gradient(model, inputs.input, &inputs.target, shape[0])?;
+    let gradients = target_gradients::<B>(forward, &inputs.inputs, inputs.target, shapes[0][0])?;
     counter.advance(1);
-    let x = B::to_f64_vec(inputs.input)?;
-    let map: Vec<f64> = x.iter().zip(&gradient).map(|(&x, &g)| combine(x, g)).collect();
-    B::from_f64_slice(inputs.input, &shape, &map)
+    inputs
+        .inputs
+        .iter()
+        .zip(&gradients)
+        .zip(&shapes)
+        .map(|((input, gradient), shape)| {
+            let x = B::to_f64_vec(input)?;
+            let map: Vec<f64> = x.iter().zip(gradient).map(|(&x, &g)| combine(x, g)).collect();
+            B::from_f64_slice(input, shape, &map)
+        })
+        .collect()
 }
 
-/// `model_calls` of a method that makes one gradient call.
-pub(crate) fn one_gradient_call(input_shape: &[usize]) -> Result<usize> {
-    check_input_shape(input_shape)?;
+/// The one map of a method of one input computed as the case `K = 1`.
+pub(crate) fn only<B: Backend>(mut maps: Vec<TensorOf<B>>) -> Result<TensorOf<B>> {
+    match (maps.pop(), maps.is_empty()) {
+        (Some(map), true) => Ok(map),
+        _ => Err(Error::backend("a gradient method", "one map was expected for one input")),
+    }
+}
+
+/// `model_calls` of a method that makes one gradient call, for inputs of these shapes.
+pub(crate) fn one_gradient_call(input_shapes: &[Vec<usize>]) -> Result<usize> {
+    packed_shape(input_shapes)?;
     Ok(1)
 }

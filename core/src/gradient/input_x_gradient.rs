@@ -1,10 +1,12 @@
 //! Input × Gradient.
 
-use crate::attribution::{Attribution, Inputs, ProgressHook};
+use crate::attribution::{check_input_shape, Attribution, Inputs, MultiAttribution, MultiInputs, ProgressHook};
 use crate::backend::{GradientBackend, TensorOf};
 use crate::error::Result;
-use crate::gradient::input_gradient::{map_of_gradient_at_input, one_gradient_call};
-use crate::model::Forward;
+use crate::gradient::input_gradient::{
+    forward_one, forward_several, maps_of_gradient_at_input, one_gradient_call, only, GradientInputs,
+};
+use crate::model::{Forward, MultiForward};
 
 /// Input × Gradient (Shrikumar et al., 2016): `A = x ⊙ ∂F(x)/∂x`, where `F` is the target
 /// score. One model call with the input tracked ([`GradientBackend`]); the baseline is not
@@ -24,7 +26,8 @@ impl InputXGradient {
 impl<B: GradientBackend> Attribution<B> for InputXGradient {
     /// One gradient call.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        one_gradient_call(input_shape)
+        check_input_shape(input_shape)?;
+        one_gradient_call(&[input_shape.to_vec()])
     }
 
     fn attribute_with_progress(
@@ -33,6 +36,25 @@ impl<B: GradientBackend> Attribution<B> for InputXGradient {
         inputs: &Inputs<'_, B>,
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
-        map_of_gradient_at_input(model, inputs, progress, |x, g| x * g)
+        let mut forward = forward_one(model);
+        only::<B>(maps_of_gradient_at_input(&mut forward, &GradientInputs::one(inputs), progress, |x, g| x * g)?)
+    }
+}
+
+/// Over several inputs: one gradient call with every input tracked; one map per input.
+impl<B: GradientBackend> MultiAttribution<B> for InputXGradient {
+    /// One gradient call.
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        one_gradient_call(input_shapes)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        let mut forward = forward_several(model);
+        maps_of_gradient_at_input(&mut forward, &GradientInputs::several(inputs), progress, |x, g| x * g)
     }
 }

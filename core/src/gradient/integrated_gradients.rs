@@ -1,13 +1,16 @@
 //! Integrated Gradients.
 
 use crate::attribution::{
-    check_input_shape, Attribution, Inputs, NoProgress, ProgressCounter, ProgressHook, ResolvedBaseline, TargetSelector,
+    Attribution, Inputs, MultiAttribution, MultiInputs, NoProgress, ProgressCounter, ProgressHook, ResolvedBaseline,
+    TargetSelector,
 };
-use crate::backend::{GradientBackend, TensorOf};
+use crate::backend::{packed_shape, GradientBackend, TensorOf};
 use crate::error::{Error, Result};
-use crate::gradient::input_gradient::{check_gradient_inputs, target_gradient};
+use crate::gradient::input_gradient::{
+    forward_one, forward_several, only, target_gradients, ForwardFn, GradientInputs,
+};
 use crate::gradient::IntegrationRule;
-use crate::model::Forward;
+use crate::model::{Forward, MultiForward};
 
 /// Integrated Gradients (Sundararajan et al., 2017) along the straight path from the
 /// baseline `b` to the input `x`:
@@ -121,11 +124,11 @@ impl IntegratedGradients {
         }
     }
 
-    /// Model calls for the gradients alone.
-    fn gradient_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        check_input_shape(input_shape)?;
+    /// Model calls for the gradients alone, for inputs of these shapes.
+    fn gradient_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        let packed = packed_shape(input_shapes)?;
         self.check_steps()?;
-        Ok(self.steps.div_ceil(self.points_per_call(input_shape[0])?))
+        Ok(self.steps.div_ceil(self.points_per_call(packed[0])?))
     }
 
     /// The attribution and the completeness delta `Σ_i A_i − (F(x) − F(b))` of every example,
@@ -139,6 +142,25 @@ impl IntegratedGradients {
         model: &mut dyn Forward<Backend = B>,
         inputs: &Inputs<'_, B>,
     ) -> Result<(TensorOf<B>, Vec<f64>)> {
+        let (maps, delta) = self.maps_with_delta(&mut forward_one(model), &GradientInputs::one(inputs))?;
+        Ok((only::<B>(maps)?, delta))
+    }
+
+    /// [`attribute_with_delta`](Self::attribute_with_delta) over several inputs: one map per
+    /// input, and per example `Σ_inputs Σ_i A_i − (F(x_1, …) − F(b_1, …))`.
+    pub fn attribute_several_with_delta<B: GradientBackend>(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+    ) -> Result<(Vec<TensorOf<B>>, Vec<f64>)> {
+        self.maps_with_delta(&mut forward_several(model), &GradientInputs::several(inputs))
+    }
+
+    fn maps_with_delta<B: GradientBackend>(
+        &self,
+        forward: &mut ForwardFn<'_, B>,
+        inputs: &GradientInputs<'_, '_, B>,
+    ) -> Result<(Vec<TensorOf<B>>, Vec<f64>)> {
         if !self.multiply_by_inputs {
             return Err(Error::InvalidSetting {
                 setting: "IntegratedGradients::with_multiply_by_inputs(false)".into(),
@@ -147,75 +169,106 @@ impl IntegratedGradients {
                     .into(),
             });
         }
-        let shape = check_gradient_inputs(inputs)?;
-        let total = self.gradient_calls(&shape)? + 1;
+        let shapes = inputs.check()?;
+        let total = self.gradient_calls(&shapes)? + 1;
         let mut progress = NoProgress;
         let mut counter = ProgressCounter::new(&mut progress, total);
-        let (x, b, attribution) = self.integrate(model, inputs, &shape, &mut counter)?;
-        let (examples, size) = (shape[0], x.len() / shape[0]);
-        let mut endpoints = x;
-        endpoints.extend_from_slice(&b);
-        let mut endpoint_shape = shape.clone();
-        endpoint_shape[0] *= 2;
-        let batch = B::from_f64_slice(inputs.input, &endpoint_shape, &endpoints)?;
-        let output = model.forward(&batch).map_err(Error::Model)?;
+        let integrals = self.integrate(forward, inputs, &shapes, &mut counter)?;
+        let examples = shapes[0][0];
+        let mut endpoint_batches = Vec::with_capacity(integrals.len());
+        for ((x, b, _), (input, shape)) in integrals.iter().zip(inputs.inputs.iter().zip(&shapes)) {
+            let mut endpoints = x.clone();
+            endpoints.extend_from_slice(b);
+            let mut endpoint_shape = shape.clone();
+            endpoint_shape[0] *= 2;
+            endpoint_batches.push(B::from_f64_slice(input, &endpoint_shape, &endpoints)?);
+        }
+        let output = forward(&endpoint_batches).map_err(Error::Model)?;
         counter.advance(1);
         let output_shape = B::shape(&output);
-        let selector = TargetSelector::new(&inputs.target, &output_shape, 2 * examples, examples)?;
+        let selector = TargetSelector::new(inputs.target, &output_shape, 2 * examples, examples)?;
         let scores = selector.select(&B::to_f64_vec(&output)?, &output_shape, 2 * examples)?;
         let delta = (0..examples)
             .map(|n| {
-                let sum: f64 = attribution[n * size..(n + 1) * size].iter().sum();
+                let sum: f64 = integrals
+                    .iter()
+                    .map(|(x, _, a)| {
+                        let size = x.len() / examples;
+                        a[n * size..(n + 1) * size].iter().sum::<f64>()
+                    })
+                    .sum();
                 sum - (scores[n] - scores[examples + n])
             })
             .collect();
-        Ok((B::from_f64_slice(inputs.input, &shape, &attribution)?, delta))
+        let maps = integrals
+            .iter()
+            .zip(inputs.inputs.iter().zip(&shapes))
+            .map(|((_, _, a), (input, shape))| B::from_f64_slice(input, shape, a))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((maps, delta))
     }
 
-    /// `(x, b, A)` on the host, `b` expanded to the input's shape.
+    /// Per input, `(x, b, A)` on the host, `b` expanded to the input's shape: every call takes
+    /// the same points `α_k` on every input's path `b_i + α(x_i − b_i)`.
     fn integrate<B: GradientBackend>(
         &self,
-        model: &mut dyn Forward<Backend = B>,
-        inputs: &Inputs<'_, B>,
-        shape: &[usize],
+        forward: &mut ForwardFn<'_, B>,
+        inputs: &GradientInputs<'_, '_, B>,
+        shapes: &[Vec<usize>],
         counter: &mut ProgressCounter<'_>,
-    ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+    ) -> Result<Vec<Path>> {
         self.check_steps()?;
         let (alphas, weights) = self.rule.points(self.steps)?;
-        let per_call = self.points_per_call(shape[0])?;
-        let examples = shape[0];
-        let x = B::to_f64_vec(inputs.input)?;
-        let size = x.len() / examples;
-        let b = ResolvedBaseline::resolve(&inputs.baseline, inputs.input, shape)?.to_host(examples, size)?;
-        let mut integral = vec![0.0; x.len()];
-        let mut scaled = Vec::with_capacity(per_call * x.len());
+        let examples = shapes[0][0];
+        let per_call = self.points_per_call(examples)?;
+        let mut paths = Vec::with_capacity(shapes.len());
+        for ((input, baseline), shape) in inputs.inputs.iter().zip(&inputs.baselines).zip(shapes) {
+            let x = B::to_f64_vec(input)?;
+            let size = x.len() / examples;
+            let b = ResolvedBaseline::resolve(baseline, input, shape)?.to_host(examples, size)?;
+            let integral = vec![0.0; x.len()];
+            paths.push((x, b, integral));
+        }
         for first in (0..self.steps).step_by(per_call) {
             let points = first..(first + per_call).min(self.steps);
-            scaled.clear();
-            for &alpha in &alphas[points.clone()] {
-                scaled.extend(x.iter().zip(&b).map(|(x, b)| b + alpha * (x - b)));
+            let mut batches = Vec::with_capacity(paths.len());
+            for ((x, b, _), (input, shape)) in paths.iter().zip(inputs.inputs.iter().zip(shapes)) {
+                let mut scaled = Vec::with_capacity(points.len() * x.len());
+                for &alpha in &alphas[points.clone()] {
+                    scaled.extend(x.iter().zip(b).map(|(x, b)| b + alpha * (x - b)));
+                }
+                let mut batch_shape = shape.clone();
+                batch_shape[0] = examples * points.len();
+                batches.push(B::from_f64_slice(input, &batch_shape, &scaled)?);
             }
-            let mut batch_shape = shape.to_vec();
-            batch_shape[0] = examples * points.len();
-            let batch = B::from_f64_slice(inputs.input, &batch_shape, &scaled)?;
-            let gradient = target_gradient(model, &batch, &inputs.target, examples)?;
-            drop(batch);
-            for (rows, &w) in gradient.chunks(x.len()).zip(&weights[points]) {
-                integral.iter_mut().zip(rows).for_each(|(sum, g)| *sum += w * g);
+            let batch_refs: Vec<&TensorOf<B>> = batches.iter().collect();
+            let gradients = target_gradients::<B>(forward, &batch_refs, inputs.target, examples)?;
+            drop(batch_refs);
+            drop(batches);
+            for ((x, _, integral), gradient) in paths.iter_mut().zip(&gradients) {
+                for (rows, &w) in gradient.chunks(x.len()).zip(&weights[points.clone()]) {
+                    integral.iter_mut().zip(rows).for_each(|(sum, g)| *sum += w * g);
+                }
             }
             counter.advance(1);
         }
         if self.multiply_by_inputs {
-            integral.iter_mut().zip(x.iter().zip(&b)).for_each(|(a, (x, b))| *a *= x - b);
+            for (x, b, integral) in &mut paths {
+                integral.iter_mut().zip(x.iter().zip(b.iter())).for_each(|(a, (x, b))| *a *= x - b);
+            }
         }
-        Ok((x, b, integral))
+        Ok(paths)
     }
 }
+
+/// One input's path on the host: the input `x`, its baseline `b` expanded to the input's shape,
+/// and the integral (then the attribution) of every element.
+type Path = (Vec<f64>, Vec<f64>, Vec<f64>);
 
 impl<B: GradientBackend> Attribution<B> for IntegratedGradients {
     /// `⌈n_steps / p⌉` with `p = max(1, internal_batch_size / N)` points per call.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        self.gradient_calls(input_shape)
+        self.gradient_calls(&[input_shape.to_vec()])
     }
 
     fn attribute_with_progress(
@@ -224,10 +277,44 @@ impl<B: GradientBackend> Attribution<B> for IntegratedGradients {
         inputs: &Inputs<'_, B>,
         progress: &mut dyn ProgressHook,
     ) -> Result<TensorOf<B>> {
-        let shape = check_gradient_inputs(inputs)?;
-        let total = self.gradient_calls(&shape)?;
+        only::<B>(self.maps(&mut forward_one(model), &GradientInputs::one(inputs), progress)?)
+    }
+}
+
+/// Over several inputs: every call evaluates the same points on every input's path; one map
+/// per input, `A_i = (x_i − b_i) ⊙ Σ_k w_k ∂F/∂x_i(b + α_k(x − b))` (Captum's tuple inputs).
+impl<B: GradientBackend> MultiAttribution<B> for IntegratedGradients {
+    /// `⌈n_steps / p⌉` with `p = max(1, internal_batch_size / N)` points per call.
+    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        self.gradient_calls(input_shapes)
+    }
+
+    fn attribute_with_progress(
+        &self,
+        model: &mut dyn MultiForward<Backend = B>,
+        inputs: &MultiInputs<'_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        self.maps(&mut forward_several(model), &GradientInputs::several(inputs), progress)
+    }
+}
+
+impl IntegratedGradients {
+    /// The maps, with progress after every gradient call.
+    fn maps<B: GradientBackend>(
+        &self,
+        forward: &mut ForwardFn<'_, B>,
+        inputs: &GradientInputs<'_, '_, B>,
+        progress: &mut dyn ProgressHook,
+    ) -> Result<Vec<TensorOf<B>>> {
+        let shapes = inputs.check()?;
+        let total = self.gradient_calls(&shapes)?;
         let mut counter = ProgressCounter::new(progress, total);
-        let (_, _, attribution) = self.integrate(model, inputs, &shape, &mut counter)?;
-        B::from_f64_slice(inputs.input, &shape, &attribution)
+        let paths = self.integrate(forward, inputs, &shapes, &mut counter)?;
+        paths
+            .iter()
+            .zip(inputs.inputs.iter().zip(&shapes))
+            .map(|((_, _, a), (input, shape))| B::from_f64_slice(input, shape, a))
+            .collect()
     }
 }

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use candle_core::{DType, Device, Tensor};
 use tiled_occlusion_candle::Candle;
+use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::Forward;
 
 use crate::markers::{Cpu, DeviceKind, TestDevice};
@@ -93,6 +94,10 @@ macro_rules! candle_markers {
                     outputs: usize,
                 ) -> Box<dyn Forward<Backend = Candle>> {
                     polynomial(linear, quadratic, outputs, $dtype, D::KIND)
+                }
+
+                fn add_outputs(a: &Tensor, b: &Tensor) -> Result<Tensor, ModelError> {
+                    a.add(b).map_err(|e| Box::new(e) as ModelError)
                 }
             }
         )*

@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use tch::{Device, Kind, Tensor};
+use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::Forward;
 use tiled_occlusion_tch::Tch;
 
@@ -86,6 +87,10 @@ macro_rules! tch_markers {
             impl<D: TestDevice> GradientTestBackend for $marker<D> {
                 fn polynomial_model(linear: &[f64], quadratic: &[f64], outputs: usize) -> Box<dyn Forward<Backend = Tch>> {
                     polynomial(linear, quadratic, outputs, $kind, D::KIND)
+                }
+
+                fn add_outputs(a: &Tensor, b: &Tensor) -> Result<Tensor, ModelError> {
+                    a.f_add(b).map_err(|e| Box::new(e) as ModelError)
                 }
             }
         )*
