@@ -58,6 +58,7 @@ pub mod metrics;
 pub mod multi_input;
 pub mod noise;
 pub mod oracle;
+pub mod partial;
 pub mod properties;
 pub mod rng;
 pub mod scenario;
@@ -88,6 +89,7 @@ macro_rules! backend_conformance_tests {
             $crate::noise_tests!(Marker);
             $crate::batch_level_tests!(Marker);
             $crate::multi_input_tests!(Marker);
+            $crate::partial_tests!(Marker);
             $crate::metrics_tests!(Marker);
             $crate::captum_tests!(Marker);
             $crate::fixtures_tests!(Marker);

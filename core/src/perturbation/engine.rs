@@ -3,7 +3,9 @@
 //! positions it covers.
 
 use crate::attribution::{Inputs, OutputScores, ProgressCounter, ProgressHook, ResolvedBaseline, Target};
-use crate::backend::{Backend, BaselineValue, RegionBatch, TensorOf};
+use std::ops::Range;
+
+use crate::backend::{Backend, BaselineValue, Region, RegionBatch, TensorOf};
 use crate::error::{try_with_capacity, Error, Result, PER_EVAL_HINT};
 use crate::model::{Forward, ModelJobs};
 use crate::perturbation::RegionSchedule;
@@ -98,9 +100,37 @@ impl<B: Backend> OcclusionRun<'_, B> {
         model: &mut dyn Forward<Backend = B>,
         progress: &mut ProgressCounter<'_>,
     ) -> Result<DropSums> {
-        let examples = self.input_shape[0];
         let example_shape = &self.input_shape[1..];
         let size: usize = example_shape.iter().product();
+        let calls = self.schedule.len().div_ceil(self.per_eval);
+        let mut sums = Vec::new();
+        let reference = self.output_drops(model, progress, 0..calls, &mut |rows, j, deltas| {
+            if sums.is_empty() {
+                sums = vec![0.0; rows * size];
+            }
+            add_region_drop(&mut sums, example_shape, &self.schedule.region(j), deltas);
+        })?;
+        if sums.is_empty() {
+            sums = vec![0.0; reference.len() * size];
+        }
+        let mut shape = vec![reference.len()];
+        shape.extend_from_slice(example_shape);
+        Ok(DropSums { sums, shape })
+    }
+
+    /// Calls the model on the unperturbed input (returning the reference scores `τ(F(X))`, one
+    /// per row of the sums) and then for the perturbed calls `calls` (call `c` occludes regions
+    /// `[c·P, min((c+1)·P, R))`), handing every region's drops `Δ_j` to `on_drop(rows, j, Δ_j)`
+    /// in region order.
+    pub(crate) fn output_drops(
+        &self,
+        model: &mut dyn Forward<Backend = B>,
+        progress: &mut ProgressCounter<'_>,
+        calls: Range<usize>,
+        on_drop: &mut dyn FnMut(usize, usize, &[f64]),
+    ) -> Result<Vec<f64>> {
+        let examples = self.input_shape[0];
+        let example_shape = &self.input_shape[1..];
 
         B::check_input(self.input)?;
         let output = model.forward(self.input).map_err(Error::Model)?;
@@ -129,54 +159,63 @@ impl<B: Backend> OcclusionRun<'_, B> {
 
         // Rows of the sums: N per example, or the batch's M scores.
         let rows = reference.len();
-        let jobs = RegionJobs { run: self, scores, examples, example_shape };
-        let mut sums = vec![0.0; rows * size];
+        let jobs =
+            RegionJobs { run: self, scores, examples, example_shape, first_call: calls.start, calls: calls.len() };
         let mut deltas = vec![0.0; rows];
         model.forward_jobs(&jobs, &mut |index, scores| {
-            let first = index * self.per_eval;
-            let count = jobs.regions_in(index);
-            for j in 0..count {
+            let first = (calls.start + index) * self.per_eval;
+            for j in 0..jobs.regions_in(index) {
                 for (m, delta) in deltas.iter_mut().enumerate() {
                     *delta = reference[m] - scores[j * rows + m];
                 }
-                let region = self.schedule.region(first + j);
-                // A batch-level row m reads the shared region (any example's).
-                for (m, delta) in deltas.iter().enumerate() {
-                    let row = &mut sums[m * size..(m + 1) * size];
-                    region.for_each_run(m, example_shape, |o, l| row[o..o + l].iter_mut().for_each(|s| *s += delta));
-                }
+                on_drop(rows, first + j, &deltas);
             }
             progress.advance(1);
             Ok(())
         })?;
-        let mut shape = vec![rows];
-        shape.extend_from_slice(example_shape);
-        Ok(DropSums { sums, shape })
+        Ok(reference)
     }
 }
 
-/// The perturbed model calls of a run: job `i` occludes regions `[i·P, min((i+1)·P, R))`.
+/// `S[m, p] += Δ[m]` for every row `m` of `sums` (`(rows, d…)`, row-major) and every position
+/// `p` of `region` in row `m` (a batch-level row reads the shared region): the one place drop
+/// sums are made, so a merge of partial runs adds the same values in the same order as a run.
+pub(crate) fn add_region_drop(sums: &mut [f64], example_shape: &[usize], region: &Region<'_>, deltas: &[f64]) {
+    let size: usize = example_shape.iter().product();
+    for (m, delta) in deltas.iter().enumerate() {
+        let row = &mut sums[m * size..(m + 1) * size];
+        region.for_each_run(m, example_shape, |o, l| row[o..o + l].iter_mut().for_each(|s| *s += delta));
+    }
+}
+
+/// The perturbed model calls of a run: job `i` is call `first_call + i`, occluding regions
+/// `[c·P, min((c+1)·P, R))` for `c = first_call + i`.
 struct RegionJobs<'r, 'a, B: Backend> {
     run: &'r OcclusionRun<'a, B>,
     scores: OutputScores,
     examples: usize,
     example_shape: &'r [usize],
+    first_call: usize,
+    calls: usize,
 }
 
 impl<B: Backend> RegionJobs<'_, '_, B> {
+    fn first_region(&self, index: usize) -> usize {
+        (self.first_call + index) * self.run.per_eval
+    }
+
     fn regions_in(&self, index: usize) -> usize {
-        let first = index * self.run.per_eval;
-        self.run.per_eval.min(self.run.schedule.len() - first)
+        self.run.per_eval.min(self.run.schedule.len() - self.first_region(index))
     }
 }
 
 impl<B: Backend> ModelJobs<B> for RegionJobs<'_, '_, B> {
     fn len(&self) -> usize {
-        self.run.schedule.len().div_ceil(self.run.per_eval)
+        self.calls
     }
 
     fn build(&self, index: usize) -> Result<TensorOf<B>> {
-        let first = index * self.run.per_eval;
+        let first = self.first_region(index);
         let count = self.regions_in(index);
         let mut regions = try_with_capacity("the regions of one model call", count, PER_EVAL_HINT)?;
         regions.extend((first..first + count).map(|j| self.run.schedule.region(j)));

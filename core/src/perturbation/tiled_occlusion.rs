@@ -127,6 +127,16 @@ impl TiledOcclusion {
         self.perturbations_per_eval
     }
 
+    /// How the tilings are laid.
+    pub fn mode(&self) -> TilingMode {
+        self.mode
+    }
+
+    /// The aggregation over phases of the shifted mode (mean unless set).
+    pub fn aggregation(&self) -> Aggregation {
+        self.aggregation.unwrap_or_default()
+    }
+
     /// The shifted windows on one of several inputs, and what the sums are divided by (the
     /// number of phases for the mean); the reference mode is an error (it takes one input).
     pub(crate) fn shifted_part(&self, input_shape: &[usize]) -> Result<(WindowSchedule, Option<f64>)> {
