@@ -8,6 +8,7 @@ pub mod comparison;
 pub mod evaluate;
 pub mod explain;
 pub mod explain_args;
+pub mod explain_tensor;
 pub mod gallery;
 pub mod heatmap;
 pub mod image_input;

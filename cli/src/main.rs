@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tiled_occlusion_cli::{evaluate, explain, explain_args};
+use tiled_occlusion_cli::{evaluate, explain, explain_args, explain_tensor};
 
-/// Explain an image classifier's predictions by occlusion.
+/// Explain neural networks' predictions by occlusion: ONNX image classifiers on photos, any
+/// ONNX model on .npy tensors.
 #[derive(Parser, Debug)]
 #[command(name = "tiled-occlusion", version, about)]
 struct Cli {
@@ -21,6 +22,10 @@ enum Command {
     /// Compare method configurations by faithfulness metrics (deletion and insertion AUC,
     /// AOPC) and map statistics (total variation, entropy, Gini) over a set of photos.
     Evaluate(evaluate::EvaluateArgs),
+    /// Explain an ONNX model whose input is any tensor (time series, tables, volumes, one of
+    /// several inputs) on .npy inputs, with Occlusion, TiledOcclusion or FeatureAblation; raw
+    /// maps (.npy) and a summary (.json) out.
+    ExplainTensor(explain_tensor::ExplainTensorArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Explain(args) => explain::explain(args),
         Command::Evaluate(args) => evaluate::evaluate(args),
+        Command::ExplainTensor(args) => explain_tensor::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

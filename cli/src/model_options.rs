@@ -9,11 +9,10 @@ use tiled_occlusion_onnx::{InputGeometry, Layout, OnnxError, OnnxModel, OnnxOpti
 use crate::cli_error::{run_error, usage, CliError};
 use crate::image_input::Normalization;
 
-/// The model, its runtime and execution plan, and its input conventions.
+/// The model, its runtime and execution plan: what every subcommand shares.
 #[derive(Args, Debug)]
-pub struct ModelOptions {
-    /// The ONNX image classifier: input (N, C, H, W) or (N, H, W, C) with 1 or 3 channels,
-    /// output (N, classes).
+pub struct RuntimeOptions {
+    /// The ONNX model.
     #[arg(long, value_name = "MODEL.onnx")]
     pub model: PathBuf,
 
@@ -30,24 +29,6 @@ pub struct ModelOptions {
     /// The model output to explain, by name (default: the first).
     #[arg(long, value_name = "NAME")]
     pub model_output: Option<String>,
-
-    /// How pixel values become model inputs.
-    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
-    pub normalize: Normalization,
-
-    /// Resize the photo's shorter side to this many pixels, then centre-crop to the model's
-    /// input size; 0 resizes straight to the input size. Default: 8/7 of the input size
-    /// (256 for 224).
-    #[arg(long, value_name = "PIXELS")]
-    pub resize: Option<usize>,
-
-    /// The model's input layout, when its shape does not tell: nchw or nhwc.
-    #[arg(long, value_name = "nchw|nhwc", value_parser = str::parse::<Layout>)]
-    pub layout: Option<Layout>,
-
-    /// The input height and width, for models whose input size is not fixed.
-    #[arg(long, value_name = "PIXELS")]
-    pub size: Option<usize>,
 
     /// Cores to use in all (default: every core).
     #[arg(long, value_name = "N")]
@@ -70,6 +51,84 @@ pub struct ModelOptions {
     pub perturbations_per_eval: Option<usize>,
 }
 
+impl RuntimeOptions {
+    /// The loading options these give (softmax over the outputs when `softmax`); the input's
+    /// reading is left to the caller.
+    pub fn onnx_options(&self, softmax: bool) -> OnnxOptions {
+        OnnxOptions {
+            runtime: self.runtime,
+            plan: PlanRequest {
+                threads: self.threads,
+                sessions: self.sessions,
+                intra_threads: self.intra_threads,
+                perturbations_per_eval: self.perturbations_per_eval,
+            },
+            output: self.model_output.clone(),
+            softmax,
+            ort_library: self.ort_library.clone(),
+            ..OnnxOptions::default()
+        }
+    }
+
+    /// Loads the model with `options`, mapping the mistakes of the command line to usage
+    /// errors, and prints the runtime and plan it runs on.
+    pub fn load(&self, options: &OnnxOptions) -> Result<OnnxModel, CliError> {
+        let model = OnnxModel::load(&self.model, options).map_err(|e| match e {
+            OnnxError::InvalidPlan { parameter, value, reason } => {
+                CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
+            }
+            OnnxError::AmbiguousLayout { .. }
+            | OnnxError::Channels { .. }
+            | OnnxError::UnknownInputSize { .. }
+            | OnnxError::ImageRank { .. }
+            | OnnxError::UnknownOutput { .. }
+            | OnnxError::SeveralInputs { .. }
+            | OnnxError::UnknownInput { .. }
+            | OnnxError::InputGivenTwice { .. }
+            | OnnxError::InputsWithoutValue { .. }
+            | OnnxError::FixedInputType { .. }
+            | OnnxError::FixedInputShape { .. }
+            | OnnxError::ExampleShape { .. } => CliError::Usage(e.to_string()),
+            other => CliError::Run(other.to_string()),
+        })?;
+        let outputs = model.signature().outputs.len();
+        let output = if outputs > 1 {
+            format!(", output `{}` of {outputs} (--model-output NAME to choose)", model.output_name())
+        } else {
+            String::new()
+        };
+        println!("model {} on {}{output}", self.model.display(), model.describe());
+        Ok(model)
+    }
+}
+
+/// The model, its runtime and execution plan, and how photos become its input.
+#[derive(Args, Debug)]
+pub struct ModelOptions {
+    /// The model and how it runs. Its input: (N, C, H, W) or (N, H, W, C) with 1 or 3
+    /// channels; its output (N, classes).
+    #[command(flatten)]
+    pub runtime: RuntimeOptions,
+
+    /// How pixel values become model inputs.
+    #[arg(long, value_enum, default_value_t = Normalization::Minus127)]
+    pub normalize: Normalization,
+
+    /// Resize the photo's shorter side to this many pixels, then centre-crop to the model's
+    /// input size; 0 resizes straight to the input size. Default: 8/7 of the input size
+    /// (256 for 224).
+    #[arg(long, value_name = "PIXELS")]
+    pub resize: Option<usize>,
+
+    /// The model's input layout, when its shape does not tell: nchw or nhwc.
+    #[arg(long, value_name = "nchw|nhwc", value_parser = str::parse::<Layout>)]
+    pub layout: Option<Layout>,
+
+    /// The input height and width, for models whose input size is not fixed.
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<usize>,
+}
+
 /// The largest `--resize` and `--size`, in pixels: an 8192×8192 RGB photo is 805 MB as
 /// `f32`; larger values would only exhaust the memory (100000 asked for 30–45 GB).
 pub const MAX_PIXELS: usize = 8192;
@@ -88,44 +147,13 @@ impl ModelOptions {
         Ok(())
     }
 
-    /// Loads the model (softmax over its outputs when `softmax`), and prints the runtime
-    /// and plan it runs on.
+    /// Loads the model (softmax over its outputs when `softmax`) with its input read as an
+    /// image, and prints the runtime and plan it runs on.
     pub fn load(&self, softmax: bool) -> Result<(OnnxModel, InputGeometry), CliError> {
-        let options = OnnxOptions {
-            runtime: self.runtime,
-            plan: PlanRequest {
-                threads: self.threads,
-                sessions: self.sessions,
-                intra_threads: self.intra_threads,
-                perturbations_per_eval: self.perturbations_per_eval,
-            },
-            output: self.model_output.clone(),
-            softmax,
-            ort_library: self.ort_library.clone(),
-            ..OnnxOptions::default()
-        }
-        .image(self.layout, self.size);
-        let model = OnnxModel::load(&self.model, &options).map_err(|e| match e {
-            OnnxError::InvalidPlan { parameter, value, reason } => {
-                CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
-            }
-            OnnxError::AmbiguousLayout { .. }
-            | OnnxError::Channels { .. }
-            | OnnxError::UnknownInputSize { .. }
-            | OnnxError::ImageRank { .. }
-            | OnnxError::UnknownOutput { .. } => CliError::Usage(e.to_string()),
-            other => CliError::Run(other.to_string()),
-        })?;
+        let model = self.runtime.load(&self.runtime.onnx_options(softmax).image(self.layout, self.size))?;
         let Some(geometry) = model.geometry() else {
             return run_error("the model's input was not read as an image");
         };
-        let outputs = model.signature().outputs.len();
-        let output = if outputs > 1 {
-            format!(", output `{}` of {outputs} (--model-output NAME to choose)", model.output_name())
-        } else {
-            String::new()
-        };
-        println!("model {} on {}{output}", self.model.display(), model.describe());
         Ok((model, geometry))
     }
 

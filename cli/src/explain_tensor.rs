@@ -1,0 +1,311 @@
+//! `tiled-occlusion explain-tensor`: any ONNX model whose input is not an image (time series,
+//! tables, volumes, several inputs), explained on `.npy` inputs of any rank, raw maps out.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use ndarray::{ArrayD, Axis};
+use tiled_occlusion_core::{
+    Attribution, Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion,
+};
+use tiled_occlusion_ndarray::Ndarray;
+use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxModel};
+
+use crate::cli_error::{run_error, usage, CliError};
+use crate::model_options::RuntimeOptions;
+
+/// The method of `explain-tensor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TensorMethod {
+    /// Occlusion with `--window` and `--strides` (default 1).
+    Occlusion,
+    /// TiledOcclusion with `--window` and `--k`.
+    Tiled,
+    /// FeatureAblation with `--mask` (default: every element its own feature).
+    Ablation,
+}
+
+/// The arguments of `explain-tensor`.
+#[derive(Args, Debug)]
+pub struct ExplainTensorArgs {
+    /// Inputs as `.npy` files (f32 or f64): a batch `(N, d…)` or one example `(d…)` of the
+    /// model's per-example shape; each file is explained on its own.
+    #[arg(required = true, value_name = "INPUT.npy")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The model and how it runs.
+    #[command(flatten)]
+    pub runtime: RuntimeOptions,
+
+    /// The model input explained, by name (default: the only one without --fixed).
+    #[arg(long = "input", value_name = "NAME")]
+    pub explained_input: Option<String>,
+
+    /// Another input of the model held at a value: NAME=FILE.npy (f32 or i64), given for one
+    /// example and repeated along axis 0 to every row; NAME=FILE.npy@AXIS repeats along AXIS,
+    /// NAME=FILE.npy@none passes it unchanged. Repeat for each input.
+    #[arg(long = "fixed", value_name = "NAME=FILE.npy[@AXIS|@none]")]
+    pub fixed: Vec<String>,
+
+    /// The method.
+    #[arg(long, value_enum, default_value_t = TensorMethod::Occlusion)]
+    pub method: TensorMethod,
+
+    /// The window: one number for every per-example dimension, or one per dimension (e.g.
+    /// 1,8 for (channels, time)). Default 1.
+    #[arg(long, value_name = "W|W1,W2,…")]
+    pub window: Option<String>,
+
+    /// Occlusion's strides, as the window (default 1).
+    #[arg(long, value_name = "S|S1,S2,…")]
+    pub strides: Option<String>,
+
+    /// TiledOcclusion's tilings per dimension, as the window (default 1).
+    #[arg(long, value_name = "K|K1,K2,…")]
+    pub k: Option<String>,
+
+    /// FeatureAblation's feature ids as a `.npy` of integers, of the per-example shape or one
+    /// per example `(N, d…)`; equal ids are ablated together.
+    #[arg(long, value_name = "MASK.npy")]
+    pub mask: Option<PathBuf>,
+
+    /// The baseline: a number, or a `.npy` that broadcasts to the input (default 0).
+    #[arg(long, default_value = "0", value_name = "VALUE|FILE.npy")]
+    pub baseline: String,
+
+    /// The target: a class id for every example, `i,j,…` an index into each example's
+    /// output, or `none` for models with one output value per example (default 0).
+    #[arg(long, default_value = "0", value_name = "CLASS|I,J,…|none")]
+    pub target: String,
+
+    /// Softmax over each output row before the target is read.
+    #[arg(long)]
+    pub softmax: bool,
+
+    /// The folder the maps (`STEM.METHOD.npy`) and the summary (`STEM.json`) go to.
+    #[arg(long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// Reads a `.npy` of `f32` or `f64` values as `f32`.
+fn read_floats(path: &Path, what: &str) -> Result<ArrayD<f32>, CliError> {
+    if !path.is_file() {
+        return usage(format!("{what} {} does not exist", path.display()));
+    }
+    match ndarray_npy::read_npy::<_, ArrayD<f32>>(path) {
+        Ok(a) => Ok(a),
+        Err(first) => match ndarray_npy::read_npy::<_, ArrayD<f64>>(path) {
+            Ok(a) => Ok(a.mapv(|v| v as f32)),
+            Err(_) => usage(format!("{what} {} is not a .npy of f32 or f64 values: {first}", path.display())),
+        },
+    }
+}
+
+/// Reads a `.npy` of integers (`i64` or `i32`) as `i64`.
+fn read_integers(path: &Path, what: &str) -> Result<ArrayD<i64>, CliError> {
+    if !path.is_file() {
+        return usage(format!("{what} {} does not exist", path.display()));
+    }
+    match ndarray_npy::read_npy::<_, ArrayD<i64>>(path) {
+        Ok(a) => Ok(a),
+        Err(first) => match ndarray_npy::read_npy::<_, ArrayD<i32>>(path) {
+            Ok(a) => Ok(a.mapv(i64::from)),
+            Err(_) => usage(format!("{what} {} is not a .npy of i64 or i32 values: {first}", path.display())),
+        },
+    }
+}
+
+/// Parses one `--fixed NAME=FILE.npy[@AXIS|@none]`.
+pub fn parse_fixed(text: &str) -> Result<FixedInput, CliError> {
+    let Some((name, rest)) = text.split_once('=') else {
+        return usage(format!("--fixed {text:?}: expected NAME=FILE.npy"));
+    };
+    let (file, axis) = match rest.rsplit_once('@') {
+        Some((file, "none")) => (file, None),
+        Some((file, axis)) => match axis.parse::<usize>() {
+            Ok(a) => (file, Some(a)),
+            Err(_) => return usage(format!("--fixed {text:?}: after @ give an axis number or none")),
+        },
+        None => (rest, Some(0)),
+    };
+    if name.is_empty() || file.is_empty() {
+        return usage(format!("--fixed {text:?}: expected NAME=FILE.npy"));
+    }
+    let path = Path::new(file);
+    let value = match ndarray_npy::read_npy::<_, ArrayD<i64>>(path) {
+        Ok(ints) => FixedValue::I64(ints),
+        Err(_) => FixedValue::F32(read_floats(path, &format!("--fixed {name}:"))?),
+    };
+    Ok(FixedInput { name: name.to_string(), value, batch_axis: axis })
+}
+
+/// Parses a per-dimension size (`W` for every dimension, or one per dimension) for `rank`.
+pub fn parse_sizes(option: &str, text: Option<&str>, rank: usize, default: usize) -> Result<Vec<usize>, CliError> {
+    let Some(text) = text else { return Ok(vec![default; rank]) };
+    let mut values = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        match part.parse::<usize>() {
+            Ok(n) if n > 0 => values.push(n),
+            _ => return usage(format!("{option} {text:?}: expected positive whole numbers (e.g. 4 or 1,8)")),
+        }
+    }
+    match values.len() {
+        1 => Ok(vec![values[0]; rank]),
+        n if n == rank => Ok(values),
+        n => {
+            usage(format!("{option} {text:?} has {n} numbers but an example has {rank} dimensions; give {rank} or one"))
+        }
+    }
+}
+
+/// Parses `--target`.
+pub fn parse_target(text: &str) -> Result<Target, CliError> {
+    if text == "none" {
+        return Ok(Target::None);
+    }
+    let parts: Result<Vec<usize>, _> = text.split(',').map(|p| p.trim().parse::<usize>()).collect();
+    match parts {
+        Ok(p) if p.len() == 1 => Ok(Target::Class(p[0])),
+        Ok(p) if !p.is_empty() => Ok(Target::Index(p)),
+        _ => usage(format!("--target {text:?}: expected a class id, indices like 1,0, or none")),
+    }
+}
+
+/// The input of a file: a batch of the model's per-example shape, or one example of it.
+fn as_batch(x: ArrayD<f32>, example: &[usize], path: &Path) -> Result<ArrayD<f32>, CliError> {
+    let shape = x.shape().to_vec();
+    if shape.len() == example.len() + 1 && shape[1..] == *example && shape[0] > 0 {
+        Ok(x)
+    } else if shape == example {
+        Ok(x.insert_axis(Axis(0)))
+    } else {
+        usage(format!(
+            "{} has shape {shape:?}; the model takes examples of shape {example:?}: give (N, {}) or one example",
+            path.display(),
+            example.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+        ))
+    }
+}
+
+/// Writes `path` through a temporary file and a rename, so a killed run leaves no
+/// half-written file.
+fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), CliError> {
+    let tmp = path.with_extension("partial");
+    write(&tmp).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))?;
+    std::fs::rename(&tmp, path).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The method the arguments describe, for examples of shape `example`.
+fn method(
+    args: &ExplainTensorArgs,
+    example: &[usize],
+    per_eval: usize,
+) -> Result<Box<dyn Attribution<Ndarray<f32>>>, CliError> {
+    let rank = example.len();
+    let window = parse_sizes("--window", args.window.as_deref(), rank, 1)?;
+    Ok(match args.method {
+        TensorMethod::Occlusion => {
+            let strides = parse_sizes("--strides", args.strides.as_deref(), rank, 1)?;
+            Box::new(Occlusion::new(window).with_strides(strides).with_perturbations_per_eval(per_eval))
+        }
+        TensorMethod::Tiled => {
+            let k = parse_sizes("--k", args.k.as_deref(), rank, 1)?;
+            Box::new(TiledOcclusion::new(window, k).with_perturbations_per_eval(per_eval))
+        }
+        TensorMethod::Ablation => {
+            let ablation = match &args.mask {
+                Some(path) => {
+                    let ids = read_integers(path, "--mask")?;
+                    let shape = ids.shape().to_vec();
+                    let mask = FeatureMask::new(shape, ids.iter().copied().collect::<Vec<_>>())
+                        .map_err(|e| CliError::Usage(format!("--mask {}: {e}", path.display())))?;
+                    FeatureAblation::new(mask)
+                }
+                None => FeatureAblation::per_element(),
+            };
+            Box::new(ablation.with_perturbations_per_eval(per_eval))
+        }
+    })
+}
+
+fn method_name(method: TensorMethod) -> &'static str {
+    match method {
+        TensorMethod::Occlusion => "occlusion",
+        TensorMethod::Tiled => "tiled",
+        TensorMethod::Ablation => "ablation",
+    }
+}
+
+/// Runs `explain-tensor`.
+pub fn run(args: &ExplainTensorArgs) -> Result<(), CliError> {
+    let target = parse_target(&args.target)?;
+    let fixed = args.fixed.iter().map(|f| parse_fixed(f)).collect::<Result<Vec<_>, _>>()?;
+    let mut options = args.runtime.onnx_options(args.softmax);
+    options.explained_input = args.explained_input.clone();
+    options.fixed_inputs = fixed;
+    let baseline_file = args.baseline.ends_with(".npy").then(|| PathBuf::from(&args.baseline));
+    let scalar = match &baseline_file {
+        Some(_) => 0.0,
+        None => match args.baseline.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => return usage(format!("--baseline {:?}: expected a finite number or a .npy file", args.baseline)),
+        },
+    };
+    let baseline_tensor = baseline_file.as_deref().map(|p| read_floats(p, "--baseline")).transpose()?;
+    // Read every input before the model loads, so a bad file fails fast.
+    let inputs = args.inputs.iter().map(|p| read_floats(p, "input").map(|x| (p, x))).collect::<Result<Vec<_>, _>>()?;
+    let mut model: OnnxModel = args.runtime.load(&options)?;
+    let example = model.example_shape().to_vec();
+    let per_eval = model.plan().perturbations_per_eval;
+    let method = method(args, &example, per_eval)?;
+    let inputs =
+        inputs.into_iter().map(|(p, x)| as_batch(x, &example, p).map(|x| (p, x))).collect::<Result<Vec<_>, _>>()?;
+    std::fs::create_dir_all(&args.output)
+        .or_else(|e| run_error(format!("cannot create {}: {e}", args.output.display())))?;
+    let name = method_name(args.method);
+    for (path, x) in &inputs {
+        let stem = path.file_stem().map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+        let baseline = baseline_tensor.as_ref().map_or(Baseline::Scalar(scalar), Baseline::Tensor);
+        let explained = Inputs::new(x).with_baseline(baseline).with_target(target.clone());
+        let calls = method.model_calls(x.shape())?;
+        let start = Instant::now();
+        let map = method.attribute(&mut model, &explained)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let scores = model.classify(x).map_err(|e| CliError::Run(e.to_string()))?;
+        let predictions: Vec<usize> = scores
+            .axis_iter(Axis(0))
+            .map(|row| {
+                row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
+            })
+            .collect();
+        let map_path = args.output.join(format!("{stem}.{name}.npy"));
+        write_atomically(&map_path, |tmp| ndarray_npy::write_npy(tmp, &map).map_err(|e| e.to_string()))?;
+        let summary = serde_json::json!({
+            "input": path.display().to_string(),
+            "input_shape": x.shape(),
+            "model": args.runtime.model.display().to_string(),
+            "runtime": model.describe(),
+            "prediction": predictions,
+            "target": args.target,
+            "method": name,
+            "window": args.window, "strides": args.strides, "k": args.k,
+            "mask": args.mask.as_ref().map(|m| m.display().to_string()),
+            "baseline": args.baseline,
+            "perturbations_per_eval": per_eval,
+            "model_calls": calls,
+            "seconds": seconds,
+            "map": map_path.display().to_string(),
+        });
+        let summary_path = args.output.join(format!("{stem}.json"));
+        write_atomically(&summary_path, |tmp| {
+            std::fs::write(tmp, format!("{summary:#}\n")).map_err(|e| e.to_string())
+        })?;
+        println!(
+            "{}: {name}, {calls} model calls in {seconds:.2} s, prediction {predictions:?}; wrote {}",
+            path.display(),
+            map_path.display()
+        );
+    }
+    Ok(())
+}

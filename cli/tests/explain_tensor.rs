@@ -1,0 +1,195 @@
+//! `tiled-occlusion explain-tensor` on the ONNX crate's small models (made by
+//! `scripts/fixtures/make_onnx_fixtures.py`): maps of `.npy` inputs against closed forms, a model
+//! of four inputs with three held fixed (f32 and i64, batch on axis 0, on axis 1, none), and
+//! bad inputs ending in one line of error with exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ndarray::{ArrayD, IxDyn};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_tiled-occlusion")
+}
+
+fn model(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtimes/onnx/tests/fixtures").join(name);
+    path.to_string_lossy().into_owned()
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tiled-occlusion-tensor-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+fn save<T: ndarray_npy::WritableElement>(dir: &Path, name: &str, shape: &[usize], values: Vec<T>) -> String {
+    let path = dir.join(name);
+    let array = ArrayD::from_shape_vec(IxDyn(shape), values).expect("shape");
+    ndarray_npy::write_npy(&path, &array).expect("write .npy");
+    path.to_string_lossy().into_owned()
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(binary()).arg("explain-tensor").args(args).output().expect("the binary runs")
+}
+
+fn succeeded(o: &Output) {
+    assert!(
+        o.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn map(path: &Path) -> ArrayD<f32> {
+    ndarray_npy::read_npy(path).expect("the map")
+}
+
+fn summary(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the summary")).expect("JSON")
+}
+
+/// `linear.onnx`: `y = flatten(x) · W`, `W[i, 0] = (i mod 7 − 3) / 8`.
+fn w0(i: usize) -> f32 {
+    ((i % 7) as f32 - 3.0) / 8.0
+}
+
+/// Dyadic values, so every product and sum is exact in f32.
+fn ramp(n: usize) -> Vec<f32> {
+    (0..n).map(|i| ((i * 5) % 9) as f32 / 4.0 - 1.0).collect()
+}
+
+#[test]
+fn occlusion_of_a_batch_and_of_one_example_match_the_closed_form() {
+    let dir = scratch("linear");
+    let batch = save(&dir, "batch.npy", &[2, 2, 3, 4], ramp(48));
+    // One example (2, 3, 4), as f64: read as f32, explained as a batch of one.
+    let one = save(&dir, "one.npy", &[2, 3, 4], ramp(24).into_iter().map(f64::from).collect::<Vec<_>>());
+    let out = dir.join("out");
+    for runtime in ["tract", "auto"] {
+        let o = run(&[
+            &batch,
+            &one,
+            "--model",
+            &model("linear.onnx"),
+            "--runtime",
+            runtime,
+            "--output",
+            out.to_str().unwrap_or_default(),
+        ]);
+        succeeded(&o);
+        for (stem, rows) in [("batch", 2), ("one", 1)] {
+            let m = map(&out.join(format!("{stem}.occlusion.npy")));
+            assert_eq!(m.shape(), [rows, 2, 3, 4], "{runtime}");
+            let x = ramp(48);
+            for (k, v) in m.iter().enumerate() {
+                assert_eq!(*v, w0(k % 24) * x[k], "{runtime} {stem} element {k}");
+            }
+            let s = summary(&out.join(format!("{stem}.json")));
+            let p = s["perturbations_per_eval"].as_u64().unwrap_or(0) as usize;
+            assert_eq!(s["model_calls"].as_u64(), Some(1 + 24usize.div_ceil(p.max(1)) as u64), "{s}");
+            assert_eq!(s["method"], "occlusion");
+        }
+    }
+}
+
+#[test]
+fn feature_ablation_with_a_mask_sums_each_group() {
+    let dir = scratch("ablation");
+    let x = save(&dir, "x.npy", &[1, 2, 3, 4], ramp(24));
+    // One feature per channel (ids 0 and 1), as i32.
+    let mask = save(&dir, "mask.npy", &[2, 3, 4], (0..24i32).map(|i| i / 12).collect::<Vec<_>>());
+    let out = dir.join("out");
+    let o = run(&[
+        &x,
+        "--model",
+        &model("linear.onnx"),
+        "--method",
+        "ablation",
+        "--mask",
+        &mask,
+        "--baseline",
+        "0.5",
+        "--output",
+        out.to_str().unwrap_or_default(),
+    ]);
+    succeeded(&o);
+    let m = map(&out.join("x.ablation.npy"));
+    let values = ramp(24);
+    for g in 0..2 {
+        let want: f32 = (g * 12..(g + 1) * 12).map(|i| w0(i) * (values[i] - 0.5)).sum();
+        for i in g * 12..(g + 1) * 12 {
+            assert!(
+                (m.as_slice().unwrap_or_default()[i] - want).abs() < 1e-6,
+                "group {g}: {} vs {want}",
+                m.as_slice().unwrap_or_default()[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn one_input_of_four_is_explained_with_the_others_fixed() {
+    // mixed_inputs.onnx: y = gain · (x·W + extra·V + Σ state), V = [[1, −1], [1/2, 2]].
+    let dir = scratch("mixed");
+    let extra = save(&dir, "extra.npy", &[2, 2], vec![0.5f32, -1.5, 2.0, 0.25]);
+    let x = save(&dir, "x.npy", &[1, 6], vec![0.5f32; 6]);
+    let state = save(&dir, "state.npy", &[2, 1, 3], vec![0.25f32; 6]);
+    let gain = save(&dir, "gain.npy", &[1], vec![3i64]);
+    let out = dir.join("out");
+    let o = run(&[
+        &extra,
+        "--model",
+        &model("mixed_inputs.onnx"),
+        "--input",
+        "extra",
+        "--fixed",
+        &format!("x={x}"),
+        "--fixed",
+        &format!("state={state}@1"),
+        "--fixed",
+        &format!("gain={gain}@none"),
+        "--target",
+        "1",
+        "--output",
+        out.to_str().unwrap_or_default(),
+    ]);
+    succeeded(&o);
+    let m = map(&out.join("extra.occlusion.npy"));
+    let v1 = [-1.0f32, 2.0];
+    let e = [0.5f32, -1.5, 2.0, 0.25];
+    assert_eq!(m.as_slice().unwrap_or_default(), (0..4).map(|k| 3.0 * v1[k % 2] * e[k]).collect::<Vec<_>>());
+}
+
+#[test]
+fn bad_inputs_are_one_line_and_exit_2() {
+    let dir = scratch("bad");
+    let wrong = save(&dir, "wrong.npy", &[2, 5], vec![0.0f32; 10]);
+    let good = save(&dir, "good.npy", &[1, 2, 3, 4], ramp(24));
+    let out = dir.join("out");
+    let out = out.to_str().unwrap_or_default();
+    let linear = model("linear.onnx");
+    let mixed = model("mixed_inputs.onnx");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![&wrong, "--model", &linear, "--output", out],
+            "has shape [2, 5]; the model takes examples of shape [2, 3, 4]",
+        ),
+        (vec![&good, "--model", &linear, "--window", "1,2", "--output", out], "--window \"1,2\" has 2 numbers"),
+        (vec![&good, "--model", &linear, "--target", "top", "--output", out], "--target \"top\""),
+        (vec![&good, "--model", &linear, "--baseline", "nan", "--output", out], "--baseline \"nan\""),
+        (vec![&good, "--model", &mixed, "--output", out], "the model has 4 inputs (x, extra, state, gain)"),
+        (vec![&good, "--model", &linear, "--fixed", "x", "--output", out], "--fixed \"x\": expected NAME=FILE.npy"),
+        (vec!["missing.npy", "--model", &linear, "--output", out], "input missing.npy does not exist"),
+    ];
+    for (args, message) in cases {
+        let o = run(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr} should say {message:?}");
+    }
+}
