@@ -5,25 +5,15 @@
 //! Without the assets the test says so and passes, unless `TILED_OCCLUSION_REQUIRE_ASSETS=1`
 //! (set by the test command), where missing assets are a failure.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use ndarray::{ArrayD, Ix4};
 
 fn assets() -> Option<PathBuf> {
-    let folder = std::env::var_os("TILED_OCCLUSION_TEST_ASSETS").map(PathBuf::from);
-    match folder {
-        Some(f) if f.join("mnist_model_tf.onnx").is_file() => Some(f),
-        _ if std::env::var("TILED_OCCLUSION_REQUIRE_ASSETS").as_deref() == Ok("1") => {
-            panic!("TILED_OCCLUSION_TEST_ASSETS does not name a folder made by `python3 scripts/assets/assets.py test`")
-        }
-        _ => {
-            eprintln!(
-                "skipped: set TILED_OCCLUSION_TEST_ASSETS to the folder `python3 scripts/assets/assets.py test` prints"
-            );
-            None
-        }
-    }
+    common::test_assets("mnist_model_tf.onnx")
 }
 
 #[test]

