@@ -2,7 +2,9 @@
 only (see docs/command.md and docs/testing.md), verifies their checksums, and caches them outside the repository.
 
     python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits,
-                                     # its season model and 28 days of weather
+                                     # its season model and 28 days of weather, and a
+                                     # logistic regression trained here on scikit-learn's
+                                     # breast cancer table
     python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
     python3 scripts/assets/assets.py study [N]  # the demo's assets plus N (default 20, at most 100)
                                      # photos of ImageNet classes (ai-benchmark's; no license
@@ -51,6 +53,10 @@ SKIMAGE = ("scikit-image", "0.26.0", None, {
     "skimage/data/astronaut.png": ("88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5", "astronaut.png"),
     "skimage/data/rocket.jpg": ("c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", "rocket.jpg"),
     "skimage/data/motorcycle_left.png": ("db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179", "motorcycle.png"),
+})
+SKLEARN = ("scikit-learn", "1.7.2", None, {
+    "sklearn/datasets/data/breast_cancer.csv": ("fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed",
+                                                 "breast_cancer.csv"),
 })
 AI_BENCHMARK_WHEEL = "e97fd54be8e62227a10bf4fad48ba3bf7d116604e11767f0c6307680760dff98"
 STUDY_PHOTOS = 20
@@ -119,7 +125,22 @@ def test_assets():
             write_grey_png(folder / f"digit{i:04d}-label{label}.png", 28, 28, pixels[i * size:(i + 1) * size])
             written[label] += 1
     (folder / "labels.txt").write_text("zero\none\n")
+    fetch(SKLEARN, folder)
+    if not (folder / "breast_cancer_logistic.onnx").is_file():
+        subprocess.run([str(converter_python()), str(ROOT / "scripts" / "assets" / "train_breast_cancer.py"),
+                        str(folder)], check=True)
     return folder
+
+
+def converter_python():
+    """The Python of the converter's virtual environment (numpy and onnx), made when missing."""
+    venv = CACHE / "converter-venv"
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        *CONVERTER_PACKAGES], check=True)
+    return python
 
 
 def demo_assets():
@@ -129,13 +150,7 @@ def demo_assets():
         fetch(spec, folder)
     onnx_path = folder / "efficientnet-lite0.onnx"
     if not onnx_path.is_file():
-        venv = CACHE / "converter-venv"
-        python = venv / "bin" / "python"
-        if not python.is_file():
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                            *CONVERTER_PACKAGES], check=True)
-        subprocess.run([str(python), str(ROOT / "scripts" / "assets" / "convert_efficientnet_lite0.py"),
+        subprocess.run([str(converter_python()), str(ROOT / "scripts" / "assets" / "convert_efficientnet_lite0.py"),
                         str(folder / "efficientnet-lite0-57934424.pth"), str(onnx_path)], check=True)
     return folder
 
