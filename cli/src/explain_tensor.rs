@@ -6,9 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use ndarray::{ArrayD, Axis};
-use tiled_occlusion_core::{
-    Attribution, Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion,
-};
+use tiled_occlusion_core::perturbation::{PartialAttribution, PartitionedAttribution, SchedulePart};
+use tiled_occlusion_core::{Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion};
 use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxModel};
 
@@ -86,6 +85,104 @@ pub struct ExplainTensorArgs {
     /// The folder the maps (`STEM.METHOD.npy`) and the summary (`STEM.json`) go to.
     #[arg(long, value_name = "DIR")]
     pub output: PathBuf,
+
+    /// Run only part I of N of the model calls (0 ≤ I < N) and write it as
+    /// `STEM.METHOD.part-I-of-N.json`, for `tiled-occlusion merge` (not for tiled's reference mode).
+    #[arg(long, value_name = "I/N")]
+    pub part: Option<String>,
+}
+
+/// The arguments of `merge`: those of the `explain-tensor` run, and its parts.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The run the parts belong to, as given to `explain-tensor` (one input).
+    #[command(flatten)]
+    pub run: ExplainTensorArgs,
+
+    /// The part files (`STEM.METHOD.part-I-of-N.json`), all N of them, in any order.
+    #[arg(long, required = true, num_args = 1.., value_name = "PART.json")]
+    pub parts: Vec<PathBuf>,
+}
+
+/// What a run of `explain-tensor` does with its input.
+enum Mode<'a> {
+    /// The whole map.
+    Whole,
+    /// One part of the model calls.
+    Part(SchedulePart),
+    /// The map from parts made before.
+    Merge(&'a [PathBuf]),
+}
+
+/// Parses `--part I/N`.
+pub fn parse_part(text: &str) -> Result<SchedulePart, CliError> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<usize>().ok()?, n.trim().parse::<usize>().ok()?)));
+    match parsed {
+        Some((i, n)) => SchedulePart::new(i, n).map_err(|e| CliError::Usage(format!("--part {text}: {e}"))),
+        None => usage(format!("--part {text:?}: expected I/N, e.g. 0/4")),
+    }
+}
+
+/// The FNV-1a hash of a file's bytes: which model file made a part.
+fn file_checksum(path: &Path) -> Result<u64, CliError> {
+    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
+    Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
+}
+
+const PART_FORMAT: &str = "tiled-occlusion-part/1";
+
+/// A part as JSON: every float as its 64 bits, so the merge is exact.
+fn part_json(p: &PartialAttribution, input: &Path, model: u64) -> serde_json::Value {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    serde_json::json!({
+        "format": PART_FORMAT,
+        "input": input.display().to_string(),
+        "model_checksum": format!("{model:016x}"),
+        "part": p.part.index(),
+        "count": p.part.count(),
+        "fingerprint": format!("{:016x}", p.fingerprint),
+        "input_shape": p.input_shape,
+        "total_regions": p.total_regions,
+        "regions": [p.regions.start, p.regions.end],
+        "reference_bits": bits(&p.reference),
+        "drops_bits": bits(&p.drops),
+    })
+}
+
+/// Reads a part file back, with the model checksum it records.
+fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
+    let bad = |why: &str| CliError::Usage(format!("{} is not a part file of explain-tensor: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(&e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+    if v["format"] != PART_FORMAT {
+        return Err(bad("no tiled-occlusion-part/1 format line"));
+    }
+    let number = |key: &str| v[key].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| bad(key));
+    let hex = |key: &str| v[key].as_str().and_then(|h| u64::from_str_radix(h, 16).ok()).ok_or_else(|| bad(key));
+    let list = |key: &str| -> Result<Vec<u64>, CliError> {
+        v[key].as_array().ok_or_else(|| bad(key))?.iter().map(|x| x.as_u64().ok_or_else(|| bad(key))).collect()
+    };
+    let floats = |key: &str| list(key).map(|b| b.into_iter().map(f64::from_bits).collect::<Vec<_>>());
+    let sizes = |key: &str| list(key).map(|b| b.into_iter().map(|n| n as usize).collect::<Vec<_>>());
+    let regions = sizes("regions")?;
+    if regions.len() != 2 {
+        return Err(bad("regions"));
+    }
+    let part = SchedulePart::new(number("part")?, number("count")?).map_err(|e| bad(&e.to_string()))?;
+    Ok((
+        PartialAttribution {
+            part,
+            fingerprint: hex("fingerprint")?,
+            input_shape: sizes("input_shape")?,
+            total_regions: number("total_regions")?,
+            regions: regions[0]..regions[1],
+            reference: floats("reference_bits")?,
+            drops: floats("drops_bits")?,
+        },
+        hex("model_checksum")?,
+    ))
 }
 
 /// Reads a `.npy` of `f32` or `f64` values as `f32`.
@@ -201,7 +298,7 @@ fn method(
     args: &ExplainTensorArgs,
     example: &[usize],
     per_eval: usize,
-) -> Result<Box<dyn Attribution<Ndarray<f32>>>, CliError> {
+) -> Result<Box<dyn PartitionedAttribution<Ndarray<f32>>>, CliError> {
     let rank = example.len();
     let window = parse_sizes("--window", args.window.as_deref(), rank, 1)?;
     Ok(match args.method {
@@ -239,6 +336,24 @@ fn method_name(method: TensorMethod) -> &'static str {
 
 /// Runs `explain-tensor`.
 pub fn run(args: &ExplainTensorArgs) -> Result<(), CliError> {
+    match &args.part {
+        Some(part) => run_mode(args, Mode::Part(parse_part(part)?)),
+        None => run_mode(args, Mode::Whole),
+    }
+}
+
+/// Runs `merge`.
+pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
+    if args.run.part.is_some() {
+        return usage("merge takes the parts with --parts, not --part");
+    }
+    if args.run.inputs.len() != 1 {
+        return usage(format!("merge takes the one input the parts explain ({} given)", args.run.inputs.len()));
+    }
+    run_mode(&args.run, Mode::Merge(&args.parts))
+}
+
+fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     let target = parse_target(&args.target)?;
     let fixed = args.fixed.iter().map(|f| parse_fixed(f)).collect::<Result<Vec<_>, _>>()?;
     let mut options = args.runtime.onnx_options(args.softmax);
@@ -268,9 +383,48 @@ pub fn run(args: &ExplainTensorArgs) -> Result<(), CliError> {
         let stem = path.file_stem().map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
         let baseline = baseline_tensor.as_ref().map_or(Baseline::Scalar(scalar), Baseline::Tensor);
         let explained = Inputs::new(x).with_baseline(baseline).with_target(target.clone());
-        let calls = method.model_calls(x.shape())?;
+        let mut calls = method.model_calls(x.shape())?;
         let start = Instant::now();
-        let map = method.attribute(&mut model, &explained)?;
+        let map = match &mode {
+            Mode::Whole => method.attribute(&mut model, &explained)?,
+            Mode::Part(part) => {
+                let partial = method.attribute_part(&mut model, &explained, *part)?;
+                let part_path =
+                    args.output.join(format!("{stem}.{name}.part-{}-of-{}.json", part.index(), part.count()));
+                let json = part_json(&partial, path, file_checksum(&args.runtime.model)?);
+                write_atomically(&part_path, |tmp| {
+                    std::fs::write(tmp, format!("{json}\n")).map_err(|e| e.to_string())
+                })?;
+                let total = partial.total_regions.div_ceil(per_eval.max(1));
+                calls = 1 + part.calls(total).len();
+                println!(
+                    "{}: {name}, part {} of {}: {calls} model calls in {:.2} s; wrote {}",
+                    path.display(),
+                    part.index(),
+                    part.count(),
+                    start.elapsed().as_secs_f64(),
+                    part_path.display()
+                );
+                continue;
+            }
+            Mode::Merge(files) => {
+                let checksum = file_checksum(&args.runtime.model)?;
+                let mut parts = Vec::with_capacity(files.len());
+                for file in files.iter() {
+                    let (part, model_checksum) = read_part(file)?;
+                    if model_checksum != checksum {
+                        return usage(format!(
+                            "{} was made with another model file than {}",
+                            file.display(),
+                            args.runtime.model.display()
+                        ));
+                    }
+                    parts.push(part);
+                }
+                calls = 0;
+                method.merge_parts(&explained, &parts)?
+            }
+        };
         let seconds = start.elapsed().as_secs_f64();
         let scores = model.classify(x).map_err(|e| CliError::Run(e.to_string()))?;
         let predictions: Vec<usize> = scores
@@ -294,6 +448,7 @@ pub fn run(args: &ExplainTensorArgs) -> Result<(), CliError> {
             "baseline": args.baseline,
             "perturbations_per_eval": per_eval,
             "model_calls": calls,
+            "merged_parts": match &mode { Mode::Merge(files) => files.len(), _ => 0 },
             "seconds": seconds,
             "map": map_path.display().to_string(),
         });

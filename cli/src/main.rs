@@ -26,6 +26,9 @@ enum Command {
     /// several inputs) on .npy inputs, with Occlusion, TiledOcclusion or FeatureAblation; raw
     /// maps (.npy) and a summary (.json) out.
     ExplainTensor(explain_tensor::ExplainTensorArgs),
+    /// Merge the parts of an explain-tensor run made with --part I/N (on other processes or
+    /// machines) into its map, bit for bit the map of a single run.
+    Merge(explain_tensor::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::explain(args),
         Command::Evaluate(args) => evaluate::evaluate(args),
         Command::ExplainTensor(args) => explain_tensor::run(args),
+        Command::Merge(args) => explain_tensor::merge(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

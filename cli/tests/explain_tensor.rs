@@ -193,3 +193,59 @@ fn bad_inputs_are_one_line_and_exit_2() {
         assert!(stderr.contains(message), "{args:?}: {stderr} should say {message:?}");
     }
 }
+
+#[test]
+fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
+    // small_cnn.onnx: convolutions, ReLU and pooling, so the map is not a sum of weights.
+    let dir = scratch("parts");
+    let x = save(&dir, "x.npy", &[2, 3, 16, 16], (0..1536).map(|i| ((i * 7) % 23) as f32 / 11.0 - 1.0).collect());
+    let other = save(&dir, "other.npy", &[2, 3, 16, 16], vec![0.25f32; 1536]);
+    let cnn = model("small_cnn.onnx");
+    let single = dir.join("single");
+    let parts = dir.join("parts");
+    let merged = dir.join("merged");
+    let method =
+        ["--method", "tiled", "--window", "3,4,4", "--k", "1,2,2", "--target", "2", "--perturbations-per-eval", "3"];
+    let with = |extra: &[&str]| -> Vec<String> { method.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let call = |input: &str, extra: &[&str]| {
+        let mut all = vec![input.to_string(), "--model".into(), cnn.clone()];
+        all.extend(with(extra));
+        Command::new(binary()).arg("explain-tensor").args(&all).output().expect("the binary runs")
+    };
+    succeeded(&call(&x, &["--output", single.to_str().unwrap_or_default()]));
+    for i in 0..3 {
+        let part = format!("{i}/3");
+        succeeded(&call(&x, &["--part", &part, "--output", parts.to_str().unwrap_or_default()]));
+    }
+    let part_files: Vec<String> =
+        (0..3).map(|i| parts.join(format!("x.tiled.part-{i}-of-3.json")).to_string_lossy().into_owned()).collect();
+    let mut merge = vec!["merge".to_string(), x.clone(), "--model".into(), cnn.clone()];
+    merge.extend(with(&["--output", merged.to_str().unwrap_or_default(), "--parts"]));
+    merge.extend(part_files.iter().rev().cloned());
+    let o = Command::new(binary()).args(&merge).output().expect("merge runs");
+    succeeded(&o);
+    let a = std::fs::read(single.join("x.tiled.npy")).expect("single map");
+    let b = std::fs::read(merged.join("x.tiled.npy")).expect("merged map");
+    assert_eq!(a, b, "the merged map is the single run's, byte for byte");
+    assert!(map(&single.join("x.tiled.npy")).iter().any(|v| v.abs() > 1e-4), "a map that says something");
+
+    // Two of three parts, and the parts of x offered for another input: named, exit 2.
+    let mut missing = merge.clone();
+    missing.pop();
+    let o = Command::new(binary()).args(&missing).output().expect("merge runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2 parts given for a run split into 3"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut foreign = merge.clone();
+    foreign[1] = other;
+    let o = Command::new(binary()).args(&foreign).output().expect("merge runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("belongs to another run"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
