@@ -69,7 +69,7 @@
 //!   [`attribution`], [`perturbation`], [`gradient`], [`noise`], [`model`], [`backend`];
 //! - [`metrics`] to compare maps (deletion and insertion curves, AOPC, sparseness);
 //! - in the repository: `docs/command.md` for the `tiled-occlusion` command, `docs/methods.md`
-//!   for what each method computes, `docs/backends.md`, `docs/onnx.md`, `docs/performance.md`,
+//!   for what each method computes, `docs/backends.md`, `docs/onnx.md`, `docs/distributed.md`, `docs/performance.md`,
 //!   `docs/study.md`, `docs/testing.md` (the conformance suite, for backend authors), and
 //!   `docs/SEMANTICS.md` for the contract.
 #![cfg_attr(docsrs, feature(doc_cfg))]

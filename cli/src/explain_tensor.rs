@@ -12,6 +12,7 @@ use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxModel};
 
 use crate::cli_error::{run_error, usage, CliError};
+use crate::dataset::{collect, partial_path, stem, write_atomically, write_manifest, Shard};
 use crate::model_options::RuntimeOptions;
 
 /// The method of `explain-tensor`.
@@ -28,10 +29,19 @@ pub enum TensorMethod {
 /// The arguments of `explain-tensor`.
 #[derive(Args, Debug)]
 pub struct ExplainTensorArgs {
-    /// Inputs as `.npy` files (f32 or f64): a batch `(N, d…)` or one example `(d…)` of the
-    /// model's per-example shape; each file is explained on its own.
-    #[arg(required = true, value_name = "INPUT.npy")]
+    /// Inputs as `.npy` files (f32 or f64), or folders of them: each a batch `(N, d…)` or one
+    /// example `(d…)` of the model's per-example shape, explained on its own, in sorted order.
+    #[arg(value_name = "INPUT.npy|FOLDER")]
     pub inputs: Vec<PathBuf>,
+
+    /// A file listing more inputs, one path per line (relative to the list's folder).
+    #[arg(long, value_name = "FILE")]
+    pub list: Vec<PathBuf>,
+
+    /// Explain only shard I of N of the sorted inputs (default: from SLURM_ARRAY_TASK_ID and
+    /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and JOB_COMPLETIONS, when set).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 
     /// The model and how it runs.
     #[command(flatten)]
@@ -285,14 +295,6 @@ fn as_batch(x: ArrayD<f32>, example: &[usize], path: &Path) -> Result<ArrayD<f32
     }
 }
 
-/// Writes `path` through a temporary file and a rename, so a killed run leaves no
-/// half-written file.
-fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), CliError> {
-    let tmp = path.with_extension("partial");
-    write(&tmp).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))?;
-    std::fs::rename(&tmp, path).or_else(|e| run_error(format!("cannot write {}: {e}", path.display())))
-}
-
 /// The method the arguments describe, for examples of shape `example`.
 fn method(
     args: &ExplainTensorArgs,
@@ -347,8 +349,8 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     if args.run.part.is_some() {
         return usage("merge takes the parts with --parts, not --part");
     }
-    if args.run.inputs.len() != 1 {
-        return usage(format!("merge takes the one input the parts explain ({} given)", args.run.inputs.len()));
+    if args.run.inputs.len() != 1 || !args.run.list.is_empty() || args.run.inputs[0].is_dir() {
+        return usage("merge takes the one input file the parts explain");
     }
     run_mode(&args.run, Mode::Merge(&args.parts))
 }
@@ -368,19 +370,47 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
         },
     };
     let baseline_tensor = baseline_file.as_deref().map(|p| read_floats(p, "--baseline")).transpose()?;
-    // Read every input before the model loads, so a bad file fails fast.
-    let inputs = args.inputs.iter().map(|p| read_floats(p, "input").map(|x| (p, x))).collect::<Result<Vec<_>, _>>()?;
+    let all = collect(&args.inputs, &args.list)?;
+    let shard = Shard::resolve(args.shard.as_deref(), &|k| std::env::var(k).ok())?;
+    let range = shard.map_or(0..all.len(), |s| s.slice(&all));
+    let inputs = &all[range];
+    // The first input is read before the model loads, so a bad file fails fast.
+    if let Some(first) = inputs.first() {
+        read_floats(first, "input")?;
+    }
     let mut model: OnnxModel = args.runtime.load(&options)?;
     let example = model.example_shape().to_vec();
     let per_eval = model.plan().perturbations_per_eval;
     let method = method(args, &example, per_eval)?;
-    let inputs =
-        inputs.into_iter().map(|(p, x)| as_batch(x, &example, p).map(|x| (p, x))).collect::<Result<Vec<_>, _>>()?;
     std::fs::create_dir_all(&args.output)
         .or_else(|e| run_error(format!("cannot create {}: {e}", args.output.display())))?;
     let name = method_name(args.method);
-    for (path, x) in &inputs {
-        let stem = path.file_stem().map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{pos}/{len} inputs [{elapsed_precise}, ETA {eta}] {wide_bar}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut explained_count, mut skipped, started) = (0usize, 0usize, Instant::now());
+    let mut manifest = Vec::with_capacity(inputs.len());
+    for path in inputs {
+        let stem = stem(path);
+        let map_path = args.output.join(format!("{stem}.{name}.npy"));
+        let summary_path = args.output.join(format!("{stem}.json"));
+        for stale in [&map_path, &summary_path] {
+            let _ = std::fs::remove_file(partial_path(stale));
+        }
+        // A finished input (its summary is written last) is not recomputed.
+        if matches!(mode, Mode::Whole) && summary_path.is_file() && map_path.is_file() {
+            let done = std::fs::read_to_string(&summary_path).map(|t| serde_json::from_str::<serde_json::Value>(&t));
+            if let Ok(Ok(row)) = done {
+                manifest.push(row);
+                skipped += 1;
+                bar.inc(1);
+                continue;
+            }
+        }
+        let x = as_batch(read_floats(path, "input")?, &example, path)?;
+        let x = &x;
         let baseline = baseline_tensor.as_ref().map_or(Baseline::Scalar(scalar), Baseline::Tensor);
         let explained = Inputs::new(x).with_baseline(baseline).with_target(target.clone());
         let mut calls = method.model_calls(x.shape())?;
@@ -433,7 +463,6 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
             })
             .collect();
-        let map_path = args.output.join(format!("{stem}.{name}.npy"));
         write_atomically(&map_path, |tmp| ndarray_npy::write_npy(tmp, &map).map_err(|e| e.to_string()))?;
         let summary = serde_json::json!({
             "input": path.display().to_string(),
@@ -452,14 +481,46 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "seconds": seconds,
             "map": map_path.display().to_string(),
         });
-        let summary_path = args.output.join(format!("{stem}.json"));
         write_atomically(&summary_path, |tmp| {
             std::fs::write(tmp, format!("{summary:#}\n")).map_err(|e| e.to_string())
         })?;
+        bar.suspend(|| {
+            println!(
+                "{}: {name}, {calls} model calls in {seconds:.2} s, prediction {predictions:?}; wrote {}",
+                path.display(),
+                map_path.display()
+            )
+        });
+        bar.inc(1);
+        explained_count += 1;
+        manifest.push(summary);
+    }
+    bar.finish_and_clear();
+    if matches!(mode, Mode::Whole) {
+        let name = match shard {
+            Some(s) => format!("manifest.shard-{}-of-{}", s.index, s.count),
+            None => "manifest".into(),
+        };
+        let columns = [
+            "input",
+            "prediction",
+            "target",
+            "method",
+            "window",
+            "strides",
+            "k",
+            "mask",
+            "baseline",
+            "perturbations_per_eval",
+            "model_calls",
+            "seconds",
+            "map",
+        ];
+        write_manifest(&args.output, &name, &manifest, &columns)?;
         println!(
-            "{}: {name}, {calls} model calls in {seconds:.2} s, prediction {predictions:?}; wrote {}",
-            path.display(),
-            map_path.display()
+            "{explained_count} inputs explained, {skipped} already done (skipped), in {:.1} s; manifest {}",
+            started.elapsed().as_secs_f64(),
+            args.output.join(format!("{name}.csv")).display()
         );
     }
     Ok(())

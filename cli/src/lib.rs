@@ -5,6 +5,7 @@
 
 pub mod cli_error;
 pub mod comparison;
+pub mod dataset;
 pub mod evaluate;
 pub mod explain;
 pub mod explain_args;

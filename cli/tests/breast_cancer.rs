@@ -49,11 +49,12 @@ fn feature_ablation_of_the_tumour_classifier_is_weight_times_deviation() {
             .args(["--runtime", runtime, "--method", "ablation", "--target", "1", "--baseline"])
             .arg(&mean)
             .arg("--output")
-            .arg(&out)
+            .arg(out.join(runtime))
             .output()
             .expect("the binary runs");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let map: ArrayD<f32> = ndarray_npy::read_npy(out.join("breast_cancer_examples.ablation.npy")).expect("map");
+        let map: ArrayD<f32> =
+            ndarray_npy::read_npy(out.join(runtime).join("breast_cancer_examples.ablation.npy")).expect("map");
         assert_eq!(map.shape(), [10, 30]);
         let mut worst = 0.0f64;
         for n in 0..10 {

@@ -68,8 +68,9 @@ fn occlusion_of_a_batch_and_of_one_example_match_the_closed_form() {
     let batch = save(&dir, "batch.npy", &[2, 2, 3, 4], ramp(48));
     // One example (2, 3, 4), as f64: read as f32, explained as a batch of one.
     let one = save(&dir, "one.npy", &[2, 3, 4], ramp(24).into_iter().map(f64::from).collect::<Vec<_>>());
-    let out = dir.join("out");
     for runtime in ["tract", "auto"] {
+        // A folder per runtime: a folder with finished outputs would be skipped.
+        let out = dir.join(runtime);
         let o = run(&[
             &batch,
             &one,
@@ -248,4 +249,120 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// `count` inputs of the linear model in a folder: `x000.npy` … with distinct values.
+fn linear_dataset(dir: &Path, count: usize) -> PathBuf {
+    let folder = dir.join("inputs");
+    std::fs::create_dir_all(&folder).expect("inputs folder");
+    for n in 0..count {
+        let values: Vec<f32> = ramp(24).iter().map(|v| v + n as f32 / 8.0).collect();
+        save(&folder, &format!("x{n:03}.npy"), &[1, 2, 3, 4], values);
+    }
+    folder
+}
+
+fn modified(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).and_then(|m| m.modified()).expect("a written file")
+}
+
+#[test]
+fn a_killed_dataset_run_restarts_without_recomputing_finished_inputs() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("dataset");
+    // 200 inputs of small_cnn (3, 16, 16).
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).expect("folder");
+    for n in 0..200 {
+        let values = (0..768).map(|i| ((i * 7 + n) % 23) as f32 / 11.0 - 1.0).collect();
+        save(&inputs, &format!("x{n:03}.npy"), &[3, 16, 16], values);
+    }
+    let out = dir.join("out");
+    let command = || {
+        let mut c = Command::new(binary());
+        c.arg("explain-tensor").arg(&inputs).args(["--model", &model("small_cnn.onnx"), "--runtime", "tract"]);
+        c.args(["--window", "3,4,4", "--strides", "3,4,4", "--target", "1", "--output"]).arg(&out);
+        c
+    };
+    let mut child = command().stdout(std::process::Stdio::piped()).spawn().expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut written = 0;
+    while written < 20 {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("wrote") => written += 1,
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let summary = |n: usize| out.join(format!("x{n:03}.json"));
+    let map_of = |n: usize| out.join(format!("x{n:03}.occlusion.npy"));
+    let finished: Vec<usize> = (0..200).filter(|&n| summary(n).is_file()).collect();
+    assert!(finished.len() >= 20, "{} inputs finished before the kill", finished.len());
+    // A summary is written after its map: none without one.
+    assert!(finished.iter().all(|&n| map_of(n).is_file()));
+    let stamps: Vec<_> = finished.iter().map(|&n| modified(&map_of(n))).collect();
+
+    let o = command().output().expect("restart");
+    succeeded(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let expected = format!("{} inputs explained, {} already done (skipped)", 200 - finished.len(), finished.len());
+    assert!(text.contains(&expected), "{text}\nshould say {expected:?}");
+    for (&n, stamp) in finished.iter().zip(&stamps) {
+        assert_eq!(modified(&map_of(n)), *stamp, "x{n:03} was not recomputed");
+    }
+    assert!((0..200).all(|n| map_of(n).is_file()), "every input has its map");
+    let manifest = std::fs::read_to_string(out.join("manifest.csv")).expect("manifest");
+    assert_eq!(manifest.lines().count(), 201, "a header and one row per input");
+    assert!(manifest.lines().next().unwrap_or_default().starts_with("input,prediction,target,method"));
+    assert_eq!(std::fs::read_to_string(out.join("manifest.jsonl")).expect("jsonl").lines().count(), 200);
+    let leftovers = std::fs::read_dir(&out)
+        .expect("out")
+        .flatten()
+        .filter(|e| e.path().to_string_lossy().ends_with(".partial"))
+        .count();
+    assert_eq!(leftovers, 0, "no temporary file is left");
+}
+
+#[test]
+fn shards_as_separate_processes_equal_one_run_bit_for_bit() {
+    let dir = scratch("shards");
+    let inputs = linear_dataset(&dir, 30);
+    let run_into = |out: &Path, extra: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(binary());
+        c.arg("explain-tensor").arg(&inputs).args(["--model", &model("linear.onnx"), "--output"]).arg(out).args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        succeeded(&c.output().expect("runs"));
+    };
+    let single = dir.join("single");
+    run_into(&single, &[], &[]);
+    let sharded = dir.join("sharded");
+    // Shard 0 by the option, shard 1 as a Slurm array task (ids 1 to 3), shard 2 as a
+    // Kubernetes Indexed Job completion.
+    run_into(&sharded, &["--shard", "0/3"], &[]);
+    run_into(
+        &sharded,
+        &[],
+        &[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")],
+    );
+    run_into(&sharded, &[], &[("JOB_COMPLETION_INDEX", "2"), ("JOB_COMPLETIONS", "3")]);
+    for n in 0..30 {
+        let name = format!("x{n:03}.occlusion.npy");
+        let a = std::fs::read(single.join(&name)).expect("single");
+        assert_eq!(a, std::fs::read(sharded.join(&name)).expect("sharded"), "{name}");
+        let m = map(&single.join(&name));
+        for (k, v) in m.iter().enumerate() {
+            assert_eq!(*v, w0(k) * (ramp(24)[k] + n as f32 / 8.0), "{name} element {k}");
+        }
+    }
+    let rows: usize = (0..3)
+        .map(|i| {
+            let text = std::fs::read_to_string(sharded.join(format!("manifest.shard-{i}-of-3.csv"))).expect("manifest");
+            text.lines().count() - 1
+        })
+        .sum();
+    assert_eq!(rows, 30, "the shards' manifests cover every input once");
 }

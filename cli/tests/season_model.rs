@@ -46,17 +46,18 @@ fn the_season_model_is_explained_day_by_day_and_week_by_week() {
         let predicted = usize::from(probabilities[[0, 1]] > probabilities[[0, 0]]);
         assert!((probabilities.sum_axis(Axis(1))[0] - 1.0).abs() < 1e-5, "softmax output: {probabilities}");
         for (width, baseline) in [(1usize, "0"), (7, "5.0")] {
+            let folder = out.join(format!("{runtime}-{width}"));
             let o = Command::new(env!("CARGO_BIN_EXE_tiled-occlusion"))
                 .args(["explain-tensor", series.to_str().unwrap_or_default(), "--model"])
                 .arg(&model_path)
                 .args(["--runtime", &runtime.to_string(), "--window", &format!("{width},1"), "--strides"])
                 .arg(format!("{width},1"))
                 .args(["--baseline", baseline, "--target", &predicted.to_string(), "--output"])
-                .arg(&out)
+                .arg(&folder)
                 .output()
                 .expect("the binary runs");
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            let map: ArrayD<f32> = ndarray_npy::read_npy(out.join("weather_data.occlusion.npy")).expect("the map");
+            let map: ArrayD<f32> = ndarray_npy::read_npy(folder.join("weather_data.occlusion.npy")).expect("the map");
             assert_eq!(map.shape(), [1, 28, 1]);
             let want = drops_by_hand(&model, &x, predicted, width, baseline.parse().unwrap_or(0.0));
             let got: Vec<f32> = map.iter().copied().collect();
@@ -67,7 +68,7 @@ fn the_season_model_is_explained_day_by_day_and_week_by_week() {
             );
             assert!(want.iter().any(|v| v.abs() > 1e-4), "some day matters to the model: {want:?}");
             let summary: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(out.join("weather_data.json")).expect("summary"))
+                serde_json::from_str(&std::fs::read_to_string(folder.join("weather_data.json")).expect("summary"))
                     .expect("JSON");
             assert_eq!(summary["prediction"][0].as_u64(), Some(predicted as u64));
             let p = summary["perturbations_per_eval"].as_u64().unwrap_or(0).max(1);
