@@ -157,6 +157,18 @@ fn pack_rows(parts: &[(Vec<f64>, usize)], rows: usize) -> Vec<f64> {
     (0..rows).flat_map(|r| parts.iter().flat_map(move |(v, d)| v[r * d..(r + 1) * d].iter().copied())).collect()
 }
 
+/// The batches `xs` (one per input, `rows` rows each) on the host as packed rows
+/// `(rows, Σ D_i)`, with that shape.
+fn packed_rows<B: Backend>(xs: &[TensorOf<B>]) -> tiled_occlusion_core::Result<(Vec<f64>, [usize; 2])> {
+    let rows = B::shape(&xs[0])[0];
+    let parts = xs
+        .iter()
+        .map(|x| Ok((B::to_f64_vec(x)?, B::shape(x)[1..].iter().product())))
+        .collect::<tiled_occlusion_core::Result<Vec<_>>>()?;
+    let d: usize = parts.iter().map(|(_, d)| d).sum();
+    Ok((pack_rows(&parts, rows), [rows, d]))
+}
+
 /// A model of packed rows as a model of several inputs: each example's inputs flattened side by
 /// side (`flat(x_0) ‖ flat(x_1) ‖ …`) are one row of `model`; `calls` counts the calls.
 pub fn multi_model<'c, B: Backend>(
@@ -165,13 +177,8 @@ pub fn multi_model<'c, B: Backend>(
 ) -> impl tiled_occlusion_core::MultiForward<Backend = B> + 'c {
     FnMultiModel::<B, _>::new(move |xs: &[TensorOf<B>]| -> Result<TensorOf<B>, ModelError> {
         calls.set(calls.get() + 1);
-        let rows = B::shape(&xs[0])[0];
-        let parts = xs
-            .iter()
-            .map(|x| Ok((B::to_f64_vec(x)?, B::shape(x)[1..].iter().product())))
-            .collect::<tiled_occlusion_core::Result<Vec<_>>>()?;
-        let d: usize = parts.iter().map(|(_, d)| d).sum();
-        let (y, shape) = model.eval(&pack_rows(&parts, rows), &[rows, d])?;
+        let (x, packed) = packed_rows::<B>(xs)?;
+        let (y, shape) = model.eval(&x, &packed)?;
         Ok(B::from_f64_slice(&xs[0], &shape, &y)?)
     })
 }
@@ -302,13 +309,8 @@ impl<B: Backend> tiled_occlusion_core::MultiForward for HostMultiForward<B> {
     type Backend = B;
 
     fn forward(&mut self, xs: &[TensorOf<B>]) -> Result<TensorOf<B>, ModelError> {
-        let rows = B::shape(&xs[0])[0];
-        let parts = xs
-            .iter()
-            .map(|x| Ok((B::to_f64_vec(x)?, B::shape(x)[1..].iter().product())))
-            .collect::<tiled_occlusion_core::Result<Vec<_>>>()?;
-        let d: usize = parts.iter().map(|(_, d)| d).sum();
-        let packed = B::from_f64_slice(&xs[0], &[rows, d], &pack_rows(&parts, rows))?;
+        let (x, shape) = packed_rows::<B>(xs)?;
+        let packed = B::from_f64_slice(&xs[0], &shape, &x)?;
         self.0.forward(&packed)
     }
 

@@ -62,16 +62,26 @@ fn relative_error(got: &[Tensor], want: &[HostTensor]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn run(kind: Kind) -> (f64, f64) {
-    let f = fixture();
+/// The network in `kind`.
+fn network(kind: Kind) -> TorchScriptModel {
     let mut module =
         TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
     module.to(Device::Cpu, kind, false);
-    let mut model = TorchScriptModel::new(module);
-    let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, kind)).collect();
-    let inputs = MultiInputs::new(x.iter())
+    TorchScriptModel::new(module)
+}
+
+/// The fixture's tuple of inputs `x` with its baselines and targets.
+fn tuple<'a>(f: &Fixture, x: &'a [Tensor]) -> MultiInputs<'a, tiled_occlusion_tch::Tch> {
+    MultiInputs::new(x.iter())
         .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
-        .with_target(Target::PerExample(f.target.clone()));
+        .with_target(Target::PerExample(f.target.clone()))
+}
+
+fn run(kind: Kind) -> (f64, f64) {
+    let f = fixture();
+    let mut model = network(kind);
+    let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, kind)).collect();
+    let inputs = tuple(&f, &x);
     let occlusion =
         PerInput::new(f.windows.iter().zip(&f.strides).map(|(w, s)| Occlusion::new(w.clone()).with_strides(s.clone())))
             .with_perturbations_per_eval(4);
@@ -113,14 +123,9 @@ fn weights(model: &TorchScriptModel) -> Vec<Vec<f64>> {
 #[test]
 fn fusion_grad_of_two_inputs_on_the_network() {
     let f = fixture();
-    let mut module =
-        TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
-    module.to(Device::Cpu, Kind::Double, false);
-    let mut model = TorchScriptModel::new(module);
+    let mut model = network(Kind::Double);
     let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, Kind::Double)).collect();
-    let inputs = MultiInputs::new(x.iter())
-        .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
-        .with_target(Target::PerExample(f.target.clone()));
+    let inputs = tuple(&f, &x);
     let occlusion =
         PerInput::new(f.windows.iter().zip(&f.strides).map(|(w, s)| Occlusion::new(w.clone()).with_strides(s.clone())))
             .with_perturbations_per_eval(4);
@@ -158,14 +163,9 @@ fn fusion_grad_of_two_inputs_on_the_network() {
 fn gradient_methods_of_two_inputs_match_captum() {
     let f = fixture();
     for (kind, bound, delta_bound) in [(Kind::Double, 1e-6, 1e-9), (Kind::Float, 1e-4, 1e-6)] {
-        let mut module =
-            TorchScriptModel::load(fixtures().join("two_input_net.pt"), Device::Cpu).expect("the network").into_inner();
-        module.to(Device::Cpu, kind, false);
-        let mut model = TorchScriptModel::new(module);
+        let mut model = network(kind);
         let x: Vec<Tensor> = f.inputs.iter().map(|t| tensor(t, kind)).collect();
-        let inputs = MultiInputs::new(x.iter())
-            .with_baselines(f.baselines.iter().map(|&b| Baseline::Scalar(b)))
-            .with_target(Target::PerExample(f.target.clone()));
+        let inputs = tuple(&f, &x);
         let saliency = Saliency::new().attribute(&mut model, &inputs).expect("Saliency of two inputs");
         let ixg = InputXGradient::new().attribute(&mut model, &inputs).expect("InputXGradient of two inputs");
         let ig = IntegratedGradients::new().with_steps(f.ig_steps);

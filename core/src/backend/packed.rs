@@ -46,19 +46,7 @@ impl<B: Backend> PackedTensor<B> {
     /// The packed tensor of `parts`, each of shape `(N, d^i…)`, all with the same `N`.
     pub fn from_parts(parts: Vec<TensorOf<B>>) -> Result<Self> {
         let shapes: Vec<Vec<usize>> = parts.iter().map(|p| B::shape(p)).collect();
-        let rows = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
-        for (i, shape) in shapes.iter().enumerate() {
-            if shape.first() != Some(&rows) {
-                return Err(Error::InvalidSetting {
-                    setting: "the input tensors".into(),
-                    reason: format!(
-                        "every input needs the same batch size: input 0 has shape {:?}, input {i} {shape:?}",
-                        shapes[0]
-                    ),
-                });
-            }
-        }
-        packed_shape(&shapes)?;
+        let rows = packed_shape(&shapes)?[0];
         let example_shapes = shapes.into_iter().map(|s| s[1..].to_vec()).collect();
         Ok(PackedTensor::Parts { parts, example_shapes, rows })
     }
@@ -226,13 +214,22 @@ impl<B: Backend> Backend for Packed<B> {
     }
 }
 
-/// `(N, Σ_i Π d^i)`, the packed shape of inputs of `shapes`, every input's shape and the sum
-/// checked.
+/// `(N, Σ_i Π d^i)`, the packed shape of inputs of `shapes`: every input's shape, their one
+/// batch size `N` and the sum checked.
 pub(crate) fn packed_shape(shapes: &[Vec<usize>]) -> Result<Vec<usize>> {
     let examples = shapes.first().and_then(|s| s.first()).copied().unwrap_or(0);
     let mut total = 0usize;
-    for shape in shapes {
+    for (i, shape) in shapes.iter().enumerate() {
         crate::attribution::check_input_shape(shape)?;
+        if shape[0] != examples {
+            return Err(Error::InvalidSetting {
+                setting: "the input tensors".into(),
+                reason: format!(
+                    "every input needs the same batch size: input 0 has shape {:?}, input {i} {shape:?}",
+                    shapes[0]
+                ),
+            });
+        }
         let size = Error::checked_product("the elements per example of an input", &shape[1..])?;
         total = total.checked_add(size).ok_or_else(|| Error::SizeOverflow {
             what: "the elements per example of all inputs".into(),

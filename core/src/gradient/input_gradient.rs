@@ -1,9 +1,7 @@
 //! What every gradient method does with a backend's input gradients: target weights in, host
 //! gradients out, for one input or several (a model of one input is the case `K = 1`).
 
-use crate::attribution::{
-    check_input_shape, Baseline, Inputs, MultiInputs, ProgressCounter, ProgressHook, Target, TargetSelector,
-};
+use crate::attribution::{Baseline, Inputs, MultiInputs, ProgressCounter, ProgressHook, Target, TargetSelector};
 pub(crate) use crate::backend::ForwardFn;
 use crate::backend::{packed_shape, Backend, GradientBackend, TensorOf};
 use crate::error::{Error, Result};
@@ -35,20 +33,10 @@ impl<'i, 'a, B: Backend> GradientInputs<'i, 'a, B> {
         if shapes.is_empty() {
             return Err(Error::InvalidSetting { setting: "MultiInputs::new".into(), reason: "no input given".into() });
         }
-        for (i, (shape, input)) in shapes.iter().zip(&self.inputs).enumerate() {
-            check_input_shape(shape)?;
-            B::check_input(input)?;
-            if shape[0] != shapes[0][0] {
-                return Err(Error::InvalidSetting {
-                    setting: "the input tensors".into(),
-                    reason: format!(
-                        "every input needs the same batch size: input 0 has shape {:?}, input {i} {shape:?}",
-                        shapes[0]
-                    ),
-                });
-            }
-        }
         packed_shape(&shapes)?;
+        for input in &self.inputs {
+            B::check_input(input)?;
+        }
         if self.baselines.len() != self.inputs.len() {
             return Err(Error::InvalidSetting {
                 setting: "MultiInputs::with_baselines".into(),
@@ -151,3 +139,54 @@ pub(crate) fn one_gradient_call(input_shapes: &[Vec<usize>]) -> Result<usize> {
     packed_shape(input_shapes)?;
     Ok(1)
 }
+
+/// A method whose map is computed element by element from the input and the gradient at the
+/// input: `A_i = combine(x_i, ∂F/∂x_i)` (Saliency, InputXGradient).
+pub(crate) trait ElementwiseGradient {
+    /// The map's value from an element `x` and its gradient `g`.
+    fn combine(&self, x: f64, g: f64) -> f64;
+}
+
+/// The [`Attribution`](crate::Attribution) and [`MultiAttribution`](crate::MultiAttribution)
+/// of an [`ElementwiseGradient`] method: one gradient call with every input tracked.
+macro_rules! gradient_at_input {
+    ($method:ty) => {
+        impl<B: GradientBackend> Attribution<B> for $method {
+            /// One gradient call.
+            fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
+                one_gradient_call(&[input_shape.to_vec()])
+            }
+
+            fn attribute_with_progress(
+                &self,
+                model: &mut dyn Forward<Backend = B>,
+                inputs: &Inputs<'_, B>,
+                progress: &mut dyn ProgressHook,
+            ) -> Result<TensorOf<B>> {
+                let mut forward = forward_one(model);
+                let combine = |x, g| ElementwiseGradient::combine(self, x, g);
+                only::<B>(maps_of_gradient_at_input(&mut forward, &GradientInputs::one(inputs), progress, combine)?)
+            }
+        }
+
+        /// Over several inputs: one gradient call with every input tracked; one map per input.
+        impl<B: GradientBackend> MultiAttribution<B> for $method {
+            /// One gradient call.
+            fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+                one_gradient_call(input_shapes)
+            }
+
+            fn attribute_with_progress(
+                &self,
+                model: &mut dyn MultiForward<Backend = B>,
+                inputs: &MultiInputs<'_, B>,
+                progress: &mut dyn ProgressHook,
+            ) -> Result<Vec<TensorOf<B>>> {
+                let mut forward = forward_several(model);
+                let combine = |x, g| ElementwiseGradient::combine(self, x, g);
+                maps_of_gradient_at_input(&mut forward, &GradientInputs::several(inputs), progress, combine)
+            }
+        }
+    };
+}
+pub(crate) use gradient_at_input;

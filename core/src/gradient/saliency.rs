@@ -1,10 +1,11 @@
 //! Saliency: the gradient of the target score with respect to the input.
 
-use crate::attribution::{check_input_shape, Attribution, Inputs, MultiAttribution, MultiInputs, ProgressHook};
+use crate::attribution::{Attribution, Inputs, MultiAttribution, MultiInputs, ProgressHook};
 use crate::backend::{GradientBackend, TensorOf};
 use crate::error::Result;
 use crate::gradient::input_gradient::{
-    forward_one, forward_several, maps_of_gradient_at_input, one_gradient_call, only, GradientInputs,
+    forward_one, forward_several, gradient_at_input, maps_of_gradient_at_input, one_gradient_call, only,
+    ElementwiseGradient, GradientInputs,
 };
 use crate::model::{Forward, MultiForward};
 
@@ -53,52 +54,14 @@ impl Saliency {
     }
 }
 
-impl<B: GradientBackend> Attribution<B> for Saliency {
-    /// One gradient call.
-    fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        check_input_shape(input_shape)?;
-        one_gradient_call(&[input_shape.to_vec()])
-    }
-
-    fn attribute_with_progress(
-        &self,
-        model: &mut dyn Forward<Backend = B>,
-        inputs: &Inputs<'_, B>,
-        progress: &mut dyn ProgressHook,
-    ) -> Result<TensorOf<B>> {
-        let abs = self.abs;
-        let mut forward = forward_one(model);
-        only::<B>(maps_of_gradient_at_input(&mut forward, &GradientInputs::one(inputs), progress, move |_, g| {
-            if abs {
-                g.abs()
-            } else {
-                g
-            }
-        })?)
+impl ElementwiseGradient for Saliency {
+    fn combine(&self, _: f64, g: f64) -> f64 {
+        if self.abs {
+            g.abs()
+        } else {
+            g
+        }
     }
 }
 
-/// Over several inputs: one gradient call with every input tracked; one map per input.
-impl<B: GradientBackend> MultiAttribution<B> for Saliency {
-    /// One gradient call.
-    fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
-        one_gradient_call(input_shapes)
-    }
-
-    fn attribute_with_progress(
-        &self,
-        model: &mut dyn MultiForward<Backend = B>,
-        inputs: &MultiInputs<'_, B>,
-        progress: &mut dyn ProgressHook,
-    ) -> Result<Vec<TensorOf<B>>> {
-        let abs = self.abs;
-        let mut forward = forward_several(model);
-        maps_of_gradient_at_input(&mut forward, &GradientInputs::several(inputs), progress, move |_, g| {
-            if abs {
-                g.abs()
-            } else {
-                g
-            }
-        })
-    }
-}
+gradient_at_input!(Saliency);
