@@ -336,6 +336,21 @@ fn method_name(method: TensorMethod) -> &'static str {
     }
 }
 
+/// The pictures of the first examples (at most 8) of `map`, one under the other.
+fn pictures(x: &ArrayD<f32>, map: &ArrayD<f32>) -> image::RgbImage {
+    let shown: Vec<image::RgbImage> =
+        (0..map.shape()[0].min(8)).map(|n| crate::tensor_picture::picture(x, map, n)).collect();
+    let width = shown.iter().map(|p| p.width()).max().unwrap_or(1);
+    let height: u32 = shown.iter().map(|p| p.height() + 6).sum();
+    let mut out = image::RgbImage::from_pixel(width, height.max(1), image::Rgb([255, 255, 255]));
+    let mut y = 0;
+    for p in &shown {
+        image::imageops::replace(&mut out, p, 0, i64::from(y));
+        y += p.height() + 6;
+    }
+    out
+}
+
 /// Runs `explain-tensor`.
 pub fn run(args: &ExplainTensorArgs) -> Result<(), CliError> {
     match &args.part {
@@ -464,6 +479,11 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             })
             .collect();
         write_atomically(&map_path, |tmp| ndarray_npy::write_npy(tmp, &map).map_err(|e| e.to_string()))?;
+        let picture_path = args.output.join(format!("{stem}.{name}.png"));
+        let picture = pictures(x, &map);
+        write_atomically(&picture_path, |tmp| {
+            picture.save_with_format(tmp, image::ImageFormat::Png).map_err(|e| e.to_string())
+        })?;
         let summary = serde_json::json!({
             "input": path.display().to_string(),
             "input_shape": x.shape(),
@@ -480,6 +500,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "merged_parts": match &mode { Mode::Merge(files) => files.len(), _ => 0 },
             "seconds": seconds,
             "map": map_path.display().to_string(),
+            "picture": picture_path.display().to_string(),
         });
         write_atomically(&summary_path, |tmp| {
             std::fs::write(tmp, format!("{summary:#}\n")).map_err(|e| e.to_string())
@@ -517,6 +538,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "map",
         ];
         write_manifest(&args.output, &name, &manifest, &columns)?;
+        crate::gallery::write_gallery(&args.output)?;
         println!(
             "{explained_count} inputs explained, {skipped} already done (skipped), in {:.1} s; manifest {}",
             started.elapsed().as_secs_f64(),

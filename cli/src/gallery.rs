@@ -9,8 +9,34 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// Writes `folder/index.html` listing every `.png` in `folder`: for each photo stem its
-/// comparison first, then its method overlays, with links to the `.npy` maps.
+/// The lines of an `explain-tensor` summary (`STEM.json`) the gallery shows: prediction, target,
+/// method and parameters, model calls and time; `None` without one.
+fn summary_of(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let keys =
+        ["prediction", "target", "method", "window", "strides", "k", "mask", "baseline", "model_calls", "seconds"];
+    let cells: Vec<String> = keys
+        .iter()
+        .filter(|k| !v[**k].is_null())
+        .map(|k| {
+            let value = match &v[*k] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) if *k == "seconds" => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+                other => other.to_string(),
+            };
+            format!("<b>{}</b> {}", escape(k), escape(&value))
+        })
+        .collect();
+    Some(format!(
+        "<p>{}</p>\n<p>green: hiding it lowers the target score (evidence for it); red: hiding it raises the score</p>\n",
+        cells.join(" · ")
+    ))
+}
+
+/// Writes `folder/index.html` listing every `.png` in `folder`: for each stem its comparison
+/// first, then its method pictures, the run's summary when there is one (`explain-tensor`), and
+/// links to the `.npy` maps.
 pub fn write_gallery(folder: &Path) -> Result<(), CliError> {
     let entries = std::fs::read_dir(folder).or_else(|e| run_error(format!("cannot list {}: {e}", folder.display())))?;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -32,6 +58,9 @@ pub fn write_gallery(folder: &Path) -> Result<(), CliError> {
         html += &format!("<h2>{}</h2>\n", escape(&stem));
         for p in pictures {
             html += &format!("<a href=\"{0}\"><img src=\"{0}\" alt=\"{0}\"></a>\n", escape(&p));
+        }
+        if let Some(summary) = summary_of(&folder.join(format!("{stem}.json"))) {
+            html += &summary;
         }
         if let Some(list) = arrays.get(&stem) {
             let links: Vec<String> = list.iter().map(|a| format!("<a href=\"{0}\">{0}</a>", escape(a))).collect();

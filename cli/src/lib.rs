@@ -17,5 +17,6 @@ pub mod labels;
 pub mod method_config;
 pub mod model_options;
 pub mod progress_report;
+pub mod tensor_picture;
 pub mod text;
 pub mod window_spec;

@@ -89,6 +89,8 @@ fn occlusion_of_a_batch_and_of_one_example_match_the_closed_form() {
             for (k, v) in m.iter().enumerate() {
                 assert_eq!(*v, w0(k % 24) * x[k], "{runtime} {stem} element {k}");
             }
+            let picture = image::open(out.join(format!("{stem}.occlusion.png"))).expect("the picture");
+            assert!(picture.width() >= 64 && picture.height() > 28, "a picture of the map and its legend");
             let s = summary(&out.join(format!("{stem}.json")));
             let p = s["perturbations_per_eval"].as_u64().unwrap_or(0) as usize;
             assert_eq!(s["model_calls"].as_u64(), Some(1 + 24usize.div_ceil(p.max(1)) as u64), "{s}");
@@ -315,6 +317,9 @@ fn a_killed_dataset_run_restarts_without_recomputing_finished_inputs() {
     assert!((0..200).all(|n| map_of(n).is_file()), "every input has its map");
     let manifest = std::fs::read_to_string(out.join("manifest.csv")).expect("manifest");
     assert_eq!(manifest.lines().count(), 201, "a header and one row per input");
+    let gallery = std::fs::read_to_string(out.join("index.html")).expect("the gallery");
+    assert_eq!(gallery.matches("<h2>").count(), 200, "one gallery entry per input");
+    assert!(gallery.contains("<b>model_calls</b> 17"), "the page shows the calls: 1 + 16 windows on tract (P = 1)");
     assert!(manifest.lines().next().unwrap_or_default().starts_with("input,prediction,target,method"));
     assert_eq!(std::fs::read_to_string(out.join("manifest.jsonl")).expect("jsonl").lines().count(), 200);
     let leftovers = std::fs::read_dir(&out)
