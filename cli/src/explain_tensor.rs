@@ -9,7 +9,7 @@ use ndarray::{ArrayD, Axis};
 use tiled_occlusion_core::perturbation::{PartialAttribution, PartitionedAttribution, SchedulePart};
 use tiled_occlusion_core::{Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion};
 use tiled_occlusion_ndarray::Ndarray;
-use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxModel};
+use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxError, OnnxModel};
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::dataset::{collect, partial_path, stem, write_atomically, write_manifest, Shard};
@@ -389,11 +389,21 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     let shard = Shard::resolve(args.shard.as_deref(), &|k| std::env::var(k).ok())?;
     let range = shard.map_or(0..all.len(), |s| s.slice(&all));
     let inputs = &all[range];
-    // The first input is read before the model loads, so a bad file fails fast.
-    if let Some(first) = inputs.first() {
-        read_floats(first, "input")?;
-    }
-    let mut model: OnnxModel = args.runtime.load(&options)?;
+    // The first input is read before the model loads, so a bad file fails fast; its shape
+    // gives the per-example shape of a model that leaves it symbolic (a sequence length).
+    let first_shape = match inputs.first() {
+        Some(first) => read_floats(first, "input")?.shape().to_vec(),
+        None => Vec::new(),
+    };
+    let mut model: OnnxModel = match OnnxModel::load(&args.runtime.model, &options) {
+        Err(OnnxError::UnknownInputSize { declared }) if !first_shape.is_empty() => {
+            // A batch (N, d…) of the declared rank, or one example (d…).
+            let example =
+                if first_shape.len() == declared.len() { first_shape[1..].to_vec() } else { first_shape.clone() };
+            args.runtime.load(&options.clone().example_shape(example))?
+        }
+        other => args.runtime.report(other)?,
+    };
     let example = model.example_shape().to_vec();
     let per_eval = model.plan().perturbations_per_eval;
     let method = method(args, &example, per_eval)?;

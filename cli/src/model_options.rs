@@ -73,7 +73,13 @@ impl RuntimeOptions {
     /// Loads the model with `options`, mapping the mistakes of the command line to usage
     /// errors, and prints the runtime and plan it runs on.
     pub fn load(&self, options: &OnnxOptions) -> Result<OnnxModel, CliError> {
-        let model = OnnxModel::load(&self.model, options).map_err(|e| match e {
+        self.report(OnnxModel::load(&self.model, options))
+    }
+
+    /// What [`RuntimeOptions::load`] makes of a load's outcome: the mistakes of the command
+    /// line as usage errors, the runtime and plan printed.
+    pub fn report(&self, loaded: Result<OnnxModel, OnnxError>) -> Result<OnnxModel, CliError> {
+        let model = loaded.map_err(|e| match e {
             OnnxError::InvalidPlan { parameter, value, reason } => {
                 CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
             }

@@ -4,7 +4,7 @@ only (see docs/command.md and docs/testing.md), verifies their checksums, and ca
     python3 scripts/assets/assets.py test   # DIANNA's MNIST 0-vs-1 ONNX model and 20 test digits,
                                      # its season model and 28 days of weather, and a
                                      # logistic regression trained here on scikit-learn's
-                                     # breast cancer table
+                                     # breast cancer table, and Silero VAD (audio)
     python3 scripts/assets/assets.py demo   # EfficientNet-Lite0 converted to ONNX, photos, labels
     python3 scripts/assets/assets.py study [N]  # the demo's assets plus N (default 20, at most 100)
                                      # photos of ImageNet classes (ai-benchmark's; no license
@@ -53,6 +53,10 @@ SKIMAGE = ("scikit-image", "0.26.0", None, {
     "skimage/data/astronaut.png": ("88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5", "astronaut.png"),
     "skimage/data/rocket.jpg": ("c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c", "rocket.jpg"),
     "skimage/data/motorcycle_left.png": ("db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179", "motorcycle.png"),
+})
+SILERO = ("silero-vad", "6.2.3", "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8", {
+    "silero_vad/data/silero_vad_16k_op15.onnx": ("7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49",
+                                                  "silero_vad_16k_op15.onnx"),
 })
 SKLEARN = ("scikit-learn", "1.7.2", None, {
     "sklearn/datasets/data/breast_cancer.csv": ("fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed",
@@ -126,6 +130,7 @@ def test_assets():
             written[label] += 1
     (folder / "labels.txt").write_text("zero\none\n")
     fetch(SKLEARN, folder)
+    fetch(SILERO, folder)
     if not (folder / "breast_cancer_logistic.onnx").is_file():
         subprocess.run([str(converter_python()), str(ROOT / "scripts" / "assets" / "train_breast_cancer.py"),
                         str(folder)], check=True)
