@@ -39,7 +39,8 @@ fn the_voice_detector_is_explained_with_its_state_and_rate_held_fixed() {
     ndarray_npy::write_npy(&sr_path, &sr).expect("write");
     // ONNX Runtime only: tract 0.23 cannot type the model's `If` branches (they differ in rank),
     // so loading it on tract is a named runtime error.
-    for runtime in [RuntimeChoice::Ort] {
+    {
+        let runtime = RuntimeChoice::Ort;
         let options = OnnxOptions::default()
             .runtime(runtime)
             .example_shape([512])
