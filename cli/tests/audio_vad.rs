@@ -10,7 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use tiled_occlusion_onnx::{FixedInput, OnnxModel, OnnxOptions, RuntimeChoice};
 
 const MODEL: &str = "silero_vad_16k_op15.onnx";
@@ -21,22 +21,17 @@ fn the_voice_detector_is_explained_with_its_state_and_rate_held_fixed() {
     let model_path = assets.join(MODEL);
     let dir = std::env::temp_dir().join(format!("tiled-occlusion-vad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("folder");
-    // 512 samples (32 ms) of a decaying 220 Hz tone with a 1.3 kHz overtone.
-    let chunk: Vec<f32> = (0..512)
-        .map(|i| {
-            let t = i as f32 / 16000.0;
-            0.3 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() * (-3.0 * t).exp()
-                + 0.05 * (2.0 * std::f32::consts::PI * 1300.0 * t).sin()
-        })
-        .collect();
-    let x = ArrayD::from_shape_vec(IxDyn(&[1, 512]), chunk).expect("chunk");
-    let state = ArrayD::<f32>::zeros(IxDyn(&[2, 1, 128]));
-    let sr = ArrayD::from_elem(IxDyn(&[]), 16000i64);
-    let (x_path, state_path, sr_path) = (dir.join("chunk.npy"), dir.join("state.npy"), dir.join("sr.npy"));
-    ndarray_npy::write_npy(&x_path, &x).expect("write");
-    ndarray_npy::write_npy(&state_path, &state).expect("write");
-    ndarray_npy::write_npy(&sr_path, &sr).expect("write");
+    // The README's inputs (`scripts/assets/make_vad_inputs.py`): 512 samples (32 ms) of a
+    // decaying 220 Hz tone with a 1.3 kHz overtone, a zero state, the rate 16000.
+    let (x_path, state_path, sr_path) =
+        (assets.join("vad_chunk.npy"), assets.join("vad_state.npy"), assets.join("vad_sr.npy"));
+    let x: ArrayD<f32> = ndarray_npy::read_npy(&x_path).expect("the chunk");
+    let state: ArrayD<f32> = ndarray_npy::read_npy(&state_path).expect("the state");
+    let sr: ArrayD<i64> = ndarray_npy::read_npy(&sr_path).expect("the rate");
+    assert_eq!(
+        (x.shape(), state.shape(), sr.shape(), sr.iter().next()),
+        (&[1, 512][..], &[2, 1, 128][..], &[][..], Some(&16000))
+    );
     // ONNX Runtime only: tract 0.23 cannot type the model's `If` branches (they differ in rank),
     // so loading it on tract is a named runtime error.
     {

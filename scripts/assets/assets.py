@@ -131,6 +131,9 @@ def test_assets():
     (folder / "labels.txt").write_text("zero\none\n")
     fetch(SKLEARN, folder)
     fetch(SILERO, folder)
+    if not (folder / "vad_sr.npy").is_file():
+        subprocess.run([str(converter_python()), str(ROOT / "scripts" / "assets" / "make_vad_inputs.py"), str(folder)],
+                       check=True)
     if not (folder / "breast_cancer_logistic.onnx").is_file():
         subprocess.run([str(converter_python()), str(ROOT / "scripts" / "assets" / "train_breast_cancer.py"),
                         str(folder)], check=True)
