@@ -69,11 +69,11 @@ fn the_voice_detector_is_explained_with_its_state_and_rate_held_fixed() {
             .output()
             .expect("the binary runs");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let map: ArrayD<f32> = ndarray_npy::read_npy(out.join("chunk.occlusion.npy")).expect("the map");
+        let map: ArrayD<f32> = ndarray_npy::read_npy(out.join("vad_chunk.occlusion.npy")).expect("the map");
         let worst = map.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "{runtime}: {worst:e} from the drops by hand");
         assert!(want.iter().any(|v| v.abs() > 1e-6), "some window matters: {want:?}");
-        assert!(out.join("chunk.occlusion.png").is_file(), "the signal picture");
+        assert!(out.join("vad_chunk.occlusion.png").is_file(), "the signal picture");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
