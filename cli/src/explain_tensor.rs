@@ -29,8 +29,9 @@ pub enum TensorMethod {
 /// The arguments of `explain-tensor`.
 #[derive(Args, Debug)]
 pub struct ExplainTensorArgs {
-    /// Inputs as `.npy` files (f32 or f64), or folders of them: each a batch `(N, d…)` or one
-    /// example `(d…)` of the model's per-example shape, explained on its own, in sorted order.
+    /// Inputs as `.npy` files (f32 or f64), arrays of `.npz` archives (`FILE.npz:NAME`), or
+    /// folders of `.npy` files: each a batch `(N, d…)` or one example `(d…)` of the model's
+    /// per-example shape, explained on its own, in sorted order.
     #[arg(value_name = "INPUT.npy|FOLDER")]
     pub inputs: Vec<PathBuf>,
 
@@ -195,8 +196,40 @@ fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
     ))
 }
 
-/// Reads a `.npy` of `f32` or `f64` values as `f32`.
+/// `FILE.npz:NAME` split into the archive and the array's name.
+pub fn npz_member(path: &Path) -> Option<(PathBuf, String)> {
+    let text = path.to_str()?;
+    let (file, name) = text.rsplit_once(".npz:")?;
+    (!name.is_empty()).then(|| (PathBuf::from(format!("{file}.npz")), name.to_string()))
+}
+
+/// Reads array `name` of the `.npz` archive `file` (f32 or f64) as `f32`.
+fn read_npz_floats(file: &Path, name: &str, what: &str) -> Result<ArrayD<f32>, CliError> {
+    let open = || -> Result<ndarray_npy::NpzReader<std::fs::File>, CliError> {
+        let f = std::fs::File::open(file).or_else(|e| usage(format!("{what} {}: {e}", file.display())))?;
+        ndarray_npy::NpzReader::new(f)
+            .map_err(|e| CliError::Usage(format!("{what} {} is not a .npz: {e}", file.display())))
+    };
+    match open()?.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(name) {
+        Ok(a) => Ok(a),
+        Err(first) => match open()?.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(name) {
+            Ok(a) => Ok(a.mapv(|v| v as f32)),
+            Err(_) => {
+                let names = open()?.names().unwrap_or_default().join(", ");
+                usage(format!(
+                    "{what} {}: no f32 or f64 array named {name:?} ({first}); it holds {names}",
+                    file.display()
+                ))
+            }
+        },
+    }
+}
+
+/// Reads a `.npy` of `f32` or `f64` values (or `FILE.npz:NAME`, an array of an archive) as `f32`.
 fn read_floats(path: &Path, what: &str) -> Result<ArrayD<f32>, CliError> {
+    if let Some((file, name)) = npz_member(path) {
+        return read_npz_floats(&file, &name, what);
+    }
     if !path.is_file() {
         return usage(format!("{what} {} does not exist", path.display()));
     }

@@ -371,3 +371,40 @@ fn shards_as_separate_processes_equal_one_run_bit_for_bit() {
         .sum();
     assert_eq!(rows, 30, "the shards' manifests cover every input once");
 }
+
+#[test]
+fn arrays_of_an_npz_archive_are_inputs() {
+    let dir = scratch("npz");
+    let path = dir.join("data.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&path).expect("create"));
+    let a = ArrayD::from_shape_vec(IxDyn(&[1, 2, 3, 4]), ramp(24)).expect("shape");
+    let b = ArrayD::from_shape_vec(IxDyn(&[2, 2, 3, 4]), ramp(48).into_iter().map(f64::from).collect()).expect("shape");
+    npz.add_array("a", &a).expect("a");
+    npz.add_array("b", &b).expect("b");
+    npz.finish().expect("npz");
+    let out = dir.join("out");
+    let member = |name: &str| format!("{}:{name}", path.display());
+    let o = run(&[
+        &member("a"),
+        &member("b"),
+        "--model",
+        &model("linear.onnx"),
+        "--runtime",
+        "tract",
+        "--output",
+        out.to_str().unwrap_or_default(),
+    ]);
+    succeeded(&o);
+    for (stem, rows) in [("data-a", 1), ("data-b", 2)] {
+        let m = map(&out.join(format!("{stem}.occlusion.npy")));
+        assert_eq!(m.shape(), [rows, 2, 3, 4]);
+        let x = ramp(48);
+        for (k, v) in m.iter().enumerate() {
+            assert_eq!(*v, w0(k % 24) * x[k], "{stem} element {k}");
+        }
+    }
+    let o = run(&[&member("c"), "--model", &model("linear.onnx"), "--output", out.to_str().unwrap_or_default()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no f32 or f64 array named \"c\"") && stderr.contains("it holds a, b"), "{stderr}");
+}
