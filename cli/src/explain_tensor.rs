@@ -7,7 +7,9 @@ use std::time::Instant;
 use clap::Args;
 use ndarray::{ArrayD, Axis};
 use tiled_occlusion_core::perturbation::{PartialAttribution, PartitionedAttribution, SchedulePart};
-use tiled_occlusion_core::{Baseline, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion};
+use tiled_occlusion_core::{
+    Baseline, Contrast, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion,
+};
 use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxError, OnnxModel};
 
@@ -84,9 +86,10 @@ pub struct ExplainTensorArgs {
     #[arg(long, default_value = "0", value_name = "VALUE|FILE.npy")]
     pub baseline: String,
 
-    /// The target: a class id for every example, `i,j,…` an index into each example's
-    /// output, or `none` for models with one output value per example (default 0).
-    #[arg(long, default_value = "0", value_name = "CLASS|I,J,…|none")]
+    /// The target: a class id for every example, `i,j,…` an index into each example's output,
+    /// `each:C0;C1;…` one class (or index tuple `each:I,J;K,L`) per example, `C-D` or `C-mean`
+    /// a contrast, or `none` for models with one output value per example (default 0).
+    #[arg(long, default_value = "0", value_name = "CLASS|I,J,…|each:…|C-D|C-mean|none")]
     pub target: String,
 
     /// Softmax over each output row before the target is read.
@@ -299,16 +302,46 @@ pub fn parse_sizes(option: &str, text: Option<&str>, rank: usize, default: usize
     }
 }
 
-/// Parses `--target`.
+/// Parses `--target`: `none`; a class `C`; an index tuple `I,J,…`; one class per example
+/// `each:C0;C1;…`; one index tuple per example `each:I,J;K,L;…`; a contrast `C-D` (class C minus
+/// class D) or `C-mean` (class C minus the mean of the others).
 pub fn parse_target(text: &str) -> Result<Target, CliError> {
+    let bad = || {
+        usage(format!(
+            "--target {text:?}: expected none, a class id, indices like 1,0, each:C0;C1;… (one per example), or a contrast C-D or C-mean"
+        ))
+    };
+    let numbers = |t: &str| -> Option<Vec<usize>> { t.split(',').map(|p| p.trim().parse::<usize>().ok()).collect() };
     if text == "none" {
         return Ok(Target::None);
     }
-    let parts: Result<Vec<usize>, _> = text.split(',').map(|p| p.trim().parse::<usize>()).collect();
-    match parts {
-        Ok(p) if p.len() == 1 => Ok(Target::Class(p[0])),
-        Ok(p) if !p.is_empty() => Ok(Target::Index(p)),
-        _ => usage(format!("--target {text:?}: expected a class id, indices like 1,0, or none")),
+    if let Some(rest) = text.strip_prefix("each:") {
+        let rows: Option<Vec<Vec<usize>>> = rest.split(';').map(numbers).collect();
+        return match rows {
+            Some(rows) if !rows.is_empty() && rows.iter().all(|r| r.len() == 1) => {
+                Ok(Target::PerExample(rows.into_iter().map(|r| r[0]).collect()))
+            }
+            Some(rows) if !rows.is_empty() && rows.iter().all(|r| r.len() == rows[0].len()) => {
+                Ok(Target::PerExampleIndex(rows))
+            }
+            _ => bad(),
+        };
+    }
+    if let Some((class, against)) = text.split_once('-') {
+        let Ok(class) = class.trim().parse::<usize>() else { return bad() };
+        let against = match against.trim() {
+            "mean" => Contrast::MeanOfOthers,
+            other => match other.parse::<usize>() {
+                Ok(c) => Contrast::Class(c),
+                Err(_) => return bad(),
+            },
+        };
+        return Ok(Target::Contrastive { class, against });
+    }
+    match numbers(text) {
+        Some(p) if p.len() == 1 => Ok(Target::Class(p[0])),
+        Some(p) if !p.is_empty() => Ok(Target::Index(p)),
+        _ => bad(),
     }
 }
 
@@ -589,4 +622,26 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tiled_occlusion_core::{Contrast, Target};
+
+    use super::parse_target;
+
+    #[test]
+    fn every_target_of_the_library_can_be_written() {
+        let parse = |t: &str| parse_target(t).ok();
+        assert_eq!(parse("none"), Some(Target::None));
+        assert_eq!(parse("3"), Some(Target::Class(3)));
+        assert_eq!(parse("1,0"), Some(Target::Index(vec![1, 0])));
+        assert_eq!(parse("each:1;0;2"), Some(Target::PerExample(vec![1, 0, 2])));
+        assert_eq!(parse("each:1,0;0,1"), Some(Target::PerExampleIndex(vec![vec![1, 0], vec![0, 1]])));
+        assert_eq!(parse("2-0"), Some(Target::Contrastive { class: 2, against: Contrast::Class(0) }));
+        assert_eq!(parse("2-mean"), Some(Target::Contrastive { class: 2, against: Contrast::MeanOfOthers }));
+        for bad in ["", "top", "each:", "each:1;0,1", "a-b", "1,x"] {
+            assert!(parse_target(bad).is_err(), "{bad:?}");
+        }
+    }
 }

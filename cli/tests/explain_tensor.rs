@@ -408,3 +408,37 @@ fn arrays_of_an_npz_archive_are_inputs() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no f32 or f64 array named \"c\"") && stderr.contains("it holds a, b"), "{stderr}");
 }
+
+#[test]
+fn per_example_and_contrastive_targets_reach_the_library() {
+    // linear.onnx: class 0 weights (i mod 7 − 3)/8, class 1 weights 1/4.
+    let dir = scratch("targets");
+    let batch = save(&dir, "batch.npy", &[2, 2, 3, 4], ramp(48));
+    let x = ramp(48);
+    for (target, weight) in [
+        (
+            "each:0;1",
+            Box::new(|n: usize, i: usize| if n == 0 { w0(i) } else { 0.25 }) as Box<dyn Fn(usize, usize) -> f32>,
+        ),
+        ("1-0", Box::new(|_: usize, i: usize| 0.25 - w0(i))),
+    ] {
+        let out = dir.join(target.replace([':', ';'], "_"));
+        let o = run(&[
+            &batch,
+            "--model",
+            &model("linear.onnx"),
+            "--runtime",
+            "tract",
+            "--target",
+            target,
+            "--output",
+            out.to_str().unwrap_or_default(),
+        ]);
+        succeeded(&o);
+        let m = map(&out.join("batch.occlusion.npy"));
+        for (k, v) in m.iter().enumerate() {
+            let want = weight(k / 24, k % 24) * x[k];
+            assert!((v - want).abs() < 1e-6, "{target} element {k}: {v} vs {want}");
+        }
+    }
+}
