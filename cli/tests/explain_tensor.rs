@@ -442,3 +442,62 @@ fn per_example_and_contrastive_targets_reach_the_library() {
         }
     }
 }
+
+#[test]
+fn hostile_files_and_sizes_are_one_line_and_exit_2() {
+    let dir = scratch("hostile");
+    let good = save(&dir, "good.npy", &[1, 2, 3, 4], ramp(24));
+    let empty = save(&dir, "empty.npy", &[0, 2, 3, 4], Vec::<f32>::new());
+    let damaged = dir.join("damaged.npy");
+    std::fs::write(&damaged, b"\x93NUMPY\x01\x00garbage that is not a header").expect("write");
+    let damaged_npz = dir.join("damaged.npz");
+    std::fs::write(&damaged_npz, b"PK\x03\x04 not a zip").expect("write");
+    let part = dir.join("part.json");
+    std::fs::write(&part, b"{\"format\": \"tiled-occlusion-part/1\", \"part\": 0}").expect("write");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap_or_default();
+    let linear = model("linear.onnx");
+    let (damaged, damaged_npz, part) = (
+        damaged.to_string_lossy().into_owned(),
+        format!("{}:x", damaged_npz.display()),
+        part.to_string_lossy().into_owned(),
+    );
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![&damaged, "--model", &linear, "--output", out], "is not a .npy of f32 or f64 values"),
+        (vec![&damaged_npz, "--model", &linear, "--output", out], "is not a .npz"),
+        (vec![&empty, "--model", &linear, "--output", out], "has shape [0, 2, 3, 4]"),
+        (vec![&good, "--model", &linear, "--window", "0", "--output", out], "--window \"0\""),
+        (vec![&good, "--model", &linear, "--window", "99999999999999999999", "--output", out], "--window"),
+        (vec![&good, "--model", &linear, "--window", "1,1,1000", "--output", out], "window"),
+        (vec![&good, "--model", &linear, "--part", "3/3", "--output", out], "part 3 of 3 does not exist"),
+        (vec![&good, "--model", &linear, "--part", "1/0", "--output", out], "--part 1/0"),
+        (vec![&good, "--model", &linear, "--shard", "2/2", "--output", out], "--shard 2/2"),
+        (vec!["merge", &good, "--model", &linear, "--output", out, "--parts", &part], "is not a part file"),
+    ];
+    for (args, message) in cases {
+        let o =
+            if args[0] == "merge" { Command::new(binary()).args(&args).output().expect("runs") } else { run(&args) };
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr} should say {message:?}");
+    }
+    // The scheduler's variables are checked like the option.
+    let o = Command::new(binary())
+        .args(["explain-tensor", &good, "--model", &linear, "--output", out])
+        .env("JOB_COMPLETION_INDEX", "x")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX=\"x\" is not a whole number"));
+    // A NaN in the input is no error: it stays where the model lets it reach (the one
+    // class-0 output of this linear model), so the map is NaN there and nowhere is a number
+    // made up.
+    let mut values = ramp(24);
+    values[5] = f32::NAN;
+    let nan = save(&dir, "nan.npy", &[1, 2, 3, 4], values);
+    let o = run(&[&nan, "--model", &linear, "--runtime", "tract", "--output", out]);
+    succeeded(&o);
+    let m = map(&Path::new(out).join("nan.occlusion.npy"));
+    assert!(m.iter().all(|v| v.is_nan()), "class 0 reads the NaN: every drop is NaN");
+}
