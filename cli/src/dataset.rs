@@ -83,7 +83,7 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
                     out.push(p);
                 }
             }
-        } else if path.is_file() || crate::explain_tensor::npz_member(path).is_some_and(|(file, _)| file.is_file()) {
+        } else if path.is_file() || npz_member(path).is_some_and(|(file, _)| file.is_file()) {
             out.push(path.clone());
         } else {
             return usage(format!("input {} does not exist", path.display()));
@@ -123,9 +123,16 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
     Ok(out)
 }
 
+/// `FILE.npz:NAME` split into the archive and the array's name.
+pub fn npz_member(path: &Path) -> Option<(PathBuf, String)> {
+    let text = path.to_str()?;
+    let (file, name) = text.rsplit_once(".npz:")?;
+    (!name.is_empty()).then(|| (PathBuf::from(format!("{file}.npz")), name.to_string()))
+}
+
 /// The stem outputs of `input` are named by (`FILE-NAME` for array `NAME` of `FILE.npz`).
 pub fn stem(input: &Path) -> String {
-    if let Some((file, name)) = crate::explain_tensor::npz_member(input) {
+    if let Some((file, name)) = npz_member(input) {
         return format!("{}-{name}", stem(&file));
     }
     input.file_stem().map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned())

@@ -14,7 +14,7 @@ use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxError, OnnxModel};
 
 use crate::cli_error::{run_error, usage, CliError};
-use crate::dataset::{collect, partial_path, stem, write_atomically, write_manifest, Shard};
+use crate::dataset::{collect, npz_member, partial_path, stem, write_atomically, write_manifest, Shard};
 use crate::model_options::RuntimeOptions;
 
 /// The method of `explain-tensor`.
@@ -197,13 +197,6 @@ fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
         },
         hex("model_checksum")?,
     ))
-}
-
-/// `FILE.npz:NAME` split into the archive and the array's name.
-pub fn npz_member(path: &Path) -> Option<(PathBuf, String)> {
-    let text = path.to_str()?;
-    let (file, name) = text.rsplit_once(".npz:")?;
-    (!name.is_empty()).then(|| (PathBuf::from(format!("{file}.npz")), name.to_string()))
 }
 
 /// Reads array `name` of the `.npz` archive `file` (f32 or f64) as `f32`.
