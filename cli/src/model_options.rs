@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use tiled_occlusion_onnx::{InputGeometry, Layout, OnnxError, OnnxModel, OnnxOptions, PlanRequest, RuntimeChoice};
+use tiled_occlusion_onnx::{
+    Device, InputGeometry, Layout, OnnxError, OnnxModel, OnnxOptions, PlanRequest, RuntimeChoice,
+};
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::image_input::Normalization;
@@ -20,6 +22,12 @@ pub struct RuntimeOptions {
     /// tract), ort (ONNX Runtime) or tract.
     #[arg(long, default_value = "auto", value_name = "auto|ort|tract", value_parser = str::parse::<RuntimeChoice>)]
     pub runtime: RuntimeChoice,
+
+    /// Where the model runs: cpu, or cuda / cuda:N for ONNX Runtime's CUDA execution provider
+    /// (needs the GPU build of ONNX Runtime: scripts/env/setup-onnxruntime-gpu.sh; tract runs
+    /// on the CPU only). A GPU that cannot be used is an error, never a silent CPU run.
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda[:N]", value_parser = str::parse::<Device>)]
+    pub device: Device,
 
     /// ONNX Runtime's library file (default: ORT_DYLIB_PATH, else the onnxruntime package of
     /// a .venv here, beside the executable or above either, else the system's).
@@ -45,8 +53,8 @@ pub struct RuntimeOptions {
     pub intra_threads: Option<usize>,
 
     /// Occluded copies per model call (default: the plan's: on ONNX Runtime with a symbolic
-    /// batch 2^16 input values' worth of rows, 1 to 16 (1 for 224×224 RGB); the model's fixed
-    /// batch; 1 on tract).
+    /// batch 2^16 input values' worth of rows, 1 to 16 (1 for 224×224 RGB), on a GPU 2^23
+    /// values' worth, 1 to 256 (55 for 224×224 RGB); the model's fixed batch; 1 on tract).
     #[arg(long, value_name = "P")]
     pub perturbations_per_eval: Option<usize>,
 }
@@ -62,6 +70,7 @@ impl RuntimeOptions {
                 sessions: self.sessions,
                 intra_threads: self.intra_threads,
                 perturbations_per_eval: self.perturbations_per_eval,
+                device: self.device,
             },
             output: self.model_output.clone(),
             softmax,
@@ -83,7 +92,8 @@ impl RuntimeOptions {
             OnnxError::InvalidPlan { parameter, value, reason } => {
                 CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
             }
-            OnnxError::AmbiguousLayout { .. }
+            OnnxError::DeviceUnsupported { .. }
+            | OnnxError::AmbiguousLayout { .. }
             | OnnxError::Channels { .. }
             | OnnxError::UnknownInputSize { .. }
             | OnnxError::ImageRank { .. }

@@ -187,6 +187,15 @@ fn bad_inputs_are_one_line_and_exit_2() {
         (vec![&good, "--model", &mixed, "--output", out], "the model has 4 inputs (x, extra, state, gain)"),
         (vec![&good, "--model", &linear, "--fixed", "x", "--output", out], "--fixed \"x\": expected NAME=FILE.npy"),
         (vec!["missing.npy", "--model", &linear, "--output", out], "input missing.npy does not exist"),
+        (vec![&good, "--model", &linear, "--device", "gpu", "--output", out], "unknown device `gpu`"),
+        (
+            vec![&good, "--model", &linear, "--device", "cuda:70000", "--output", out],
+            "the GPU index must be a number from 0 to 65535",
+        ),
+        (
+            vec![&good, "--model", &linear, "--runtime", "tract", "--device", "cuda", "--output", out],
+            "tract runs on the CPU only; the device cuda:0 needs ONNX Runtime",
+        ),
     ];
     for (args, message) in cases {
         let o = run(&args);
@@ -194,6 +203,40 @@ fn bad_inputs_are_one_line_and_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr} should say {message:?}");
+    }
+}
+
+#[test]
+fn a_gpu_that_cannot_be_used_is_a_run_error_not_a_cpu_run() {
+    // Here ONNX Runtime is the CPU build (or missing): `--device cuda` must fail, on `auto` too,
+    // with one line naming the device and the fix, and write nothing.
+    let dir = scratch("gpu");
+    let good = save(&dir, "good.npy", &[1, 2, 3, 4], ramp(24));
+    let out = dir.join("out");
+    for runtime in ["auto", "ort"] {
+        let o = run(&[
+            &good,
+            "--model",
+            &model("linear.onnx"),
+            "--runtime",
+            runtime,
+            "--device",
+            "cuda:0",
+            "--output",
+            out.to_str().unwrap_or_default(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{runtime}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{runtime}: one line: {stderr}");
+        let no_library = stderr.contains("ONNX Runtime's library was not found");
+        if no_library && std::env::var("TILED_OCCLUSION_REQUIRE_ORT").as_deref() == Ok("1") {
+            panic!("TILED_OCCLUSION_REQUIRE_ORT=1 but {stderr}");
+        }
+        assert!(
+            no_library || (stderr.contains("cannot run on cuda:0") && stderr.contains("onnxruntime-gpu")),
+            "{stderr}"
+        );
+        assert!(!out.join("good.occlusion.npy").exists(), "{runtime}: a map was written");
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::device::Device;
 use crate::model_signature::BatchDimension;
 use crate::onnx_error::OnnxError;
 use crate::runtime_choice::Runtime;
@@ -18,8 +19,12 @@ use crate::runtime_choice::Runtime;
 ///   model with a symbolic batch runs them in one call of the runtime; a fixed-batch model
 ///   runs them in chunks of its batch (the last chunk padded).
 ///
+/// - `device`: where the calls run (a GPU only on ONNX Runtime).
+///
 /// The cores in use are `sessions × intra_threads`. Maps do not depend on the plan: the core
-/// scores every call in call order, and a row's output does not depend on the other rows.
+/// scores every call in call order, and a row's output does not depend on the other rows
+/// (a GPU's kernels round differently from the CPU's, so maps of two devices agree to
+/// rounding, not bit for bit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExecutionPlan {
     /// Model calls running at once.
@@ -28,6 +33,8 @@ pub struct ExecutionPlan {
     pub intra_threads: usize,
     /// Rows per model call.
     pub perturbations_per_eval: usize,
+    /// Where the calls run.
+    pub device: Device,
 }
 
 impl fmt::Display for ExecutionPlan {
@@ -41,7 +48,11 @@ impl fmt::Display for ExecutionPlan {
             if self.intra_threads == 1 { "" } else { "s" },
             self.perturbations_per_eval,
             if self.perturbations_per_eval == 1 { "" } else { "s" }
-        )
+        )?;
+        match self.device {
+            Device::Cpu => Ok(()),
+            gpu => write!(f, ", on {gpu}"),
+        }
     }
 }
 
@@ -70,6 +81,31 @@ pub fn ort_default_rows(example_len: usize) -> usize {
     (ORT_VALUES_PER_CALL / example_len.max(1)).clamp(1, ORT_MAX_ROWS)
 }
 
+/// Input values per call the plan aims at on a GPU, for a model with a symbolic batch: the
+/// rows per call are `clamp(GPU_VALUES_PER_CALL / (d_1 ⋯ d_m), 1, GPU_MAX_ROWS)` (55 for
+/// 224 × 224 RGB, 32 MiB of `f32` input per call).
+///
+/// A documented rule, not a measurement: a GPU runs a call's rows side by side, so it wants
+/// many rows per call, up to what its memory and the activations allow; we have not yet
+/// measured it on a GPU (see `docs/onnx.md`). Give `perturbations_per_eval` to choose.
+pub const GPU_VALUES_PER_CALL: usize = 1 << 23;
+
+/// The most rows per call the plan chooses by itself on a GPU.
+pub const GPU_MAX_ROWS: usize = 256;
+
+/// The rows per call of the default plan on a GPU, for `example_len` input values per row:
+/// `clamp(GPU_VALUES_PER_CALL / example_len, 1, GPU_MAX_ROWS)`.
+///
+/// ```
+/// use tiled_occlusion_onnx::gpu_default_rows;
+/// assert_eq!(gpu_default_rows(3 * 224 * 224), 55);
+/// assert_eq!(gpu_default_rows(28 * 28), 256);
+/// assert_eq!(gpu_default_rows(3 * 4096 * 4096), 1);
+/// ```
+pub fn gpu_default_rows(example_len: usize) -> usize {
+    (GPU_VALUES_PER_CALL / example_len.max(1)).clamp(1, GPU_MAX_ROWS)
+}
+
 /// What the caller fixes of the plan; the rest is chosen by [`PlanRequest::resolve`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct PlanRequest {
@@ -81,6 +117,8 @@ pub struct PlanRequest {
     pub intra_threads: Option<usize>,
     /// Rows per model call.
     pub perturbations_per_eval: Option<usize>,
+    /// Where the calls run (default: the CPU).
+    pub device: Device,
 }
 
 impl PlanRequest {
@@ -92,20 +130,27 @@ impl PlanRequest {
     ///   intra-op threads is an error), 1 row per call;
     /// - ONNX Runtime: `T` sessions × 1 intra-op thread unless one of the two is given (then
     ///   the other is `max(1, T / given)`); [`ort_default_rows`] of the `example_len` values
-    ///   per row for a symbolic batch, the fixed batch otherwise.
+    ///   per row for a symbolic batch, the fixed batch otherwise;
+    /// - ONNX Runtime on a GPU: 1 session × 1 intra-op thread unless given (the GPU runs a
+    ///   call's rows side by side; `threads` is not used), [`gpu_default_rows`] rows per call
+    ///   for a symbolic batch, the fixed batch otherwise. tract on a GPU is an
+    ///   [`OnnxError::DeviceUnsupported`].
     ///
     /// Whatever is given is used as given. Every number must be at least 1.
     ///
     /// ```
-    /// use tiled_occlusion_onnx::{BatchDimension, ExecutionPlan, PlanRequest, Runtime};
+    /// use tiled_occlusion_onnx::{BatchDimension, Device, ExecutionPlan, PlanRequest, Runtime};
     ///
     /// let image = 3 * 224 * 224;
     /// let plan = PlanRequest::default().resolve(Runtime::Ort, BatchDimension::Symbolic, image, 2).unwrap();
-    /// assert_eq!(plan, ExecutionPlan { sessions: 2, intra_threads: 1, perturbations_per_eval: 1 });
+    /// assert_eq!(plan, ExecutionPlan { sessions: 2, intra_threads: 1, perturbations_per_eval: 1, device: Device::Cpu });
     /// let request = PlanRequest { intra_threads: Some(2), ..PlanRequest::default() };
     /// let plan = request.resolve(Runtime::Ort, BatchDimension::Fixed(1), image, 2).unwrap();
-    /// assert_eq!(plan, ExecutionPlan { sessions: 1, intra_threads: 2, perturbations_per_eval: 1 });
+    /// assert_eq!(plan, ExecutionPlan { sessions: 1, intra_threads: 2, perturbations_per_eval: 1, device: Device::Cpu });
     /// assert!(request.resolve(Runtime::Tract, BatchDimension::Symbolic, image, 2).is_err());
+    /// let gpu = PlanRequest { device: Device::Cuda(0), ..PlanRequest::default() };
+    /// let plan = gpu.resolve(Runtime::Ort, BatchDimension::Symbolic, image, 16).unwrap();
+    /// assert_eq!(plan, ExecutionPlan { sessions: 1, intra_threads: 1, perturbations_per_eval: 55, device: Device::Cuda(0) });
     /// ```
     pub fn resolve(
         &self,
@@ -131,7 +176,9 @@ impl PlanRequest {
             BatchDimension::Fixed(n) => Some(n.max(1)),
             BatchDimension::Symbolic => None,
         };
+        let device = self.device;
         let plan = match runtime {
+            Runtime::Tract if device.is_gpu() => return Err(OnnxError::DeviceUnsupported { device, runtime }),
             Runtime::Tract => {
                 if let Some(n) = intra.filter(|&n| n > 1) {
                     return Err(OnnxError::InvalidPlan {
@@ -144,8 +191,15 @@ impl PlanRequest {
                     sessions: sessions.unwrap_or(threads),
                     intra_threads: 1,
                     perturbations_per_eval: rows.or(fixed_rows).unwrap_or(1),
+                    device,
                 }
             }
+            Runtime::Ort if device.is_gpu() => ExecutionPlan {
+                sessions: sessions.unwrap_or(1),
+                intra_threads: intra.unwrap_or(1),
+                perturbations_per_eval: rows.or(fixed_rows).unwrap_or_else(|| gpu_default_rows(example_len)),
+                device,
+            },
             Runtime::Ort => {
                 let (sessions, intra_threads) = match (sessions, intra) {
                     (Some(s), Some(i)) => (s, i),
@@ -157,6 +211,7 @@ impl PlanRequest {
                     sessions,
                     intra_threads,
                     perturbations_per_eval: rows.or(fixed_rows).unwrap_or_else(|| ort_default_rows(example_len)),
+                    device,
                 }
             }
         };
@@ -181,12 +236,13 @@ pub const MAX_PLAN_THREADS: usize = 1024;
 #[cfg(test)]
 mod tests {
     use super::{ort_default_rows, ExecutionPlan, PlanRequest};
+    use crate::device::Device;
     use crate::model_signature::BatchDimension::{Fixed, Symbolic};
     use crate::onnx_error::OnnxError;
     use crate::runtime_choice::Runtime::{Ort, Tract};
 
     fn plan(sessions: usize, intra_threads: usize, perturbations_per_eval: usize) -> ExecutionPlan {
-        ExecutionPlan { sessions, intra_threads, perturbations_per_eval }
+        ExecutionPlan { sessions, intra_threads, perturbations_per_eval, device: Device::Cpu }
     }
 
     #[test]
@@ -232,6 +288,7 @@ mod tests {
             sessions: Some(3),
             intra_threads: Some(2),
             perturbations_per_eval: Some(5),
+            device: Device::Cpu,
         };
         assert_eq!(all.resolve(Ort, Fixed(1), 150_528, 2).ok(), Some(plan(3, 2, 5)));
         let tract = PlanRequest { intra_threads: Some(1), perturbations_per_eval: Some(7), ..PlanRequest::default() };
@@ -256,6 +313,54 @@ mod tests {
         match threaded.resolve(Tract, Symbolic, 150_528, 2) {
             Err(e @ OnnxError::InvalidPlan { parameter: "intra_threads", .. }) => {
                 assert!(e.to_string().contains("tract"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod gpu_tests {
+    use super::{gpu_default_rows, ExecutionPlan, PlanRequest, GPU_MAX_ROWS};
+    use crate::device::Device;
+    use crate::model_signature::BatchDimension::{Fixed, Symbolic};
+    use crate::onnx_error::OnnxError;
+    use crate::runtime_choice::Runtime::{Ort, Tract};
+
+    #[test]
+    fn a_gpu_plan_is_one_session_of_many_rows() {
+        let gpu = PlanRequest { device: Device::Cuda(1), ..PlanRequest::default() };
+        let plan = |sessions, intra_threads, perturbations_per_eval| ExecutionPlan {
+            sessions,
+            intra_threads,
+            perturbations_per_eval,
+            device: Device::Cuda(1),
+        };
+        // The cores do not matter on a GPU.
+        for cores in [1, 2, 64] {
+            assert_eq!(gpu.resolve(Ort, Symbolic, 150_528, cores).ok(), Some(plan(1, 1, 55)));
+        }
+        assert_eq!(gpu.resolve(Ort, Symbolic, 784, 2).ok(), Some(plan(1, 1, GPU_MAX_ROWS)));
+        assert_eq!(gpu.resolve(Ort, Fixed(8), 150_528, 2).ok(), Some(plan(1, 1, 8)));
+        let given = PlanRequest { sessions: Some(2), intra_threads: Some(3), perturbations_per_eval: Some(16), ..gpu };
+        assert_eq!(given.resolve(Ort, Symbolic, 150_528, 2).ok(), Some(plan(2, 3, 16)));
+        assert_eq!(gpu_default_rows(0), GPU_MAX_ROWS);
+        assert_eq!(gpu_default_rows(usize::MAX), 1);
+        assert_eq!(plan(1, 1, 55).to_string(), "1 session × 1 intra-op thread, 55 rows per call, on cuda:1");
+        // Zeros and oversized numbers are refused on a GPU too.
+        let zero = PlanRequest { perturbations_per_eval: Some(0), ..gpu };
+        assert!(matches!(zero.resolve(Ort, Symbolic, 150_528, 2), Err(OnnxError::InvalidPlan { .. })));
+        let many = PlanRequest { sessions: Some(2048), ..gpu };
+        assert!(matches!(many.resolve(Ort, Symbolic, 150_528, 2), Err(OnnxError::InvalidPlan { .. })));
+    }
+
+    #[test]
+    fn tract_on_a_gpu_is_named() {
+        let gpu = PlanRequest { device: Device::Cuda(0), ..PlanRequest::default() };
+        match gpu.resolve(Tract, Symbolic, 150_528, 2) {
+            Err(e @ OnnxError::DeviceUnsupported { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("tract") && text.contains("cuda:0") && text.contains("ONNX Runtime"), "{text}");
             }
             other => panic!("{other:?}"),
         }

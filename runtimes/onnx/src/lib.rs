@@ -13,6 +13,14 @@
 //! [`RuntimeChoice::Auto`] (the default) takes ONNX Runtime when its library loads and tract
 //! otherwise, and says why in [`OnnxModel::runtime_note`].
 //!
+//! # Devices
+//! Calls run on the CPU, or with [`OnnxOptions::device`]`(`[`Device::Cuda`]`(n))` on a CUDA
+//! GPU through ONNX Runtime's CUDA execution provider, from the `onnxruntime-gpu` build of
+//! the library ([`GPU_LIBRARY_FIX`] says how to get it). A GPU is never a silent fallback:
+//! a library without the provider, or a provider that fails to start, is an
+//! [`OnnxError::DeviceUnavailable`]; tract on a GPU is an [`OnnxError::DeviceUnsupported`],
+//! and [`RuntimeChoice::Auto`] with a GPU means ONNX Runtime or an error.
+//!
 //! # Models
 //! One explained `f32` input `(N, d_1, …, d_m)` and an `f32` output `(N, classes)` (the first
 //! output, or the one named in [`OnnxOptions::output`]). A model of several inputs explains
@@ -63,6 +71,7 @@
 #[cfg(not(any(feature = "tract", feature = "ort")))]
 compile_error!("tiled-occlusion-onnx needs at least one runtime: enable the `tract` or the `ort` feature");
 
+mod device;
 mod execution_plan;
 mod fixed_input;
 mod input_geometry;
@@ -80,14 +89,16 @@ mod softmax;
 #[cfg(feature = "tract")]
 mod tract_plan;
 
+pub use device::Device;
 pub use execution_plan::{
-    ort_default_rows, ExecutionPlan, PlanRequest, MAX_PLAN_THREADS, ORT_MAX_ROWS, ORT_VALUES_PER_CALL,
+    gpu_default_rows, ort_default_rows, ExecutionPlan, PlanRequest, GPU_MAX_ROWS, GPU_VALUES_PER_CALL,
+    MAX_PLAN_THREADS, ORT_MAX_ROWS, ORT_VALUES_PER_CALL,
 };
 pub use fixed_input::{FixedInput, FixedValue};
 pub use input_geometry::{InputGeometry, Layout};
 pub use input_spec::InputSpec;
 pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};
-pub use onnx_error::{OnnxError, ORT_LIBRARY_FIX};
+pub use onnx_error::{OnnxError, GPU_LIBRARY_FIX, ORT_LIBRARY_FIX};
 pub use onnx_model::OnnxModel;
 pub use onnx_options::OnnxOptions;
 #[cfg(feature = "ort")]

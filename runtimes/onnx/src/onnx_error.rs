@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::device::Device;
 use crate::input_geometry::Layout;
 use crate::runtime_choice::Runtime;
 
@@ -10,6 +11,13 @@ use crate::runtime_choice::Runtime;
 pub const ORT_LIBRARY_FIX: &str = "install it with `scripts/env/setup-onnxruntime.sh` (in the tiled-occlusion \
 repository; or `pip install onnxruntime==1.32.0` anywhere) and set ORT_DYLIB_PATH to its \
 `onnxruntime/capi/libonnxruntime.so.*`, or choose the tract runtime";
+
+/// What to do when the ONNX Runtime loaded cannot run on a GPU.
+pub const GPU_LIBRARY_FIX: &str = "a GPU needs ONNX Runtime's GPU build, its CUDA 13 and cuDNN 9 libraries \
+on the library path, and an NVIDIA GPU with its driver: `scripts/env/setup-onnxruntime-gpu.sh` (in the \
+tiled-occlusion repository; or `pip install onnxruntime-gpu[cuda,cudnn]==1.31.1` anywhere) installs the first \
+two, and `source scripts/env/onnxruntime-gpu-env.sh` sets ORT_DYLIB_PATH to its \
+`onnxruntime/capi/libonnxruntime.so.*` and LD_LIBRARY_PATH to its CUDA and cuDNN libraries";
 
 /// Everything that can go wrong when loading or running an ONNX model.
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +204,30 @@ pub enum OnnxError {
         value: usize,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The runtime cannot run on the device asked for.
+    #[error("{runtime} runs on the CPU only; the device {device} needs ONNX Runtime (runtime ort) with its CUDA execution provider")]
+    DeviceUnsupported {
+        /// The device asked for.
+        device: Device,
+        /// The runtime asked for.
+        runtime: Runtime,
+    },
+    /// The ONNX Runtime library loaded cannot run the model on the device asked for: it was
+    /// built without the device's execution provider, or the provider failed to start (no GPU,
+    /// no driver, CUDA or cuDNN libraries missing).
+    #[error("ONNX Runtime {version} ({}) cannot run on {device}: {reason}; {fix}", path.display())]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: Device,
+        /// The library file.
+        path: PathBuf,
+        /// Its version.
+        version: String,
+        /// Why.
+        reason: String,
+        /// What to do ([`GPU_LIBRARY_FIX`]).
+        fix: &'static str,
     },
     /// The runtime asked for is not part of this build.
     #[error("this build has no {runtime} runtime (the crate feature `{feature}` is off)")]

@@ -94,8 +94,15 @@ impl OnnxModel {
         if !path.is_file() {
             return Err(OnnxError::MissingModel { path: path.to_path_buf() });
         }
+        let device = options.plan.device;
         let mut model = match options.runtime {
+            RuntimeChoice::Tract if device.is_gpu() => {
+                return Err(OnnxError::DeviceUnsupported { device, runtime: Runtime::Tract })
+            }
             RuntimeChoice::Tract => Self::load_tract(path, options)?,
+            // tract runs on the CPU only: a GPU means ONNX Runtime or an error, never a silent
+            // fallback.
+            RuntimeChoice::Ort | RuntimeChoice::Auto if device.is_gpu() => Self::load_ort(path, options)?,
             RuntimeChoice::Ort => Self::load_ort(path, options)?,
             RuntimeChoice::Auto => match Self::load_ort(path, options) {
                 Err(

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::device::Device;
 use crate::execution_plan::PlanRequest;
 use crate::fixed_input::FixedInput;
 use crate::input_geometry::Layout;
@@ -56,6 +57,13 @@ impl OnnxOptions {
     /// The cores to use in all (default: every core).
     pub fn threads(mut self, threads: usize) -> Self {
         self.plan.threads = Some(threads);
+        self
+    }
+
+    /// Where the calls run (default: the CPU; a GPU needs ONNX Runtime's GPU build, see
+    /// [`Device`]).
+    pub fn device(mut self, device: Device) -> Self {
+        self.plan.device = device;
         self
     }
 

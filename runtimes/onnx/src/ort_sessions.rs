@@ -6,13 +6,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use ort::ep::{ExecutionProvider, ExecutionProviderDispatch, CUDA};
 use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
+use crate::device::Device;
 use crate::execution_plan::ExecutionPlan;
 use crate::fixed_input::{CallData, CallInput};
 use crate::model_signature::{ModelSignature, TensorSignature};
-use crate::onnx_error::OnnxError;
+use crate::onnx_error::{OnnxError, GPU_LIBRARY_FIX};
 use crate::ort_library::{ort_environment, OrtLibrary};
 use crate::runtime_choice::Runtime;
 
@@ -50,6 +52,41 @@ fn signature(session: &Session) -> ModelSignature {
     }
 }
 
+fn device_unavailable(device: Device, library: &OrtLibrary, reason: String) -> OnnxError {
+    OnnxError::DeviceUnavailable {
+        device,
+        path: library.path.clone(),
+        version: library.version.clone(),
+        reason,
+        fix: GPU_LIBRARY_FIX,
+    }
+}
+
+/// The execution providers a session on `device` registers: none on the CPU (ONNX Runtime's
+/// own), CUDA's on a GPU, set to fail rather than fall back to the CPU. A library built
+/// without the provider is an [`OnnxError::DeviceUnavailable`] here, before any session.
+fn execution_providers(device: Device, library: &OrtLibrary) -> Result<Vec<ExecutionProviderDispatch>, OnnxError> {
+    match device {
+        Device::Cpu => Ok(Vec::new()),
+        Device::Cuda(index) => {
+            match CUDA::is_available() {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(device_unavailable(
+                        device,
+                        library,
+                        "this build of the library has no CUDA execution provider (the onnxruntime package is \
+                         the CPU build)"
+                            .into(),
+                    ))
+                }
+                Err(e) => return Err(device_unavailable(device, library, e.to_string())),
+            }
+            Ok(vec![CUDA::default().with_device_id(i32::from(index)).build().error_on_failure()])
+        }
+    }
+}
+
 impl OrtSessions {
     /// Loads ONNX Runtime (see [`crate::load_ort_library`]) and opens `plan.sessions`
     /// sessions on the model at `path`.
@@ -59,6 +96,7 @@ impl OrtSessions {
         library: Option<&Path>,
     ) -> Result<(OrtSessions, ModelSignature), OnnxError> {
         let (library, environment) = ort_environment(library)?;
+        let providers = execution_providers(plan.device, &library)?;
         let bytes = std::fs::read(path).map_err(|e| OnnxError::UnreadableModel {
             path: path.to_path_buf(),
             runtime: Runtime::Ort,
@@ -68,18 +106,22 @@ impl OrtSessions {
             |reason: String| OnnxError::UnreadableModel { path: path.to_path_buf(), runtime: Runtime::Ort, reason };
         let mut sessions = Vec::with_capacity(plan.sessions);
         for _ in 0..plan.sessions {
-            let session = catch_unwind(AssertUnwindSafe(|| -> Result<Session, String> {
+            let session = catch_unwind(AssertUnwindSafe(|| -> Result<Session, OnnxError> {
                 let mut builder = Session::builder(&environment)
                     .and_then(|b| b.with_intra_threads(plan.intra_threads).map_err(Into::into))
                     .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
                     // Idle intra-op threads would spin against the threads building batches and
                     // running the other sessions.
                     .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
-                    .map_err(|e| format!("cannot configure a session: {e}"))?;
-                builder.commit_from_memory(&bytes).map_err(|e| e.to_string())
+                    .map_err(|e| unreadable(format!("cannot configure a session: {e}")))?;
+                if !providers.is_empty() {
+                    builder = builder
+                        .with_execution_providers(&providers)
+                        .map_err(|e| device_unavailable(plan.device, &library, e.to_string()))?;
+                }
+                builder.commit_from_memory(&bytes).map_err(|e| unreadable(e.to_string()))
             }))
-            .map_err(|_| unreadable("ort panicked while opening the model".into()))?
-            .map_err(unreadable)?;
+            .map_err(|_| unreadable("ort panicked while opening the model".into()))??;
             sessions.push(session);
         }
         let signature = sessions.first().map(signature).ok_or_else(|| OnnxError::InvalidPlan {
