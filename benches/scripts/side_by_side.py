@@ -16,6 +16,15 @@ against ours (max relative difference ≤ 1e-4), or the script fails.
 
     .venv/bin/python benches/scripts/side_by_side.py [--runs 3] [--threads 2] [--quick]
 
+On a GPU (`--device cuda`, what benches/scripts/gpu.sh runs): Captum on PyTorch CUDA (best of
+perturbations_per_eval 16 and 64), the plain loop over onnxruntime-gpu's CUDA execution provider
+(best of batches 16 and 64), our command on ONNX Runtime's CUDA provider (`--device cuda:0`,
+default plan), and our command on ONNX Runtime on the CPU (`--threads`) as the reference map;
+GPU maps must agree with it to 1e-3 (cuDNN and TF32 convolutions round differently), and the
+throughput is given against `--gpu-peak-tflops` (f32 without tensor cores; default by the GPU's
+name: H100 and H200 67). `--no-setup --cli FILE --assets DIR` runs it where nothing may be
+installed or built (the device machine of benches/scripts/gpu/).
+
 Installs what it needs (onnxruntime through scripts/env/setup-onnxruntime.sh; captum 0.9.0,
 efficientnet-lite-pytorch 0.1.0 and onnx into .venv when missing; builds the command in
 release mode). Prints the table in Markdown: medians, ratios, model throughput in GFLOP/s and
@@ -53,6 +62,19 @@ def ensure_packages():
         print(f"installing {' '.join(missing)} into {sys.prefix}", flush=True)
         subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *missing], check=True)
         importlib.invalidate_caches()
+
+
+GPU_F32_PEAK_TFLOPS = {"H100": 67.0, "H200": 67.0, "A100": 19.5, "L4": 30.3, "L40S": 91.6, "RTX 4090": 82.6}
+
+
+def gpu_peak(name, given=None):
+    """(GFLOP/s, assumptions) of the GPU's f32 peak without tensor cores."""
+    if given:
+        return given * 1e3, f"{name}: {given:.1f} TFLOP/s f32 (given)"
+    for key, tflops in GPU_F32_PEAK_TFLOPS.items():
+        if key in name:
+            return tflops * 1e3, f"{name}: {tflops:.1f} TFLOP/s f32 without tensor cores (datasheet, SXM)"
+    return float("nan"), f"{name}: peak unknown (give --gpu-peak-tflops)"
 
 
 def build_command():
@@ -180,10 +202,20 @@ def main():
     parser.add_argument("--clock-ghz", type=float, default=None, help="the cores' clock for the peak (default: reported)")
     parser.add_argument("--fma-units", type=int, default=2, help="FMA units per core for the peak (default 2)")
     parser.add_argument("--quick", action="store_true", help="one run, Occlusion only")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where Captum, the loop and ours run")
+    parser.add_argument("--gpu-peak-tflops", type=float, default=None, help="the GPU's f32 peak (default: by its name)")
+    parser.add_argument("--no-setup", action="store_true", help="install and build nothing (needs --cli and --assets)")
+    parser.add_argument("--cli", default=None, help="our command's binary (default: build it)")
+    parser.add_argument("--assets", default=None, help="the demo's assets (default: scripts/assets/assets.py demo)")
+    parser.add_argument("--tch-example", default=None,
+                        help="backends/tch's torchscript_occlusion binary: adds our tch backend on a TorchScript "
+                             "trace of the network (Occlusion only; same device, perturbations_per_eval 64 on a GPU)")
     opts = parser.parse_args()
     if opts.quick:
         opts.runs = 1
-    ensure_packages()
+    gpu = opts.device == "cuda"
+    if not opts.no_setup:
+        ensure_packages()
     import numpy as np
     import onnxruntime
     import torch
@@ -191,27 +223,32 @@ def main():
     from captum.attr import Occlusion
     from efficientnet_lite_pytorch import EfficientNet
 
-    cli = build_command()
-    assets = pathlib.Path(subprocess.run([sys.executable, str(ROOT / "scripts" / "assets" / "assets.py"), "demo"],
-                                         check=True, capture_output=True, text=True).stdout.split()[-1])
+    cli = pathlib.Path(opts.cli) if opts.cli else build_command()
+    assets = pathlib.Path(opts.assets) if opts.assets else pathlib.Path(subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "assets" / "assets.py"), "demo"],
+        check=True, capture_output=True, text=True).stdout.split()[-1])
     onnx_path = assets / "efficientnet-lite0.onnx"
     work = pathlib.Path(tempfile.mkdtemp(prefix="tiled-occlusion-side-by-side-"))
     stem = pathlib.Path(opts.photo).stem
     load_before = os.getloadavg()
 
-    def ours(runtime, method, out):
+    def ours(runtime, method, out, device="cpu"):
         args = [str(cli), "explain", str(assets / opts.photo), "--model", str(onnx_path), "--runtime", runtime,
-                "--threads", str(opts.threads), "--window", "18", "-q", "-o", str(out)]
+                "--device", device, "--window", "18", "-q", "-o", str(out)]
+        if device == "cpu":
+            args += ["--threads", str(opts.threads)]
         args += ["--method", "occlusion", "--strides", "9"] if method == "occlusion" else ["--method", "tiled", "--k", "2"]
         start = time.perf_counter()
-        done = subprocess.run(args, check=True, capture_output=True, text=True)
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}")
         wall = time.perf_counter() - start
         attribution = float(re.search(r"model calls.* in ([\d.]+) s", done.stdout).group(1))
         plan = done.stdout.splitlines()[0]
         return wall, attribution, plan
 
     # The input: our command's preprocessing, written by the command itself.
-    _, _, _ = ours("tract", "occlusion", work / "warmup")
+    _, _, _ = ours("ort" if gpu else "tract", "occlusion", work / "warmup")
     x = np.load(work / "warmup" / f"{stem}.input.npy").astype(np.float32)
     torch.set_num_threads(opts.threads)
     net = EfficientNet.from_pretrained("efficientnet-lite0",
@@ -219,12 +256,47 @@ def main():
     xt = torch.from_numpy(x)
     with torch.no_grad():
         target = int(net(xt).argmax())
+    if opts.tch_example:
+        torch.jit.trace(net, xt).save(str(work / "model.pt"))
+        np.save(work / "input.npy", x)
+    if gpu:
+        net, xt = net.cuda(), xt.cuda()
+        assert "CUDAExecutionProvider" in onnxruntime.get_available_providers(), (
+            f"onnxruntime {onnxruntime.__version__} from {onnxruntime.__file__} has no CUDA provider: "
+            f"{onnxruntime.get_available_providers()}")
 
     def session_factory():
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = opts.threads
         options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        providers = ["CUDAExecutionProvider"] if gpu else ["CPUExecutionProvider"]
+        return onnxruntime.InferenceSession(str(onnx_path), options, providers=providers)
+
+    def captum_map(ppe):
+        with torch.no_grad():
+            a = Occlusion(net).attribute(xt, sliding_window_shapes=(3, 18, 18), strides=(3, 9, 9),
+                                         baselines=0.0, target=target, perturbations_per_eval=ppe)
+        return a.cpu().numpy()[0]  # waits for the GPU's last kernel
+
+    def ours_tch():
+        out = work / "tch.npy"
+        args = [opts.tch_example, str(work / "model.pt"), str(work / "input.npy"), str(target), "3,18,18", "3,9,9",
+                str(out), str(opts.threads), "--device", "cuda:0" if gpu else "cpu",
+                "--perturbations-per-eval", "64" if gpu else "1"]
+        start = time.perf_counter()
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return time.perf_counter() - start, float(done.stdout.split()[-1]), np.load(out)[0]
+
+    captum_ppes = (16, 64) if gpu else (1, 16)
+    loop_batches = (16, 64) if gpu else (16,)
+    # (key, runtime, device): the first is the reference map.
+    our_runs = [("ort", "ort", "cpu"), ("ort-cuda", "ort", "cuda:0")] if gpu else [("tract", "tract", "cpu"),
+                                                                                    ("ort", "ort", "cpu")]
+    if gpu:
+        # Warm-up, not timed: CUDA contexts, cuDNN's algorithm search, onnxruntime's arena.
+        captum_map(captum_ppes[0])
 
     size = x.shape[2]
     occ = occlusion_windows(size, 18, 9)
@@ -234,6 +306,8 @@ def main():
     workloads = {"occlusion": (occlusion_regions, "Occlusion w18 s9"), "tiled": (tiled_regions, "TiledOcclusion w18 k2")}
     if opts.quick:
         del workloads["tiled"]
+    if gpu:
+        plain_loop(session_factory, x, target, occlusion_regions[:64], batch=64)
 
     times = {}
     maps = {}
@@ -245,78 +319,102 @@ def main():
     for run in range(opts.runs):
         for method, (regions, _) in workloads.items():
             if method == "occlusion":
-                for ppe in (1, 16):
+                for ppe in captum_ppes:
                     start = time.perf_counter()
-                    with torch.no_grad():
-                        a = Occlusion(net).attribute(xt, sliding_window_shapes=(3, 18, 18), strides=(3, 9, 9),
-                                                     baselines=0.0, target=target, perturbations_per_eval=ppe)
+                    maps[("captum", method)] = captum_map(ppe)
                     record(("captum", method, ppe), time.perf_counter() - start)
-                    maps[("captum", method)] = a.numpy()[0]
-            start = time.perf_counter()
-            total, count = plain_loop(session_factory, x, target, regions)
-            record(("loop", method), time.perf_counter() - start)
-            maps[("loop", method)] = total / count
-            for runtime in ("tract", "ort"):
-                out = work / f"{runtime}-{method}"
-                wall, attribution, plan = ours(runtime, method, out)
-                record((runtime, method), wall)
-                record((runtime, method, "attribution"), attribution)
-                plans[runtime] = plan
-                maps[(runtime, method)] = np.load(out / f"{stem}.{'occlusion' if method == 'occlusion' else 'tiled'}.npy")[0]
+            for batch in loop_batches:
+                start = time.perf_counter()
+                total, count = plain_loop(session_factory, x, target, regions, batch=batch)
+                record(("loop", method, batch), time.perf_counter() - start)
+                maps[("loop", method)] = total / count
+            for key, runtime, device in our_runs:
+                out = work / f"{key}-{method}"
+                wall, attribution, plan = ours(runtime, method, out, device)
+                record((key, method), wall)
+                record((key, method, "attribution"), attribution)
+                plans[key] = plan
+                maps[(key, method)] = np.load(out / f"{stem}.{'occlusion' if method == 'occlusion' else 'tiled'}.npy")[0]
+            if opts.tch_example and method == "occlusion":
+                wall, attribution, maps[("tch", method)] = ours_tch()
+                record(("tch", method), wall)
+                record(("tch", method, "attribution"), attribution)
         print(f"run {run + 1}/{opts.runs} done", flush=True)
     load_after = os.getloadavg()
 
     flops = network_flops(onnx_path)
-    peak, peak_text = cpu_peak(opts.threads, opts.clock_ghz, opts.fma_units)
+    if gpu:
+        device_name = torch.cuda.get_device_name()
+        peak, peak_text = gpu_peak(device_name, opts.gpu_peak_tflops)
+    else:
+        device_name = "CPU"
+        peak, peak_text = cpu_peak(opts.threads, opts.clock_ghz, opts.fma_units)
     med = {k: statistics.median(v) for k, v in times.items()}
     spread = {k: max(v) / min(v) for k, v in times.items()}
-    print(f"\nEfficientNet-Lite0, {opts.photo} (224×224), target {target}, {opts.threads} threads everywhere, "
+    where = f"on {device_name} (CPU rows: {opts.threads} threads)" if gpu else f"{opts.threads} threads everywhere"
+    print(f"\nEfficientNet-Lite0, {opts.photo} (224×224), target {target}, {where}, "
           f"medians of {opts.runs} alternating runs; onnxruntime {onnxruntime.__version__}, torch {torch.__version__}, "
           f"captum {captum.__version__}")
     print(f"network: {flops / 1e9:.3f} GFLOP per image (2 × multiply-adds of Conv/Gemm/MatMul in the ONNX graph)")
     print(f"peak: {peak_text}")
-    print(f"ours: {plans.get('ort', '?')}")
-    print(f"      {plans.get('tract', '?')}")
+    for key, _, _ in reversed(our_runs):
+        print(f"ours ({key}): {plans.get(key, '?')}")
     # The tools themselves keep the load near `threads`; only the load before says whether
     # something else was running.
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} (the benchmark itself "
           f"keeps it near {opts.threads})"
           + ("; the machine was busy before the start: times are inflated" if load_before[0] > 0.5 else ""))
+    reference_key = our_runs[-1][0] if not gpu else our_runs[0][0]
+    tolerance = 1e-3 if gpu else 1e-4
+    on = "CUDA" if gpu else "PyTorch eager"
     failures = []
     for method, (regions, label) in workloads.items():
         evaluations = len(regions) + 1
-        ours_map = maps[("ort", method)]
+        reference = maps[(reference_key, method)]
         rows = []
         if method == "occlusion":
-            ppe_best = min((1, 16), key=lambda p: med[("captum", method, p)])
-            captum_time = med[("captum", method, ppe_best)]
-            rows.append((f"Captum 0.9 Occlusion (PyTorch eager, perturbations_per_eval {ppe_best}; "
-                         f"{1 if ppe_best == 16 else 16}: {med[('captum', method, 1 if ppe_best == 16 else 16)]:.2f} s)",
-                         captum_time, spread[("captum", method, ppe_best)], maps[("captum", method)]))
+            best = min(captum_ppes, key=lambda p: med[("captum", method, p)])
+            other = [p for p in captum_ppes if p != best][0]
+            captum_time = med[("captum", method, best)]
+            rows.append((f"Captum 0.9 Occlusion ({on}, perturbations_per_eval {best}; {other}: "
+                         f"{med[('captum', method, other)]:.2f} s)",
+                         captum_time, spread[("captum", method, best)], maps[("captum", method)]))
         else:
             captum_time = None
-        loop_time = med[("loop", method)]
-        rows.append((f"plain Python loop over onnxruntime (batch 16, {opts.threads} intra-op threads)", loop_time,
-                     spread[("loop", method)], maps[("loop", method)]))
-        for runtime, name in (("tract", "tract"), ("ort", "ONNX Runtime")):
-            rows.append((f"`tiled-occlusion explain` on {name}, whole process (attribution alone "
-                         f"{med[(runtime, method, 'attribution')]:.2f} s)", med[(runtime, method)],
-                         spread[(runtime, method)], maps[(runtime, method)]))
+        best_batch = min(loop_batches, key=lambda b: med[("loop", method, b)])
+        loop_time = med[("loop", method, best_batch)]
+        others = "".join(f"; {b}: {med[('loop', method, b)]:.2f} s" for b in loop_batches if b != best_batch)
+        provider = "onnxruntime-gpu's CUDA provider" if gpu else f"onnxruntime, {opts.threads} intra-op threads"
+        rows.append((f"plain Python loop over {provider} (batch {best_batch}{others})", loop_time,
+                     spread[("loop", method, best_batch)], maps[("loop", method)]))
+        names = {"tract": "tract", "ort": f"ONNX Runtime, CPU ({opts.threads} threads)" if gpu else "ONNX Runtime",
+                 "ort-cuda": "ONNX Runtime, CUDA provider"}
+        for key, _, _ in our_runs:
+            rows.append((f"`tiled-occlusion explain` on {names[key]}, whole process (attribution alone "
+                         f"{med[(key, method, 'attribution')]:.2f} s)", med[(key, method)],
+                         spread[(key, method)], maps[(key, method)]))
+        if (("tch", method)) in med:
+            device = "CUDA" if gpu else f"CPU, {opts.threads} threads"
+            rows.append((f"our tch backend on a TorchScript trace (libtorch {torch.__version__}, {device}), whole "
+                         f"process (attribution alone {med[('tch', method, 'attribution')]:.2f} s)", med[("tch", method)],
+                         spread[("tch", method)], maps[("tch", method)]))
         print(f"\n{label}: {evaluations} model evaluations")
-        print("| tool | time | max/min over runs | vs Captum | vs plain loop | GFLOP/s | of peak | max rel. diff to ours (ORT) |")
+        print(f"| tool | time | max/min over runs | vs Captum | vs plain loop | GFLOP/s | of peak | "
+              f"max rel. diff to ours ({reference_key}) |")
         print("|---|---|---|---|---|---|---|---|")
         for name, seconds, sp, m in rows:
             gflops = flops * evaluations / seconds / 1e9
-            diff = relative_difference(m, ours_map) if m is not ours_map else 0.0
+            diff = relative_difference(m, reference) if m is not reference else 0.0
             vs_captum = f"{captum_time / seconds:.2f}×" if captum_time else "-"
             print(f"| {name} | {seconds:.2f} s | {sp:.2f} | {vs_captum} | {loop_time / seconds:.2f}× | {gflops:.1f} | "
                   f"{gflops / peak:.1%} | {diff:.1e} |")
-            if diff > 1e-4:
+            if diff > tolerance:
                 failures.append(f"{label}: {name}: map differs from ours by {diff:.2e}")
-        ort_time = med[("ort", method)]
-        summary = f"ours on ONNX Runtime: {loop_time / ort_time:.2f}× the plain loop"
+        main_key = our_runs[-1][0]
+        ours_time = med[(main_key, method)]
+        summary = f"ours on {names[main_key]}: {loop_time / ours_time:.2f}× the plain loop"
         if captum_time:
-            summary += f", {captum_time / ort_time:.2f}× Captum"
+            summary += f", {captum_time / ours_time:.2f}× Captum"
         print(summary)
     if failures:
         raise SystemExit("maps disagree:\n" + "\n".join(failures))

@@ -257,7 +257,10 @@ pub fn parse_fixed(text: &str) -> Result<FixedInput, CliError> {
     let Some((name, rest)) = text.split_once('=') else {
         return usage(format!("--fixed {text:?}: expected NAME=FILE.npy"));
     };
+    // A file whose name holds `@` is the file, unless the part before the last `@` is a file too.
+    let whole_path = Path::new(rest).is_file();
     let (file, axis) = match rest.rsplit_once('@') {
+        Some((file, _)) if whole_path && !Path::new(file).is_file() => (rest, Some(0)),
         Some((file, "none")) => (file, None),
         Some((file, axis)) => match axis.parse::<usize>() {
             Ok(a) => (file, Some(a)),
@@ -621,7 +624,25 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
 mod tests {
     use tiled_occlusion_core::{Contrast, Target};
 
-    use super::parse_target;
+    use super::{parse_fixed, parse_target};
+
+    #[test]
+    fn fixed_files_whose_names_hold_an_at_sign_are_read() {
+        let dir = std::env::temp_dir().join(format!("tiled-occlusion-fixed-at-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("state@2.npy");
+        ndarray_npy::write_npy(&file, &ndarray::arr2(&[[1.0f32, 2.0]])).unwrap();
+        let path = file.to_str().unwrap();
+        let read = |text: String| parse_fixed(&text).map(|f| (f.name, f.batch_axis));
+        assert_eq!(read(format!("h={path}")).ok(), Some(("h".to_string(), Some(0))));
+        assert_eq!(read(format!("h={path}@1")).ok(), Some(("h".to_string(), Some(1))));
+        assert_eq!(read(format!("h={path}@none")).ok(), Some(("h".to_string(), None)));
+        // Not a file, and not an axis after the @: named.
+        let missing = dir.join("missing@x").to_string_lossy().into_owned();
+        let error = read(format!("h={missing}")).expect_err("no such file").to_string();
+        assert!(error.contains("after @ give an axis number or none"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn every_target_of_the_library_can_be_written() {

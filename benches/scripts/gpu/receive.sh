@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# On the device machine: takes the part of the GPU benchmark this call carried (.gpu/pK, made by
+# benches/scripts/gpu/stage.sh) out of the working tree into /var/tmp/tiled-occlusion-gpu (kept
+# while the machine stays warm), and once every part listed in SUMS is there and matches,
+# unpacks them and runs benches/scripts/gpu/run.sh. Safe to repeat: a part already received is
+# kept, a damaged one is reported.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+store=/var/tmp/tiled-occlusion-gpu
+mkdir -p "$store/parts"
+for dir in .gpu/p*; do
+  [ -d "$dir" ] || continue
+  cp "$dir"/SUMS "$store/parts/SUMS"
+  for part in "$dir"/part-*; do
+    [ -f "$part" ] && mv "$part" "$store/parts/"
+  done
+done
+[ -f "$store/parts/SUMS" ] || { echo "no part carried: name .gpu/pK in carry (see stage.sh)" >&2; exit 2; }
+cd "$store/parts"
+want=$(wc -l < SUMS)
+have=$(ls part-* 2>/dev/null | wc -l)
+if [ "$have" -lt "$want" ]; then
+  echo "received $have of $want parts: $(ls part-* | tr '\n' ' ')"
+  exit 0
+fi
+sha256sum --quiet -c SUMS
+echo "all $want parts received; unpacking"
+rm -rf "$store/stage" && mkdir -p "$store/stage"
+cat part-* | xz -d | tar -C "$store/stage" -xf -
+cd - >/dev/null
+exec bash benches/scripts/gpu/run.sh "$store/stage"
