@@ -4,7 +4,8 @@
 //!
 //! - [`Ndarray<E>`](Ndarray): the backend;
 //! - models: [`model`] makes a model of a closure,
-//!   [`parallel_model`] one whose calls run on every core;
+//!   [`parallel_model`] one whose calls run on every core; [`multi_model`] and
+//!   [`parallel_multi_model`] the same for models of several inputs;
 //! - [`ArrayModel`]: a model given by named parameter arrays, which it
 //!   exposes to [`FusionGrad`](tiled_occlusion_core::FusionGrad).
 //!
@@ -45,5 +46,5 @@ pub use backend::Ndarray;
 pub use models::{model, multi_model};
 /// The `ndarray` this crate is built against.
 pub use ndarray;
-pub use parallel::parallel_model;
+pub use parallel::{parallel_model, parallel_multi_model};
 pub use parameters::{ArrayModel, ArrayParameters};

@@ -196,3 +196,112 @@ fn metrics_through_parallel_equal_the_sequential_ones() {
         assert_eq!(expected.0.len(), 8);
     }
 }
+
+/// A model of two inputs that is not a sum of its inputs: `tanh(Σ a·w) · (1 + Σ b²)` per
+/// example, three classes.
+fn two_input_model(xs: &[ArrayD<f64>]) -> Result<ArrayD<f64>, String> {
+    let (a, b) = (&xs[0], &xs[1]);
+    let n = a.shape()[0];
+    let (la, lb) = (a.len() / n.max(1), b.len() / n.max(1));
+    let (a, b) = (a.iter().copied().collect::<Vec<_>>(), b.iter().copied().collect::<Vec<_>>());
+    let mut out = Vec::with_capacity(n * 3);
+    for row in 0..n {
+        let ra = &a[row * la..(row + 1) * la];
+        let rb = &b[row * lb..(row + 1) * lb];
+        let energy = 1.0 + rb.iter().map(|v| v * v).sum::<f64>();
+        for class in 0..3 {
+            let s: f64 = ra.iter().enumerate().map(|(i, v)| v * (((i * 7 + class * 3) % 5) as f64 - 2.0)).sum();
+            out.push((s / 4.0).tanh() * energy);
+        }
+    }
+    ArrayD::from_shape_vec(IxDyn(&[n, 3]), out).map_err(|e| e.to_string())
+}
+
+#[test]
+fn several_inputs_in_parallel_equal_sequential_bit_for_bit() {
+    use tiled_occlusion_core::{
+        FeatureAblation, FeatureMask, FnMultiModel, MultiAttribution, MultiInputs, PerInput, Target,
+    };
+    let a = ArrayD::from_shape_vec(IxDyn(&[2, 3, 5]), (0..30).map(|i| ((i * 13) % 11) as f64 / 5.0 - 1.0).collect())
+        .unwrap_or_default();
+    let b = ArrayD::from_shape_vec(IxDyn(&[2, 4]), (0..8).map(|i| i as f64 / 3.0 - 1.0).collect()).unwrap_or_default();
+    let inputs = MultiInputs::<Ndarray<f64>>::new([&a, &b]).with_target(Target::PerExample(vec![2, 0]));
+    let bits = |maps: &[ArrayD<f64>]| maps.iter().flat_map(|m| m.iter().map(|v| v.to_bits())).collect::<Vec<_>>();
+    for per_eval in [1, 3] {
+        let methods: Vec<Box<dyn MultiAttribution<Ndarray<f64>>>> = vec![
+            Box::new(
+                PerInput::new([Occlusion::new([1, 2]).with_strides([1, 1]), Occlusion::new([2])])
+                    .with_perturbations_per_eval(per_eval),
+            ),
+            Box::new(
+                PerInput::new([TiledOcclusion::new([3, 2], [1, 2]), TiledOcclusion::new([2], [2])])
+                    .with_perturbations_per_eval(per_eval),
+            ),
+            Box::new(
+                PerInput::new([
+                    FeatureAblation::new(
+                        FeatureMask::new([3, 5], (0..15).map(|i| i / 4).collect::<Vec<i64>>())
+                            .unwrap_or_else(|e| panic!("{e}")),
+                    ),
+                    FeatureAblation::per_element(),
+                ])
+                .with_perturbations_per_eval(per_eval),
+            ),
+            Box::new(
+                NoiseTunnel::new(PerInput::new([Occlusion::new([1, 3]), Occlusion::new([1])]))
+                    .with_samples(3)
+                    .with_stdevs([0.1, 0.3])
+                    .with_seed(7),
+            ),
+        ];
+        for method in &methods {
+            let sequential_calls = AtomicUsize::new(0);
+            let mut sequential = FnMultiModel::<Ndarray<f64>, _>::new(|xs: &[ArrayD<f64>]| {
+                sequential_calls.fetch_add(1, Ordering::SeqCst);
+                two_input_model(xs)
+            });
+            let expected = method.attribute(&mut sequential, &inputs).unwrap_or_else(|e| panic!("{e}"));
+            for threads in [1, 2, 4] {
+                let calls = AtomicUsize::new(0);
+                let threads_seen = std::sync::Mutex::new(std::collections::HashSet::new());
+                let counted = |xs: &[ArrayD<f64>]| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    threads_seen.lock().map_err(|e| e.to_string())?.insert(std::thread::current().id());
+                    two_input_model(xs)
+                };
+                let mut parallel =
+                    Parallel::<Ndarray<f64>, _>::with_threads(counted, threads).unwrap_or_else(|e| panic!("{e}"));
+                let got = method.attribute(&mut parallel, &inputs).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(bits(&got), bits(&expected), "P = {per_eval}, {threads} threads");
+                assert_eq!(calls.load(Ordering::SeqCst), sequential_calls.load(Ordering::SeqCst), "{threads} threads");
+                // The calls really ran side by side: queued calls run on the worker threads.
+                let seen = threads_seen.lock().map(|t| t.len()).unwrap_or(0);
+                assert!(threads == 1 || seen > 1, "{threads} threads, calls ran on {seen}");
+            }
+        }
+    }
+    // Errors and panics of a model of several inputs, on any call and thread, are errors.
+    let method = PerInput::new([Occlusion::new([1, 1]), Occlusion::new([1])]);
+    for (threads, fail_on) in [(1, 0), (1, 6), (3, 0), (3, 6)] {
+        for panics in [false, true] {
+            let calls = AtomicUsize::new(0);
+            let failing = |xs: &[ArrayD<f64>]| {
+                if calls.fetch_add(1, Ordering::SeqCst) == fail_on {
+                    if panics {
+                        panic!("broke on call {fail_on}");
+                    }
+                    return Err(format!("refused call {fail_on}"));
+                }
+                two_input_model(xs)
+            };
+            let mut model =
+                Parallel::<Ndarray<f64>, _>::with_threads(failing, threads).unwrap_or_else(|e| panic!("{e}"));
+            match method.attribute(&mut model, &inputs) {
+                Err(Error::Model(e)) => assert!(e.to_string().contains(&format!("call {fail_on}")), "{e}"),
+                other => {
+                    panic!("{threads} threads, call {fail_on}: expected a model error, got {:?}", other.map(|_| ()))
+                }
+            }
+        }
+    }
+}

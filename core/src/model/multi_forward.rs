@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use crate::backend::{Backend, Packed, PackedTensor, TensorOf};
-use crate::error::ModelError;
-use crate::model::{Forward, Parameters};
+use crate::error::{Error, ModelError, Result};
+use crate::model::{Forward, ModelJobs, Parameters};
 
 /// A model of several input tensors (Captum's `forward_func(*inputs)`): from a batch of each
 /// input, all with the same rows and in the order the attribution was given them, one output
@@ -18,6 +18,25 @@ pub trait MultiForward {
         &mut self,
         inputs: &[TensorOf<Self::Backend>],
     ) -> std::result::Result<TensorOf<Self::Backend>, ModelError>;
+
+    /// Runs every job of `jobs` (each a batch of every input, packed: [`PackedTensor::parts`]),
+    /// calls the model, scores the output and passes `(index, scores)` to `sink`, in
+    /// increasing index order, as [`Forward::forward_jobs`] does for one input. The provided
+    /// one runs the calls one after another; [`Parallel`](crate::Parallel) of a
+    /// `Fn(&[Tensor]) + Sync` runs them on several threads.
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Packed<Self::Backend>>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        for index in 0..jobs.len() {
+            let batch = jobs.build(index)?;
+            let output = PackedTensor::Whole(self.forward(batch.parts()?).map_err(Error::Model)?);
+            drop(batch);
+            sink(index, jobs.score(index, &output)?)?;
+        }
+        Ok(())
+    }
 
     /// The model's parameters, for methods that perturb them (FusionGrad); `None` by default.
     fn parameters(&mut self) -> Option<&mut dyn Parameters> {
@@ -33,6 +52,14 @@ impl<M: MultiForward + ?Sized> MultiForward for &mut M {
         inputs: &[TensorOf<Self::Backend>],
     ) -> std::result::Result<TensorOf<Self::Backend>, ModelError> {
         (**self).forward(inputs)
+    }
+
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Packed<Self::Backend>>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        (**self).forward_jobs(jobs, sink)
     }
 
     fn parameters(&mut self) -> Option<&mut dyn Parameters> {
@@ -86,6 +113,14 @@ impl<B: Backend> Forward for PackedModel<'_, B> {
     fn forward(&mut self, batch: &PackedTensor<B>) -> std::result::Result<PackedTensor<B>, ModelError> {
         let parts = batch.parts().map_err(ModelError::from)?;
         Ok(PackedTensor::Whole(self.model.forward(parts)?))
+    }
+
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Packed<B>>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        self.model.forward_jobs(jobs, sink)
     }
 
     fn parameters(&mut self) -> Option<&mut dyn Parameters> {

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Mutex};
 
-use crate::backend::{Backend, TensorOf};
+use crate::backend::{Backend, Packed, PackedTensor, TensorOf};
 use crate::error::{Error, ModelError, Result};
-use crate::model::{panic_message, Forward, ModelJobs};
+use crate::model::{panic_message, Forward, ModelJobs, MultiForward};
 
 /// A model whose calls may run at the same time, for any backend whose model is a
 /// `Fn(&Tensor) -> Result<Tensor, Err> + Sync` (ndarray closures, a tract or ONNX session, a
@@ -23,6 +23,10 @@ use crate::model::{panic_message, Forward, ModelJobs};
 /// be `Send`. A model that panics becomes [`Error::Model`], on whichever call and thread it
 /// panics (the unperturbed first call included). At most [`Parallel::MAX_THREADS`] threads;
 /// a thread the system refuses to start is an error too, not a panic.
+///
+/// A `Fn(&[Tensor]) -> Result<Tensor, Err> + Sync` of several inputs makes `Parallel` a
+/// [`MultiForward`] whose calls run the same way (the ndarray backend's
+/// `parallel_multi_model`).
 ///
 /// ```
 /// use ndarray::{ArrayD, Axis, IxDyn};
@@ -173,5 +177,32 @@ where
             drop(job_tx);
             outcome
         })
+    }
+}
+
+impl<B, F, Err> MultiForward for Parallel<B, F>
+where
+    B: Backend,
+    F: Fn(&[TensorOf<B>]) -> std::result::Result<TensorOf<B>, Err> + Sync,
+    Err: Into<ModelError>,
+{
+    type Backend = B;
+
+    fn forward(&mut self, inputs: &[TensorOf<B>]) -> std::result::Result<TensorOf<B>, ModelError> {
+        call_catching_panics(|| (self.f)(inputs))
+    }
+
+    /// The packed batches run through the one-input `Parallel` of [`Packed<B>`], so calls,
+    /// order, bounds and errors are the same.
+    fn forward_jobs(
+        &mut self,
+        jobs: &dyn ModelJobs<Packed<B>>,
+        sink: &mut dyn FnMut(usize, Vec<f64>) -> Result<()>,
+    ) -> Result<()> {
+        let f = &self.f;
+        let unpacked = |batch: &PackedTensor<B>| -> std::result::Result<PackedTensor<B>, ModelError> {
+            Ok(PackedTensor::Whole(f(batch.parts()?).map_err(Into::into)?))
+        };
+        Parallel::<Packed<B>, _>::with_threads(unpacked, self.threads)?.forward_jobs(jobs, sink)
     }
 }
