@@ -102,7 +102,7 @@ impl OnnxModel {
             RuntimeChoice::Tract => Self::load_tract(path, options)?,
             // tract runs on the CPU only: a GPU means ONNX Runtime or an error, never a silent
             // fallback.
-            RuntimeChoice::Ort | RuntimeChoice::Auto if device.is_gpu() => Self::load_ort(path, options)?,
+            RuntimeChoice::Auto if device.is_gpu() => Self::load_ort(path, options)?,
             RuntimeChoice::Ort => Self::load_ort(path, options)?,
             RuntimeChoice::Auto => match Self::load_ort(path, options) {
                 Err(
