@@ -11,8 +11,10 @@
 # - a plain Python loop over onnxruntime-gpu 1.31.1's CUDA execution provider (best of batch 16, 64);
 # - our command on ONNX Runtime's CUDA provider (`--device cuda:0`, the default GPU plan);
 # - our tch backend on a TorchScript trace of the network on CUDA (perturbations_per_eval 64);
-# - our command on ONNX Runtime on the CPU (every core), whose map every GPU map must match to 1e-3.
-# Then our command's rows per call on the GPU (8 to 256), to check the plan's GPU rule.
+# - our command on ONNX Runtime on the CPU (every core), whose map every GPU map must match to 1e-3;
+# every tool in full f32 (the tch row: libtorch's default TF32 convolutions, to 1e-2), then once
+# more, one run, every tool with TensorFloat-32 (--tf32, to 1e-2).
+# First our command's rows per call on the GPU (8 to 256, two sessions), to check the plan's GPU rule.
 #
 # Where nothing can be installed or reached (the `device` tool's machines), use
 # benches/scripts/gpu/stage.sh instead (same benchmark, staged in parts; no tch row there: the
@@ -39,3 +41,7 @@ echo "## side by side (medians of $runs)"
 (source scripts/env/libtorch-env.sh && source scripts/env/onnxruntime-gpu-env.sh &&
   .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$cli" --assets "$assets" \
     --threads "$(nproc)" --runs "$runs" --tch-example target/release/examples/torchscript_occlusion)
+echo "## side by side with TensorFloat-32 (--tf32 in every tool; one run, Occlusion only)"
+(source scripts/env/onnxruntime-gpu-env.sh &&
+  .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
+    --assets "$assets" --threads "$(nproc)")

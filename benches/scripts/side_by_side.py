@@ -19,11 +19,15 @@ against ours (max relative difference ≤ 1e-4), or the script fails.
 On a GPU (`--device cuda`, what benches/scripts/gpu.sh runs): Captum on PyTorch CUDA (best of
 perturbations_per_eval 16 and 64), the plain loop over onnxruntime-gpu's CUDA execution provider
 (best of batches 16 and 64), our command on ONNX Runtime's CUDA provider (`--device cuda:0`,
-default plan), and our command on ONNX Runtime on the CPU (`--threads`) as the reference map;
-GPU maps must agree with it to 1e-3 (cuDNN and TF32 convolutions round differently), and the
-throughput is given against `--gpu-peak-tflops` (f32 without tensor cores; default by the GPU's
-name: H100 and H200 67). `--no-setup --cli FILE --assets DIR` runs it where nothing may be
-installed or built (the device machine of benches/scripts/gpu/).
+default plan), and our command on ONNX Runtime on the CPU (`--threads`) as the reference map.
+Every tool computes in full f32 (PyTorch's cuDNN TF32 and onnxruntime's `use_tf32` turned off,
+our default), and GPU maps must agree with the CPU's to 1e-3 (cuDNN sums in another order);
+`--tf32` runs every tool with TensorFloat-32 convolutions and matrix products instead (ours:
+`--tf32`), checked to 1e-2. The tch row (`--tch-example`) runs libtorch's defaults, TF32
+convolutions, and is checked to 1e-2 either way. The throughput is given against
+`--gpu-peak-tflops` (f32 without tensor cores; default by the GPU's name, H100 SXM and H200 67).
+`--no-setup --cli FILE --assets DIR` runs it where nothing may be installed or built (the
+device machine of benches/scripts/gpu/).
 
 Installs what it needs (onnxruntime through scripts/env/setup-onnxruntime.sh; captum 0.9.0,
 efficientnet-lite-pytorch 0.1.0 and onnx into .venv when missing; builds the command in
@@ -64,16 +68,19 @@ def ensure_packages():
         importlib.invalidate_caches()
 
 
-GPU_F32_PEAK_TFLOPS = {"H100": 67.0, "H200": 67.0, "A100": 19.5, "L4": 30.3, "L40S": 91.6, "RTX 4090": 82.6}
+# f32 without tensor cores, from NVIDIA's datasheets; the more specific names first.
+GPU_F32_PEAK_TFLOPS = [("H100 PCIe", 51.2, "H100 PCIe"), ("H100 NVL", 60.0, "H100 NVL"), ("H100", 67.0, "H100 SXM"),
+                       ("H200 NVL", 60.0, "H200 NVL"), ("H200", 67.0, "H200 SXM"), ("A100", 19.5, "A100"),
+                       ("L40S", 91.6, "L40S"), ("L4", 30.3, "L4"), ("RTX 4090", 82.6, "RTX 4090, boost clock")]
 
 
 def gpu_peak(name, given=None):
     """(GFLOP/s, assumptions) of the GPU's f32 peak without tensor cores."""
     if given:
         return given * 1e3, f"{name}: {given:.1f} TFLOP/s f32 (given)"
-    for key, tflops in GPU_F32_PEAK_TFLOPS.items():
+    for key, tflops, variant in GPU_F32_PEAK_TFLOPS:
         if key in name:
-            return tflops * 1e3, f"{name}: {tflops:.1f} TFLOP/s f32 without tensor cores (datasheet, SXM)"
+            return tflops * 1e3, f"{name}: {tflops:.1f} TFLOP/s f32 without tensor cores (datasheet, {variant})"
     return float("nan"), f"{name}: peak unknown (give --gpu-peak-tflops)"
 
 
@@ -204,6 +211,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one run, Occlusion only")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where Captum, the loop and ours run")
     parser.add_argument("--gpu-peak-tflops", type=float, default=None, help="the GPU's f32 peak (default: by its name)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="on a GPU, every tool with TensorFloat-32 convolutions and matrix products (default: f32)")
     parser.add_argument("--no-setup", action="store_true", help="install and build nothing (needs --cli and --assets)")
     parser.add_argument("--cli", default=None, help="our command's binary (default: build it)")
     parser.add_argument("--assets", default=None, help="the demo's assets (default: scripts/assets/assets.py demo)")
@@ -211,6 +220,10 @@ def main():
                         help="backends/tch's torchscript_occlusion binary: adds our tch backend on a TorchScript "
                              "trace of the network (Occlusion only; same device, perturbations_per_eval 64 on a GPU)")
     opts = parser.parse_args()
+    if opts.no_setup and not (opts.cli and opts.assets):
+        parser.error("--no-setup builds and fetches nothing: give --cli and --assets")
+    if opts.tf32 and opts.device != "cuda":
+        parser.error("--tf32 applies to a GPU only (--device cuda)")
     if opts.quick:
         opts.runs = 1
     gpu = opts.device == "cuda"
@@ -237,6 +250,8 @@ def main():
                 "--device", device, "--window", "18", "-q", "-o", str(out)]
         if device == "cpu":
             args += ["--threads", str(opts.threads)]
+        elif opts.tf32:
+            args += ["--tf32"]
         args += ["--method", "occlusion", "--strides", "9"] if method == "occlusion" else ["--method", "tiled", "--k", "2"]
         start = time.perf_counter()
         done = subprocess.run(args, capture_output=True, text=True)
@@ -260,6 +275,9 @@ def main():
         torch.jit.trace(net, xt).save(str(work / "model.pt"))
         np.save(work / "input.npy", x)
     if gpu:
+        # cuDNN's TF32 convolutions are PyTorch's default; matrix products are f32 by default.
+        torch.backends.cudnn.allow_tf32 = opts.tf32
+        torch.backends.cuda.matmul.allow_tf32 = opts.tf32
         net, xt = net.cuda(), xt.cuda()
         assert "CUDAExecutionProvider" in onnxruntime.get_available_providers(), (
             f"onnxruntime {onnxruntime.__version__} from {onnxruntime.__file__} has no CUDA provider: "
@@ -269,7 +287,9 @@ def main():
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = opts.threads
         options.inter_op_num_threads = 1
-        providers = ["CUDAExecutionProvider"] if gpu else ["CPUExecutionProvider"]
+        # onnxruntime's CUDA provider uses TF32 unless told not to.
+        providers = [("CUDAExecutionProvider", {"device_id": 0, "use_tf32": "1" if opts.tf32 else "0"})] if gpu \
+            else ["CPUExecutionProvider"]
         return onnxruntime.InferenceSession(str(onnx_path), options, providers=providers)
 
     def captum_map(ppe):
@@ -365,8 +385,10 @@ def main():
           f"keeps it near {opts.threads})"
           + ("; the machine was busy before the start: times are inflated" if load_before[0] > 0.5 else ""))
     reference_key = our_runs[-1][0] if not gpu else our_runs[0][0]
-    tolerance = 1e-3 if gpu else 1e-4
-    on = "CUDA" if gpu else "PyTorch eager"
+    # f32 on a GPU sums in another order than the CPU; TF32 rounds inputs to 10 mantissa bits.
+    tolerance = (1e-2 if opts.tf32 else 1e-3) if gpu else 1e-4
+    tch_tolerance = 1e-2 if gpu else 1e-4
+    on = ("CUDA, TF32" if opts.tf32 else "CUDA, f32") if gpu else "PyTorch eager"
     failures = []
     for method, (regions, label) in workloads.items():
         evaluations = len(regions) + 1
@@ -384,17 +406,18 @@ def main():
         best_batch = min(loop_batches, key=lambda b: med[("loop", method, b)])
         loop_time = med[("loop", method, best_batch)]
         others = "".join(f"; {b}: {med[('loop', method, b)]:.2f} s" for b in loop_batches if b != best_batch)
-        provider = "onnxruntime-gpu's CUDA provider" if gpu else f"onnxruntime, {opts.threads} intra-op threads"
+        provider = (f"onnxruntime-gpu's CUDA provider, {'TF32' if opts.tf32 else 'f32'}" if gpu
+                    else f"onnxruntime, {opts.threads} intra-op threads")
         rows.append((f"plain Python loop over {provider} (batch {best_batch}{others})", loop_time,
                      spread[("loop", method, best_batch)], maps[("loop", method)]))
         names = {"tract": "tract", "ort": f"ONNX Runtime, CPU ({opts.threads} threads)" if gpu else "ONNX Runtime",
-                 "ort-cuda": "ONNX Runtime, CUDA provider"}
+                 "ort-cuda": f"ONNX Runtime, CUDA provider, {'TF32' if opts.tf32 else 'f32'}"}
         for key, _, _ in our_runs:
             rows.append((f"`tiled-occlusion explain` on {names[key]}, whole process (attribution alone "
                          f"{med[(key, method, 'attribution')]:.2f} s)", med[(key, method)],
                          spread[(key, method)], maps[(key, method)]))
         if (("tch", method)) in med:
-            device = "CUDA" if gpu else f"CPU, {opts.threads} threads"
+            device = "CUDA, libtorch's TF32 convolutions" if gpu else f"CPU, {opts.threads} threads"
             rows.append((f"our tch backend on a TorchScript trace (libtorch {torch.__version__}, {device}), whole "
                          f"process (attribution alone {med[('tch', method, 'attribution')]:.2f} s)", med[("tch", method)],
                          spread[("tch", method)], maps[("tch", method)]))
@@ -408,7 +431,7 @@ def main():
             vs_captum = f"{captum_time / seconds:.2f}×" if captum_time else "-"
             print(f"| {name} | {seconds:.2f} s | {sp:.2f} | {vs_captum} | {loop_time / seconds:.2f}× | {gflops:.1f} | "
                   f"{gflops / peak:.1%} | {diff:.1e} |")
-            if diff > tolerance:
+            if diff > (tch_tolerance if name.startswith("our tch backend") else tolerance):
                 failures.append(f"{label}: {name}: map differs from ours by {diff:.2e}")
         main_key = our_runs[-1][0]
         ours_time = med[(main_key, method)]

@@ -196,6 +196,7 @@ fn bad_inputs_are_one_line_and_exit_2() {
             vec![&good, "--model", &linear, "--runtime", "tract", "--device", "cuda", "--output", out],
             "tract runs on the CPU only; the device cuda:0 needs ONNX Runtime",
         ),
+        (vec![&good, "--model", &linear, "--tf32", "--output", out], "--tf32 applies to a GPU only; the device is cpu"),
     ];
     for (args, message) in cases {
         let o = run(&args);
@@ -208,8 +209,9 @@ fn bad_inputs_are_one_line_and_exit_2() {
 
 #[test]
 fn a_gpu_that_cannot_be_used_is_a_run_error_not_a_cpu_run() {
-    // Here ONNX Runtime is the CPU build (or missing): `--device cuda` must fail, on `auto` too,
-    // with one line naming the device and the fix, and write nothing.
+    // Where ONNX Runtime is the CPU build (or missing), `--device cuda` must fail, on `auto`
+    // too, with one line naming the device and the fix, and write nothing; where a GPU works,
+    // the run must say it ran there.
     let dir = scratch("gpu");
     let good = save(&dir, "good.npy", &[1, 2, 3, 4], ramp(24));
     let out = dir.join("out");
@@ -226,6 +228,12 @@ fn a_gpu_that_cannot_be_used_is_a_run_error_not_a_cpu_run() {
             out.to_str().unwrap_or_default(),
         ]);
         let stderr = String::from_utf8_lossy(&o.stderr);
+        if o.status.success() {
+            // Only where a GPU and ONNX Runtime's GPU build are both here: then it must say so.
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(stdout.contains("on cuda:0"), "{runtime}: ran, but not on the GPU: {stdout}");
+            continue;
+        }
         assert_eq!(o.status.code(), Some(1), "{runtime}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{runtime}: one line: {stderr}");
         let no_library = stderr.contains("ONNX Runtime's library was not found");

@@ -6,7 +6,8 @@
 # onnxruntime/capi (the GPU build) and TILED_OCCLUSION_NVIDIA_SITE to the one holding nvidia/
 # (default: the same folder) first.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-_sites="${TILED_OCCLUSION_ORT_GPU_SITE:-$(ls -d "$_root"/.venv-gpu/lib/python3*/site-packages 2>/dev/null | tail -n 1)}"
+# `|| true`: a shell with `set -eo pipefail` that sources this must reach the message below.
+_sites="${TILED_OCCLUSION_ORT_GPU_SITE:-$(ls -d "$_root"/.venv-gpu/lib/python3*/site-packages 2>/dev/null | tail -n 1 || true)}"
 _ort_lib=""
 for _candidate in "$_sites"/onnxruntime/capi/libonnxruntime.so.*; do
   [ -f "$_candidate" ] && _ort_lib="$_candidate"

@@ -19,18 +19,21 @@ fn numbers(text: &str) -> Result<Vec<usize>, std::num::ParseIntError> {
     text.split(',').map(str::parse).collect()
 }
 
-/// The value of `--name VALUE` in `args`, removed from them.
-fn take_option(args: &mut Vec<String>, name: &str) -> Option<String> {
-    let at = args.iter().position(|a| a == name)?;
-    let value = args.get(at + 1).cloned();
-    args.drain(at..(at + 2).min(args.len()));
-    value
+/// The value of `--name VALUE` in `args`, removed from them; `--name` with no value after it
+/// is an error, not the default.
+fn take_option(args: &mut Vec<String>, name: &str) -> Result<Option<String>, String> {
+    let Some(at) = args.iter().position(|a| a == name) else {
+        return Ok(None);
+    };
+    let value = args.get(at + 1).filter(|v| !v.starts_with("--")).cloned().ok_or(format!("{name} needs a value"))?;
+    args.drain(at..at + 2);
+    Ok(Some(value))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let device = tiled_occlusion_tch::device(&take_option(&mut args, "--device").unwrap_or_else(|| "cpu".into()))?;
-    let rows: usize = take_option(&mut args, "--perturbations-per-eval").map(|p| p.parse()).transpose()?.unwrap_or(1);
+    let device = tiled_occlusion_tch::device(&take_option(&mut args, "--device")?.unwrap_or_else(|| "cpu".into()))?;
+    let rows: usize = take_option(&mut args, "--perturbations-per-eval")?.map(|p| p.parse()).transpose()?.unwrap_or(1);
     let [model, input, target, window, strides, out, rest @ ..] = args.as_slice() else {
         return Err(
             "usage: torchscript_occlusion MODEL.pt INPUT.npy TARGET WINDOW STRIDES OUT.npy [THREADS [parallel]] \
@@ -48,8 +51,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let method = Occlusion::new(numbers(window)?).with_strides(numbers(strides)?).with_perturbations_per_eval(rows);
     let inputs = Inputs::new(&x).with_target(Target::Class(target.parse()?));
     if device != Device::Cpu {
-        // Warm-up on the device, not timed.
-        let _warm = model.forward(&x).map_err(|e| e.to_string())?;
+        // Warm-up on the device at the calls' batch size (CUDA context, cuDNN's algorithm
+        // choice for that shape), not timed.
+        let _warm = model.forward(&Tensor::cat(&vec![&x; rows.max(1)], 0)).map_err(|e| e.to_string())?;
     }
     let start = Instant::now();
     let map = if parallel {

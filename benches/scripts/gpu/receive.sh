@@ -18,14 +18,19 @@ done
 [ -f "$store/parts/SUMS" ] || { echo "no part carried: name .gpu/pK in carry (see stage.sh)" >&2; exit 2; }
 cd "$store/parts"
 want=$(wc -l < SUMS)
-have=$(ls part-* 2>/dev/null | wc -l)
+# The parts SUMS names (a part left from an earlier, larger staging is not one of them).
+mapfile -t parts < <(awk '{print $2}' SUMS)
+have=0
+for part in "${parts[@]}"; do
+  [ -f "$part" ] && have=$((have + 1))
+done
 if [ "$have" -lt "$want" ]; then
-  echo "received $have of $want parts: $(ls part-* | tr '\n' ' ')"
+  echo "received $have of $want parts: $(ls part-* 2>/dev/null | tr '\n' ' ')"
   exit 0
 fi
 sha256sum --quiet -c SUMS
 echo "all $want parts received; unpacking"
 rm -rf "$store/stage" && mkdir -p "$store/stage"
-cat part-* | xz -d | tar -C "$store/stage" -xf -
+cat "${parts[@]}" | xz -d | tar -C "$store/stage" -xf -
 cd - >/dev/null
 exec bash benches/scripts/gpu/run.sh "$store/stage"

@@ -6,23 +6,26 @@
 #   bash benches/scripts/gpu/run.sh STAGE [RUNS]
 #
 # Puts onnxruntime-gpu ahead of any installed onnxruntime, installs captum and
-# efficientnet-lite-pytorch into /tmp/site (no index), points ORT_DYLIB_PATH at the GPU build and
+# efficientnet-lite-pytorch into STAGE/site (no index), points ORT_DYLIB_PATH at the GPU build and
 # LD_LIBRARY_PATH at python3's NVIDIA CUDA and cuDNN libraries, then runs
 # benches/scripts/side_by_side.py --device cuda (Captum on CUDA, the onnxruntime-gpu loop, ours
-# on the CUDA provider and on the CPU), and our command's rows-per-call sweep on the GPU.
-# Everything printed also goes to $OUT/gpu.md when OUT is set.
+# on the CUDA provider and on the CPU; all in f32, then once with TF32), and our command's
+# rows-per-call sweep on the GPU.
+# Everything printed also goes to $OUT/gpu.md (STAGE/gpu.md when OUT is not set).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 stage=$(cd "${1:?usage: run.sh STAGE [RUNS]}" && pwd)
 runs=${2:-3}
-log=${OUT:-/tmp}/gpu.md
+log=${OUT:-$stage}/gpu.md
 exec > >(tee "$log") 2>&1
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$stage"/wheels/*.whl
-export PYTHONPATH="$stage/python:/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$stage/site" "$stage"/wheels/*.whl
+export PYTHONPATH="$stage/python:$stage/site${PYTHONPATH:+:$PYTHONPATH}"
 export TILED_OCCLUSION_ORT_GPU_SITE="$stage/python"
-export TILED_OCCLUSION_NVIDIA_SITE=$(python3 -c "import os, nvidia; print(os.path.dirname(list(nvidia.__path__)[0]))")
+# python3's CUDA and cuDNN wheels (nvidia/...); without them the GPU build cannot start.
+nvidia_site=$(python3 -c "import os, nvidia; print(os.path.dirname(list(nvidia.__path__)[0]))")
+export TILED_OCCLUSION_NVIDIA_SITE="$nvidia_site"
 source scripts/env/onnxruntime-gpu-env.sh
 cli="$stage/bin/tiled-occlusion"
 python3 -c "import onnxruntime as o, torch; print('onnxruntime', o.__version__, o.get_available_providers(), '| torch', torch.__version__, torch.cuda.get_device_name())"
@@ -33,3 +36,7 @@ bash benches/scripts/gpu/rows_per_call.sh "$cli" "$stage/assets"
 echo "## side by side (medians of $runs)"
 python3 -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$cli" --assets "$stage/assets" \
   --threads "$cores" --runs "$runs"
+
+echo "## side by side with TensorFloat-32 (--tf32 in every tool; one run, Occlusion only)"
+python3 -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
+  --assets "$stage/assets" --threads "$cores"

@@ -205,6 +205,14 @@ pub enum OnnxError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An option that only means something on a GPU was given for the CPU.
+    #[error("{option} applies to a GPU only; the device is {device} (give cuda or cuda:N, or leave {option} out)")]
+    GpuOnlyOption {
+        /// The option (`"tf32"`).
+        option: &'static str,
+        /// The device asked for.
+        device: Device,
+    },
     /// The runtime cannot run on the device asked for.
     #[error("{runtime} runs on the CPU only; the device {device} needs ONNX Runtime (runtime ort) with its CUDA execution provider")]
     DeviceUnsupported {
@@ -242,7 +250,7 @@ pub enum OnnxError {
     OrtLibraryMissing {
         /// Every place looked at, in order.
         looked: Vec<String>,
-        /// What to do ([`ORT_LIBRARY_FIX`]).
+        /// What to do ([`ORT_LIBRARY_FIX`]; [`GPU_LIBRARY_FIX`] on a GPU, see [`OnnxError::for_device`]).
         fix: &'static str,
     },
     /// The library found is older than this build needs.
@@ -254,7 +262,7 @@ pub enum OnnxError {
         found: String,
         /// The oldest minor version `1.x` supported.
         minimum_minor: u32,
-        /// What to do ([`ORT_LIBRARY_FIX`]).
+        /// What to do ([`ORT_LIBRARY_FIX`]; [`GPU_LIBRARY_FIX`] on a GPU, see [`OnnxError::for_device`]).
         fix: &'static str,
     },
     /// The file exists but is not a usable ONNX Runtime library.
@@ -264,7 +272,7 @@ pub enum OnnxError {
         path: PathBuf,
         /// Why.
         reason: String,
-        /// What to do ([`ORT_LIBRARY_FIX`]).
+        /// What to do ([`ORT_LIBRARY_FIX`]; [`GPU_LIBRARY_FIX`] on a GPU, see [`OnnxError::for_device`]).
         fix: &'static str,
     },
     /// ONNX Runtime is already loaded from another file in this process.
@@ -285,4 +293,49 @@ pub enum OnnxError {
         /// Its message.
         reason: String,
     },
+}
+
+impl OnnxError {
+    /// This error as seen by a run on `device`: on a GPU, a missing, too old or unusable
+    /// library's fix is [`GPU_LIBRARY_FIX`] (the CPU build that [`ORT_LIBRARY_FIX`] installs
+    /// would only fail again with [`OnnxError::DeviceUnavailable`]); anything else is unchanged.
+    pub fn for_device(mut self, device: Device) -> OnnxError {
+        if device.is_gpu() {
+            if let OnnxError::OrtLibraryMissing { fix, .. }
+            | OnnxError::OrtLibraryTooOld { fix, .. }
+            | OnnxError::OrtLibraryUnusable { fix, .. } = &mut self
+            {
+                *fix = GPU_LIBRARY_FIX;
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{OnnxError, GPU_LIBRARY_FIX, ORT_LIBRARY_FIX};
+    use crate::device::Device;
+
+    #[test]
+    fn a_gpu_run_names_the_gpu_build_as_the_fix_for_a_missing_library() {
+        let missing = || OnnxError::OrtLibraryMissing { looked: vec!["here".into()], fix: ORT_LIBRARY_FIX };
+        let too_old = || OnnxError::OrtLibraryTooOld {
+            path: PathBuf::from("libonnxruntime.so.1.20.0"),
+            found: "1.20.0".into(),
+            minimum_minor: 24,
+            fix: ORT_LIBRARY_FIX,
+        };
+        for (error, gpu) in [(missing(), true), (too_old(), true), (missing(), false), (too_old(), false)] {
+            let device = if gpu { Device::Cuda(1) } else { Device::Cpu };
+            let text = error.for_device(device).to_string();
+            let (wanted, unwanted) =
+                if gpu { (GPU_LIBRARY_FIX, ORT_LIBRARY_FIX) } else { (ORT_LIBRARY_FIX, GPU_LIBRARY_FIX) };
+            assert!(text.contains(wanted) && !text.contains(unwanted), "{device}: {text}");
+        }
+        let other = OnnxError::MissingModel { path: PathBuf::from("m.onnx") };
+        assert_eq!(other.for_device(Device::Cuda(0)).to_string(), "model file m.onnx does not exist");
+    }
 }

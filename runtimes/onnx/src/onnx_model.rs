@@ -95,6 +95,9 @@ impl OnnxModel {
             return Err(OnnxError::MissingModel { path: path.to_path_buf() });
         }
         let device = options.plan.device;
+        if options.tf32 && !device.is_gpu() {
+            return Err(OnnxError::GpuOnlyOption { option: "tf32", device });
+        }
         let mut model = match options.runtime {
             RuntimeChoice::Tract if device.is_gpu() => {
                 return Err(OnnxError::DeviceUnsupported { device, runtime: Runtime::Tract })
@@ -182,7 +185,7 @@ impl OnnxModel {
     fn load_ort(path: &Path, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         // Sessions and threads do not depend on the batch; the rows per call do.
         let threads = options.plan.resolve(Runtime::Ort, BatchDimension::Symbolic, 1, cores())?;
-        let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref())?;
+        let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref(), options.tf32)?;
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
         let plan =
@@ -219,7 +222,12 @@ impl OnnxModel {
     pub fn describe(&self) -> String {
         let runtime = match &self.engine {
             #[cfg(feature = "ort")]
-            Engine::Ort(s) => format!("ONNX Runtime {} ({})", s.library.version, s.library.path.display()),
+            Engine::Ort(s) => format!(
+                "ONNX Runtime {} ({}){}",
+                s.library.version,
+                s.library.path.display(),
+                if s.tf32 { ", TF32" } else { "" }
+            ),
             #[cfg(feature = "tract")]
             Engine::Tract(_) => "tract".to_string(),
         };

@@ -45,6 +45,11 @@ pub struct OnnxOptions {
     /// ONNX Runtime's library file, before `ORT_DYLIB_PATH` and the `.venv` search (see
     /// [`load_ort_library`](crate::load_ort_library)).
     pub ort_library: Option<PathBuf>,
+    /// On a GPU, whether convolutions and matrix products may round their inputs to
+    /// TensorFloat-32 (10 of f32's 23 mantissa bits; faster on tensor cores, maps about 1e-3
+    /// relative from f32's). Default `false`: full f32, maps like the CPU's. On the CPU,
+    /// [`OnnxError::GpuOnlyOption`](crate::OnnxError::GpuOnlyOption).
+    pub tf32: bool,
 }
 
 impl OnnxOptions {
@@ -127,6 +132,12 @@ impl OnnxOptions {
     /// ONNX Runtime's library file.
     pub fn ort_library(mut self, path: impl Into<PathBuf>) -> Self {
         self.ort_library = Some(path.into());
+        self
+    }
+
+    /// TensorFloat-32 convolutions and matrix products on a GPU (see [`OnnxOptions::tf32`]).
+    pub fn tf32(mut self, tf32: bool) -> Self {
+        self.tf32 = tf32;
         self
     }
 }

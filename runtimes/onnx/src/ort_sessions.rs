@@ -24,6 +24,8 @@ pub(crate) struct OrtSessions {
     next: AtomicUsize,
     /// The library the sessions run on.
     pub(crate) library: OrtLibrary,
+    /// Whether the GPU's convolutions and matrix products may use TensorFloat-32.
+    pub(crate) tf32: bool,
 }
 
 fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
@@ -63,9 +65,14 @@ fn device_unavailable(device: Device, library: &OrtLibrary, reason: String) -> O
 }
 
 /// The execution providers a session on `device` registers: none on the CPU (ONNX Runtime's
-/// own), CUDA's on a GPU, set to fail rather than fall back to the CPU. A library built
-/// without the provider is an [`OnnxError::DeviceUnavailable`] here, before any session.
-fn execution_providers(device: Device, library: &OrtLibrary) -> Result<Vec<ExecutionProviderDispatch>, OnnxError> {
+/// own), CUDA's on a GPU, set to fail rather than fall back to the CPU, with TensorFloat-32
+/// as `tf32` says (ONNX Runtime's own default is on; ours is off, for f32 maps). A library
+/// built without the provider is an [`OnnxError::DeviceUnavailable`] here, before any session.
+fn execution_providers(
+    device: Device,
+    tf32: bool,
+    library: &OrtLibrary,
+) -> Result<Vec<ExecutionProviderDispatch>, OnnxError> {
     match device {
         Device::Cpu => Ok(Vec::new()),
         Device::Cuda(index) => {
@@ -82,21 +89,22 @@ fn execution_providers(device: Device, library: &OrtLibrary) -> Result<Vec<Execu
                 }
                 Err(e) => return Err(device_unavailable(device, library, e.to_string())),
             }
-            Ok(vec![CUDA::default().with_device_id(i32::from(index)).build().error_on_failure()])
+            Ok(vec![CUDA::default().with_device_id(i32::from(index)).with_tf32(tf32).build().error_on_failure()])
         }
     }
 }
 
 impl OrtSessions {
     /// Loads ONNX Runtime (see [`crate::load_ort_library`]) and opens `plan.sessions`
-    /// sessions on the model at `path`.
+    /// sessions on the model at `path` (on a GPU, with TensorFloat-32 when `tf32`).
     pub(crate) fn open(
         path: &Path,
         plan: &ExecutionPlan,
         library: Option<&Path>,
+        tf32: bool,
     ) -> Result<(OrtSessions, ModelSignature), OnnxError> {
-        let (library, environment) = ort_environment(library)?;
-        let providers = execution_providers(plan.device, &library)?;
+        let (library, environment) = ort_environment(library).map_err(|e| e.for_device(plan.device))?;
+        let providers = execution_providers(plan.device, tf32, &library)?;
         let bytes = std::fs::read(path).map_err(|e| OnnxError::UnreadableModel {
             path: path.to_path_buf(),
             runtime: Runtime::Ort,
@@ -104,9 +112,9 @@ impl OrtSessions {
         })?;
         let unreadable =
             |reason: String| OnnxError::UnreadableModel { path: path.to_path_buf(), runtime: Runtime::Ort, reason };
-        let mut sessions = Vec::with_capacity(plan.sessions);
-        for _ in 0..plan.sessions {
-            let session = catch_unwind(AssertUnwindSafe(|| -> Result<Session, OnnxError> {
+        // One session on `providers`; a panic inside `ort` becomes an error.
+        let open_session = |providers: &[ExecutionProviderDispatch]| -> Result<Session, OnnxError> {
+            catch_unwind(AssertUnwindSafe(|| -> Result<Session, OnnxError> {
                 let mut builder = Session::builder(&environment)
                     .and_then(|b| b.with_intra_threads(plan.intra_threads).map_err(Into::into))
                     .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
@@ -116,12 +124,28 @@ impl OrtSessions {
                     .map_err(|e| unreadable(format!("cannot configure a session: {e}")))?;
                 if !providers.is_empty() {
                     builder = builder
-                        .with_execution_providers(&providers)
+                        .with_execution_providers(providers)
                         .map_err(|e| device_unavailable(plan.device, &library, e.to_string()))?;
                 }
                 builder.commit_from_memory(&bytes).map_err(|e| unreadable(e.to_string()))
             }))
-            .map_err(|_| unreadable("ort panicked while opening the model".into()))??;
+            .map_err(|_| unreadable("ort panicked while opening the model".into()))?
+        };
+        let mut sessions = Vec::with_capacity(plan.sessions);
+        for _ in 0..plan.sessions {
+            let session = match open_session(&providers) {
+                // ONNX Runtime starts the CUDA provider (device, memory arena, cuBLAS and
+                // cuDNN handles) while it builds the session, so a failure here is either
+                // the model's or the GPU's: the model opened on the CPU tells which.
+                Err(OnnxError::UnreadableModel { reason, .. }) if plan.device.is_gpu() && open_session(&[]).is_ok() => {
+                    return Err(device_unavailable(
+                        plan.device,
+                        &library,
+                        format!("the model opens on the CPU but not on the GPU: {reason}"),
+                    ))
+                }
+                other => other?,
+            };
             sessions.push(session);
         }
         let signature = sessions.first().map(signature).ok_or_else(|| OnnxError::InvalidPlan {
@@ -133,6 +157,7 @@ impl OrtSessions {
             sessions: sessions.into_iter().map(Mutex::new).collect(),
             next: AtomicUsize::new(0),
             library,
+            tf32,
         };
         Ok((pool, signature))
     }
