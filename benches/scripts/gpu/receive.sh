@@ -7,6 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 store=/var/tmp/tiled-occlusion-gpu
+if [ ! -d "$store/parts" ]; then
+  # The first call on this machine: what it has, so that a wrong image shows before the last part.
+  echo "machine: $(nvidia-smi -L 2>&1 | head -n 1); $(nproc) cores"
+  python3 -c "
+import importlib.util as u
+for m in ('torch', 'onnxruntime', 'nvidia', 'onnx', 'numpy', 'PIL'):
+    s = u.find_spec(m)
+    v = getattr(__import__(m), '__version__', '') if s else ''
+    print(f'  python3 {m}: {v or (\"present\" if s else \"missing\")}')
+" 2>&1 || echo "  no python3"
+fi
 mkdir -p "$store/parts"
 for dir in .gpu/p*; do
   [ -d "$dir" ] || continue

@@ -223,7 +223,7 @@ pub enum OnnxError {
     },
     /// The ONNX Runtime library loaded cannot run the model on the device asked for: it was
     /// built without the device's execution provider, or the provider failed to start (no GPU,
-    /// no driver, CUDA or cuDNN libraries missing).
+    /// no driver, CUDA or cuDNN libraries missing), or a session could not start on it.
     #[error("ONNX Runtime {version} ({}) cannot run on {device}: {reason}; {fix}", path.display())]
     DeviceUnavailable {
         /// The device asked for.

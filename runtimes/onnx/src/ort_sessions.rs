@@ -26,6 +26,8 @@ pub(crate) struct OrtSessions {
     pub(crate) library: OrtLibrary,
     /// Whether the GPU's convolutions and matrix products may use TensorFloat-32.
     pub(crate) tf32: bool,
+    /// Where the sessions run.
+    device: Device,
 }
 
 fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
@@ -158,6 +160,7 @@ impl OrtSessions {
             next: AtomicUsize::new(0),
             library,
             tf32,
+            device: plan.device,
         };
         Ok((pool, signature))
     }
@@ -191,7 +194,11 @@ impl OrtSessions {
             );
         }
         let mut session = self.session();
-        let outputs = session.run(values.as_slice()).map_err(|e| failure("run the model", e))?;
+        // On a GPU the reason (out of memory, a kernel that failed) names the device.
+        let outputs = session.run(values.as_slice()).map_err(|e| match self.device {
+            Device::Cpu => failure("run the model", e),
+            gpu => failure("run the model", format!("on {gpu}: {e}")),
+        })?;
         let value = outputs.values().nth(output).ok_or_else(|| failure("run the model", "an output is missing"))?;
         let name = outputs.keys().nth(output).unwrap_or_default().to_string();
         let (out_shape, values) = value
