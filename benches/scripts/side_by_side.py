@@ -71,7 +71,7 @@ def ensure_packages():
 # f32 without tensor cores, from NVIDIA's datasheets; the more specific names first.
 GPU_F32_PEAK_TFLOPS = [("H100 PCIe", 51.2, "H100 PCIe"), ("H100 NVL", 60.0, "H100 NVL"), ("H100", 67.0, "H100 SXM"),
                        ("H200 NVL", 60.0, "H200 NVL"), ("H200", 67.0, "H200 SXM"), ("A100", 19.5, "A100"),
-                       ("L40S", 91.6, "L40S"), ("L4", 30.3, "L4"), ("RTX 4090", 82.6, "RTX 4090, boost clock")]
+                       ("L40S", 91.6, "L40S"), ("L40", 90.5, "L40"), ("L4", 30.3, "L4"), ("RTX 4090", 82.6, "RTX 4090, boost clock")]
 
 
 def gpu_peak(name, given=None):

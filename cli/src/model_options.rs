@@ -100,10 +100,12 @@ impl RuntimeOptions {
             OnnxError::InvalidPlan { parameter, value, reason } => {
                 CliError::Usage(format!("--{} {value}: {reason}", parameter.replace('_', "-")))
             }
-            OnnxError::DeviceUnsupported { .. } | OnnxError::GpuOnlyOption { .. } => {
-                CliError::Usage(e.to_string().replacen("tf32", "--tf32", 2))
-            }
-            OnnxError::AmbiguousLayout { .. }
+            OnnxError::GpuOnlyOption { option, device } => CliError::Usage(format!(
+                "--{option} applies to a GPU only; the device is {device} (add --device cuda or --device cuda:N, \
+                 or leave --{option} out)"
+            )),
+            OnnxError::DeviceUnsupported { .. }
+            | OnnxError::AmbiguousLayout { .. }
             | OnnxError::Channels { .. }
             | OnnxError::UnknownInputSize { .. }
             | OnnxError::ImageRank { .. }

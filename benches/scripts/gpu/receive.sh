@@ -2,8 +2,9 @@
 # On the device machine: takes the part of the GPU benchmark this call carried (.gpu/pK, made by
 # benches/scripts/gpu/stage.sh) out of the working tree into /var/tmp/tiled-occlusion-gpu (kept
 # while the machine stays warm), and once every part listed in SUMS is there and matches,
-# unpacks them and runs benches/scripts/gpu/run.sh. Safe to repeat: a part already received is
-# kept, a damaged one is reported.
+# unpacks them, drops the parts and runs benches/scripts/gpu/run.sh. Safe to repeat: a part
+# already received is kept, a damaged one is reported, and a call that carries nothing after the
+# unpacking runs run.sh again on what was unpacked (a rerun costs no transfer).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 store=/var/tmp/tiled-occlusion-gpu
@@ -11,12 +12,12 @@ if [ ! -d "$store/parts" ]; then
   # The first call on this machine: what it has, so that a wrong image shows before the last part.
   echo "machine: $(nvidia-smi -L 2>&1 | head -n 1); $(nproc) cores"
   python3 -c "
-import importlib.util as u
 for m in ('torch', 'onnxruntime', 'nvidia', 'onnx', 'numpy', 'PIL'):
-    s = u.find_spec(m)
-    v = getattr(__import__(m), '__version__', '') if s else ''
-    print(f'  python3 {m}: {v or (\"present\" if s else \"missing\")}')
-" 2>&1 || echo "  no python3"
+    try:
+        print(f'  python3 {m}:', getattr(__import__(m), '__version__', 'present'))
+    except Exception as e:
+        print(f'  python3 {m}: {type(e).__name__}: {e}')
+" 2>&1 || echo "  python3 did not run"
 fi
 mkdir -p "$store/parts"
 for dir in .gpu/p*; do
@@ -26,7 +27,14 @@ for dir in .gpu/p*; do
     [ -f "$part" ] && mv "$part" "$store/parts/"
   done
 done
-[ -f "$store/parts/SUMS" ] || { echo "no part carried: name .gpu/pK in carry (see stage.sh)" >&2; exit 2; }
+if [ ! -f "$store/parts/SUMS" ]; then
+  if [ -f "$store/stage/.unpacked" ]; then
+    echo "nothing carried; running again on the stage unpacked before"
+    exec bash benches/scripts/gpu/run.sh "$store/stage"
+  fi
+  echo "no part carried: name .gpu/pK in carry (see stage.sh)" >&2
+  exit 2
+fi
 cd "$store/parts"
 want=$(wc -l < SUMS)
 # The parts SUMS names (a part left from an earlier, larger staging is not one of them).
@@ -43,5 +51,8 @@ sha256sum --quiet -c SUMS
 echo "all $want parts received; unpacking"
 rm -rf "$store/stage" && mkdir -p "$store/stage"
 cat "${parts[@]}" | xz -d | tar -C "$store/stage" -xf -
+# Parts of a later staging must not meet these: they go once unpacked.
+rm -f "${parts[@]}" SUMS
+touch "$store/stage/.unpacked"
 cd - >/dev/null
 exec bash benches/scripts/gpu/run.sh "$store/stage"

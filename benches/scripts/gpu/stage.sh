@@ -69,3 +69,5 @@ echo "on the device machine, one call per part, back to back:"
 for j in $(seq 1 "$k"); do
   echo "  run(carry=[\".gpu/p$j\"], command=\"bash benches/scripts/gpu/receive.sh\")"
 done
+echo "and to run it again while the machine is warm, nothing carried:"
+echo "  run(command=\"bash benches/scripts/gpu/receive.sh\")"

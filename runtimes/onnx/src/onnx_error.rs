@@ -19,6 +19,12 @@ tiled-occlusion repository; or `pip install onnxruntime-gpu[cuda,cudnn]==1.31.1`
 two, and `source scripts/env/onnxruntime-gpu-env.sh` sets ORT_DYLIB_PATH to its \
 `onnxruntime/capi/libonnxruntime.so.*` and LD_LIBRARY_PATH to its CUDA and cuDNN libraries";
 
+/// What to do when ONNX Runtime's GPU build and its CUDA provider are loaded but a session
+/// cannot start on the GPU.
+pub const GPU_SESSION_FIX: &str = "the GPU build and its CUDA provider are loaded: check that the GPU index \
+exists (`nvidia-smi -L`) and has free memory, and use fewer sessions (--sessions) or rows per call \
+(--perturbations-per-eval)";
+
 /// Everything that can go wrong when loading or running an ONNX model.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -234,7 +240,8 @@ pub enum OnnxError {
         version: String,
         /// Why.
         reason: String,
-        /// What to do ([`GPU_LIBRARY_FIX`]).
+        /// What to do ([`GPU_LIBRARY_FIX`], or [`GPU_SESSION_FIX`] when the provider started but
+        /// a session did not).
         fix: &'static str,
     },
     /// The runtime asked for is not part of this build.
@@ -328,7 +335,19 @@ mod tests {
             minimum_minor: 24,
             fix: ORT_LIBRARY_FIX,
         };
-        for (error, gpu) in [(missing(), true), (too_old(), true), (missing(), false), (too_old(), false)] {
+        let unusable = || OnnxError::OrtLibraryUnusable {
+            path: PathBuf::from("libonnxruntime.so.1.32.0"),
+            reason: "not a shared library".into(),
+            fix: ORT_LIBRARY_FIX,
+        };
+        for (error, gpu) in [
+            (missing(), true),
+            (too_old(), true),
+            (unusable(), true),
+            (missing(), false),
+            (too_old(), false),
+            (unusable(), false),
+        ] {
             let device = if gpu { Device::Cuda(1) } else { Device::Cpu };
             let text = error.for_device(device).to_string();
             let (wanted, unwanted) =

@@ -14,7 +14,7 @@ use crate::device::Device;
 use crate::execution_plan::ExecutionPlan;
 use crate::fixed_input::{CallData, CallInput};
 use crate::model_signature::{ModelSignature, TensorSignature};
-use crate::onnx_error::{OnnxError, GPU_LIBRARY_FIX};
+use crate::onnx_error::{OnnxError, GPU_LIBRARY_FIX, GPU_SESSION_FIX};
 use crate::ort_library::{ort_environment, OrtLibrary};
 use crate::runtime_choice::Runtime;
 
@@ -63,6 +63,18 @@ fn device_unavailable(device: Device, library: &OrtLibrary, reason: String) -> O
         version: library.version.clone(),
         reason,
         fix: GPU_LIBRARY_FIX,
+    }
+}
+
+/// The provider started, but a session on the GPU did not (an index with no GPU, no free
+/// memory, too many sessions).
+fn session_unavailable(device: Device, library: &OrtLibrary, reason: String) -> OnnxError {
+    OnnxError::DeviceUnavailable {
+        device,
+        path: library.path.clone(),
+        version: library.version.clone(),
+        reason,
+        fix: GPU_SESSION_FIX,
     }
 }
 
@@ -134,13 +146,21 @@ impl OrtSessions {
             .map_err(|_| unreadable("ort panicked while opening the model".into()))?
         };
         let mut sessions = Vec::with_capacity(plan.sessions);
-        for _ in 0..plan.sessions {
+        for k in 0..plan.sessions {
             let session = match open_session(&providers) {
                 // ONNX Runtime starts the CUDA provider (device, memory arena, cuBLAS and
-                // cuDNN handles) while it builds the session, so a failure here is either
-                // the model's or the GPU's: the model opened on the CPU tells which.
+                // cuDNN handles) while it builds the session, so a first failure is either
+                // the model's or the GPU's: the model opened on the CPU tells which. A later
+                // one is the GPU's: the model has opened there already.
+                Err(OnnxError::UnreadableModel { reason, .. }) if plan.device.is_gpu() && k > 0 => {
+                    return Err(session_unavailable(
+                        plan.device,
+                        &library,
+                        format!("session {} of {} could not start: {reason}", k + 1, plan.sessions),
+                    ))
+                }
                 Err(OnnxError::UnreadableModel { reason, .. }) if plan.device.is_gpu() && open_session(&[]).is_ok() => {
-                    return Err(device_unavailable(
+                    return Err(session_unavailable(
                         plan.device,
                         &library,
                         format!("the model opens on the CPU but not on the GPU: {reason}"),
