@@ -14,7 +14,7 @@
 # - our command on ONNX Runtime on the CPU (every core), whose map every GPU map must match to 1e-3;
 # every tool in full f32 (the tch row: libtorch's default TF32 convolutions, to 1e-2), then once
 # more, one run, every tool with TensorFloat-32 (--tf32, to 1e-2).
-# First our command's rows per call on the GPU (8 to 256, two sessions), to check the plan's GPU rule.
+# Then our command's rows per call on the GPU (8 to 256, two sessions), to check the plan's GPU rule.
 #
 # Where nothing can be installed or reached (the `device` tool's machines), use
 # benches/scripts/gpu/stage.sh instead (same benchmark, staged in parts; no tch row there: the
@@ -35,13 +35,20 @@ assets=$(python3 scripts/assets/assets.py demo | tail -n 1)
 source scripts/env/onnxruntime-gpu-env.sh
 cli=target/release/tiled-occlusion
 
-bash benches/scripts/gpu/rows_per_call.sh "$cli" "$assets"
+# Each step runs whatever the one before did (a failed check still prints its table).
+status=0
+step() {
+  "$@" || { local code=$?; echo "## failed (exit $code): $*"; status=1; }
+}
 
 echo "## side by side (medians of $runs)"
-(source scripts/env/libtorch-env.sh && source scripts/env/onnxruntime-gpu-env.sh &&
-  .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$cli" --assets "$assets" \
-    --threads "$(nproc)" --runs "$runs" --tch-example target/release/examples/torchscript_occlusion)
+step bash -c 'source scripts/env/libtorch-env.sh && source scripts/env/onnxruntime-gpu-env.sh &&
+  exec .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$1" --assets "$2" \
+    --threads "$(nproc)" --runs "$3" --tch-example target/release/examples/torchscript_occlusion' _ "$cli" "$assets" "$runs"
+
+step bash benches/scripts/gpu/rows_per_call.sh "$cli" "$assets"
+
 echo "## side by side with TensorFloat-32 (--tf32 in every tool; one run, Occlusion only)"
-(source scripts/env/onnxruntime-gpu-env.sh &&
-  .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
-    --assets "$assets" --threads "$(nproc)")
+step .venv-gpu/bin/python -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
+  --assets "$assets" --threads "$(nproc)"
+exit "$status"

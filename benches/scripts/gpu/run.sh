@@ -9,8 +9,8 @@
 # efficientnet-lite-pytorch into STAGE/site (no index), points ORT_DYLIB_PATH at the GPU build and
 # LD_LIBRARY_PATH at python3's NVIDIA CUDA and cuDNN libraries, then runs
 # benches/scripts/side_by_side.py --device cuda (Captum on CUDA, the onnxruntime-gpu loop, ours
-# on the CUDA provider and on the CPU; all in f32, then once with TF32), and our command's
-# rows-per-call sweep on the GPU.
+# on the CUDA provider and on the CPU; all in f32), our command's rows-per-call sweep on the GPU,
+# and the side by side once more with TF32.
 # Everything printed also goes to $OUT/gpu.md (STAGE/gpu.md when OUT is not set).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -31,12 +31,20 @@ cli="$stage/bin/tiled-occlusion"
 python3 -c "import onnxruntime as o, torch; print('onnxruntime', o.__version__, o.get_available_providers(), '| torch', torch.__version__, torch.cuda.get_device_name())"
 cores=$(nproc)
 
-bash benches/scripts/gpu/rows_per_call.sh "$cli" "$stage/assets"
+# Each step runs whatever the one before did (a failed check still prints its table); the most
+# wanted first, in case the machine's time runs out.
+status=0
+step() {
+  "$@" || { local code=$?; echo "## failed (exit $code): $*"; status=1; }
+}
 
 echo "## side by side (medians of $runs)"
-python3 -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$cli" --assets "$stage/assets" \
+step python3 -u benches/scripts/side_by_side.py --device cuda --no-setup --cli "$cli" --assets "$stage/assets" \
   --threads "$cores" --runs "$runs"
 
+step bash benches/scripts/gpu/rows_per_call.sh "$cli" "$stage/assets"
+
 echo "## side by side with TensorFloat-32 (--tf32 in every tool; one run, Occlusion only)"
-python3 -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
+step python3 -u benches/scripts/side_by_side.py --device cuda --tf32 --quick --no-setup --cli "$cli" \
   --assets "$stage/assets" --threads "$cores"
+exit "$status"
