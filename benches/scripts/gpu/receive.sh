@@ -4,7 +4,8 @@
 # while the machine stays warm), and once every part listed in SUMS is there and matches,
 # unpacks them, drops the parts and runs benches/scripts/gpu/run.sh. Safe to repeat: a part
 # already received is kept, a damaged one is reported, and a call that carries nothing after the
-# unpacking runs run.sh again on what was unpacked (a rerun costs no transfer).
+# unpacking runs run.sh again on what was unpacked (a rerun costs no transfer). Arguments go to
+# run.sh (`receive.sh 1`: one run instead of three, where device time is short).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 store=/var/tmp/tiled-occlusion-gpu
@@ -30,7 +31,7 @@ done
 if [ ! -f "$store/parts/SUMS" ]; then
   if [ -f "$store/stage/.unpacked" ]; then
     echo "nothing carried; running again on the stage unpacked before"
-    exec bash benches/scripts/gpu/run.sh "$store/stage"
+    exec bash benches/scripts/gpu/run.sh "$store/stage" "$@"
   fi
   echo "no part carried: name .gpu/pK in carry (see stage.sh)" >&2
   exit 2
@@ -55,4 +56,4 @@ cat "${parts[@]}" | xz -d | tar -C "$store/stage" -xf -
 rm -f "${parts[@]}" SUMS
 touch "$store/stage/.unpacked"
 cd - >/dev/null
-exec bash benches/scripts/gpu/run.sh "$store/stage"
+exec bash benches/scripts/gpu/run.sh "$store/stage" "$@"
