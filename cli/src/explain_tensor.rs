@@ -201,17 +201,16 @@ fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
 
 /// Reads array `name` of the `.npz` archive `file` (f32 or f64) as `f32`.
 fn read_npz_floats(file: &Path, name: &str, what: &str) -> Result<ArrayD<f32>, CliError> {
-    let open = || -> Result<ndarray_npy::NpzReader<std::fs::File>, CliError> {
-        let f = std::fs::File::open(file).or_else(|e| usage(format!("{what} {}: {e}", file.display())))?;
-        ndarray_npy::NpzReader::new(f)
-            .map_err(|e| CliError::Usage(format!("{what} {} is not a .npz: {e}", file.display())))
-    };
-    match open()?.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(name) {
+    let f = std::fs::File::open(file).or_else(|e| usage(format!("{what} {}: {e}", file.display())))?;
+    // One reader: each lookup by name opens its own entry of the archive.
+    let mut npz = ndarray_npy::NpzReader::new(f)
+        .map_err(|e| CliError::Usage(format!("{what} {} is not a .npz: {e}", file.display())))?;
+    match npz.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(name) {
         Ok(a) => Ok(a),
-        Err(first) => match open()?.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(name) {
+        Err(first) => match npz.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(name) {
             Ok(a) => Ok(a.mapv(|v| v as f32)),
             Err(_) => {
-                let names = open()?.names().unwrap_or_default().join(", ");
+                let names = npz.names().unwrap_or_default().join(", ");
                 usage(format!(
                     "{what} {}: no f32 or f64 array named {name:?} ({first}); it holds {names}",
                     file.display()

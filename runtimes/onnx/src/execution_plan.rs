@@ -78,7 +78,12 @@ pub const ORT_MAX_ROWS: usize = 16;
 /// assert_eq!(ort_default_rows(3 * 64 * 64), 5);
 /// ```
 pub fn ort_default_rows(example_len: usize) -> usize {
-    (ORT_VALUES_PER_CALL / example_len.max(1)).clamp(1, ORT_MAX_ROWS)
+    rows_per_call(ORT_VALUES_PER_CALL, example_len, ORT_MAX_ROWS)
+}
+
+/// `clamp(values_per_call / example_len, 1, max_rows)`: the rule of both default plans.
+fn rows_per_call(values_per_call: usize, example_len: usize, max_rows: usize) -> usize {
+    (values_per_call / example_len.max(1)).clamp(1, max_rows)
 }
 
 /// Input values per call the plan aims at on a GPU, for a model with a symbolic batch: the
@@ -103,7 +108,7 @@ pub const GPU_MAX_ROWS: usize = 256;
 /// assert_eq!(gpu_default_rows(3 * 4096 * 4096), 1);
 /// ```
 pub fn gpu_default_rows(example_len: usize) -> usize {
-    (GPU_VALUES_PER_CALL / example_len.max(1)).clamp(1, GPU_MAX_ROWS)
+    rows_per_call(GPU_VALUES_PER_CALL, example_len, GPU_MAX_ROWS)
 }
 
 /// What the caller fixes of the plan; the rest is chosen by [`PlanRequest::resolve`].

@@ -56,26 +56,11 @@ fn signature(session: &Session) -> ModelSignature {
     }
 }
 
-fn device_unavailable(device: Device, library: &OrtLibrary, reason: String) -> OnnxError {
-    OnnxError::DeviceUnavailable {
-        device,
-        path: library.path.clone(),
-        version: library.version.clone(),
-        reason,
-        fix: GPU_LIBRARY_FIX,
-    }
-}
-
-/// The provider started, but a session on the GPU did not (an index with no GPU, no free
-/// memory, too many sessions).
-fn session_unavailable(device: Device, library: &OrtLibrary, reason: String) -> OnnxError {
-    OnnxError::DeviceUnavailable {
-        device,
-        path: library.path.clone(),
-        version: library.version.clone(),
-        reason,
-        fix: GPU_SESSION_FIX,
-    }
+/// The library cannot run on `device`: `fix` is [`GPU_LIBRARY_FIX`] when the provider is
+/// missing or cannot start, [`GPU_SESSION_FIX`] when it started but a session did not (an
+/// index with no GPU, no free memory, too many sessions).
+fn device_unavailable(device: Device, library: &OrtLibrary, reason: String, fix: &'static str) -> OnnxError {
+    OnnxError::DeviceUnavailable { device, path: library.path.clone(), version: library.version.clone(), reason, fix }
 }
 
 /// The execution providers a session on `device` registers: none on the CPU (ONNX Runtime's
@@ -99,9 +84,10 @@ fn execution_providers(
                         "this build of the library has no CUDA execution provider (the onnxruntime package is \
                          the CPU build)"
                             .into(),
+                        GPU_LIBRARY_FIX,
                     ))
                 }
-                Err(e) => return Err(device_unavailable(device, library, e.to_string())),
+                Err(e) => return Err(device_unavailable(device, library, e.to_string(), GPU_LIBRARY_FIX)),
             }
             Ok(vec![CUDA::default().with_device_id(i32::from(index)).with_tf32(tf32).build().error_on_failure()])
         }
@@ -139,7 +125,7 @@ impl OrtSessions {
                 if !providers.is_empty() {
                     builder = builder
                         .with_execution_providers(providers)
-                        .map_err(|e| device_unavailable(plan.device, &library, e.to_string()))?;
+                        .map_err(|e| device_unavailable(plan.device, &library, e.to_string(), GPU_LIBRARY_FIX))?;
                 }
                 builder.commit_from_memory(&bytes).map_err(|e| unreadable(e.to_string()))
             }))
@@ -153,17 +139,19 @@ impl OrtSessions {
                 // the model's or the GPU's: the model opened on the CPU tells which. A later
                 // one is the GPU's: the model has opened there already.
                 Err(OnnxError::UnreadableModel { reason, .. }) if plan.device.is_gpu() && k > 0 => {
-                    return Err(session_unavailable(
+                    return Err(device_unavailable(
                         plan.device,
                         &library,
                         format!("session {} of {} could not start: {reason}", k + 1, plan.sessions),
+                        GPU_SESSION_FIX,
                     ))
                 }
                 Err(OnnxError::UnreadableModel { reason, .. }) if plan.device.is_gpu() && open_session(&[]).is_ok() => {
-                    return Err(session_unavailable(
+                    return Err(device_unavailable(
                         plan.device,
                         &library,
                         format!("the model opens on the CPU but not on the GPU: {reason}"),
+                        GPU_SESSION_FIX,
                     ))
                 }
                 other => other?,
