@@ -17,8 +17,8 @@
 # Then our command's rows per call on the GPU (8 to 256, two sessions), to check the plan's GPU rule.
 #
 # Where nothing can be installed or reached (the `device` tool's machines), use
-# benches/scripts/gpu/stage.sh instead (same benchmark, staged in parts; no tch row there: the
-# machine's PyTorch is not the libtorch 2.13 our tch crate is built for).
+# benches/scripts/gpu/stage.sh instead (same benchmark, staged in parts; its tch row is built
+# here against the machine's PyTorch, 2.11, and runs there on that libtorch).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs="${1:-3}"

@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod cuda_library;
 mod device;
 mod gradient;
 mod models;

@@ -101,9 +101,13 @@ impl TorchScriptModel {
     }
 
     /// Loads a TorchScript file onto `device`; a file libtorch cannot load is an
-    /// [`Error::Backend`] naming the file, with libtorch's error as the source.
+    /// [`Error::Backend`] naming the file, with libtorch's error as the source. On a CUDA device,
+    /// libtorch's CUDA library is loaded first as [`device()`](crate::device) does.
     pub fn load(path: impl AsRef<std::path::Path>, device: tch::Device) -> Result<Self> {
         let path = path.as_ref();
+        if device.is_cuda() {
+            crate::cuda_library::load_cuda_library();
+        }
         CModule::load_on_device(path, device)
             .map(Self::new)
             .map_err(|e| Error::backend(format!("tch: loading the TorchScript model {}", path.display()), e))

@@ -73,9 +73,13 @@ fn devices_are_checked() {
         let e = device(spec).expect_err("an error").to_string();
         assert!(e.contains(needle), "{spec}: {e}");
     }
-    if !tch::Cuda::is_available() {
-        let e = device("cuda").expect_err("an error").to_string();
-        assert!(e.contains("no CUDA device"), "{e}");
+    // `device` first (it loads libtorch's CUDA library), then libtorch's own answer agrees.
+    match device("cuda") {
+        Ok(cuda) => assert!(cuda == Device::Cuda(0) && tch::Cuda::is_available()),
+        Err(e) => {
+            assert!(e.to_string().contains("no CUDA device"), "{e}");
+            assert!(!tch::Cuda::is_available());
+        }
     }
 }
 

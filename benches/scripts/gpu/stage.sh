@@ -5,9 +5,11 @@
 #
 #   benches/scripts/gpu/stage.sh
 #
-# It builds our command (release), fetches the demo's assets, downloads onnxruntime-gpu 1.31.1
+# It builds our command (release) and backends/tch's torchscript_occlusion example against the
+# device machine's PyTorch (build_tch_example.sh; DEVICE_TORCH_VERSION, default 2.11.0), fetches
+# the demo's assets, downloads onnxruntime-gpu 1.31.1
 # (the CUDA 13 build for Python 3.12), captum 0.9.0 and efficientnet-lite-pytorch 0.1.0, packs
-# the onnxruntime package (without its TensorRT provider), the two other wheels, the binary and
+# the onnxruntime package (without its TensorRT provider), the two other wheels, the binaries and
 # the assets into one xz archive, and splits it into parts of at most 56 MiB, each in its own
 # folder `.gpu/pK/` (ignored by git) with the checksums of all parts. Then, on the device
 # machine, one call per part, back to back (the machine stays warm 30 s between calls), each
@@ -24,10 +26,14 @@ root=$PWD
 stage=.gpu
 part_size=$((56 * 1024 * 1024))
 ORT_GPU_VERSION=1.31.1
+DEVICE_TORCH_VERSION=${DEVICE_TORCH_VERSION:-2.11.0}
 
 rm -rf "$stage" && mkdir -p "$stage/tree/python" "$stage/tree/wheels" "$stage/tree/bin" "$stage/tree/assets" "$stage/download"
 cargo build --release --locked -q -p tiled-occlusion-cli
 cp target/release/tiled-occlusion "$stage/tree/bin/"
+# Our tch backend, built for the device machine's PyTorch (2.11.0+cu130, read there on
+# 2026-11-17; run.sh checks it) and run there on its libtorch.
+bash benches/scripts/gpu/build_tch_example.sh "$stage/tree/bin/torchscript_occlusion" "$DEVICE_TORCH_VERSION"
 assets=$(python3 scripts/assets/assets.py demo | tail -n 1)
 cp "$assets"/efficientnet-lite0.onnx "$assets"/efficientnet-lite0-57934424.pth "$assets"/chelsea.png "$stage/tree/assets/"
 python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
