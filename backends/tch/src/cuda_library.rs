@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// What was found of libtorch's CUDA library, once per process.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum CudaLibrary {
     /// `libtorch_cuda.so` is in the process: it was linked, or loaded here.
     Loaded(PathBuf),
@@ -99,7 +99,7 @@ fn open_for_good(path: &Path) -> CudaLibrary {
 
 #[cfg(not(unix))]
 fn open_for_good(path: &Path) -> CudaLibrary {
-    CudaLibrary::Failed { path: path.to_path_buf(), reason: "loading it is implemented for Linux only".into() }
+    CudaLibrary::Failed { path: path.to_path_buf(), reason: "loading it is implemented on Unix only".into() }
 }
 
 /// The path of the file named `name` among the mappings of `/proc/self/maps` (`maps`), if any.

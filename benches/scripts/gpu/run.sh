@@ -37,9 +37,9 @@ tch_row=()
 tch_example="$stage/bin/torchscript_occlusion"
 if [ -x "$tch_example" ]; then
   built_for=$(cat "$tch_example.torch")
-  have=$(python3 -c "import torch; print(torch.__version__.split('+')[0])")
+  # One import of torch (seconds of device time): its version and its lib folder.
+  read -r have torch_lib < <(python3 -c "import os, torch; print(torch.__version__.split('+')[0], os.path.join(os.path.dirname(torch.__file__), 'lib'))")
   if [ "$have" = "$built_for" ]; then
-    torch_lib=$(python3 -c "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))")
     export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     tch_row=(--tch-example "$tch_example")
   else
