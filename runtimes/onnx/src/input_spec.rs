@@ -56,9 +56,24 @@ impl InputSpec {
     }
 }
 
+/// The most input values one model call may hold, `2^31` (8 GiB of `f32`): a model that
+/// declares a larger input, or a fixed batch of `n` rows with `n × (d_1 ⋯ d_m)` above it, is an
+/// [`OnnxError::CallTooLarge`] when it loads, before anything of that size is allocated.
+pub const MAX_VALUES_PER_CALL: usize = 1 << 31;
+
+/// Checks that `rows` rows of the per-example shape `example` hold at most
+/// [`MAX_VALUES_PER_CALL`] values: `rows × (d_1 ⋯ d_m) ≤ MAX_VALUES_PER_CALL`, products checked.
+pub(crate) fn check_call_size(rows: usize, example: &[usize]) -> Result<(), OnnxError> {
+    let values = example.iter().try_fold(rows.max(1), |n, &d| n.checked_mul(d));
+    match values {
+        Some(v) if v <= MAX_VALUES_PER_CALL => Ok(()),
+        _ => Err(OnnxError::CallTooLarge { rows: rows.max(1), example: example.to_vec(), limit: MAX_VALUES_PER_CALL }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::InputSpec;
+    use super::{check_call_size, InputSpec, MAX_VALUES_PER_CALL};
     use crate::onnx_error::OnnxError;
 
     #[test]
@@ -81,5 +96,28 @@ mod tests {
         let huge = InputSpec::Example(vec![3, usize::MAX]);
         assert!(matches!(huge.resolve(&declared), Err(OnnxError::SizeOverflow { .. })));
         assert!(matches!(InputSpec::Declared.resolve(&[None]), Err(OnnxError::InputRank { .. })));
+    }
+
+    #[test]
+    fn calls_above_the_limit_are_refused_before_any_allocation() {
+        let image = [3, 224, 224];
+        assert!(check_call_size(1, &image).is_ok());
+        assert!(check_call_size(64, &image).is_ok());
+        // The limit itself passes, one value more does not.
+        assert!(check_call_size(2, &[MAX_VALUES_PER_CALL / 2]).is_ok());
+        assert!(check_call_size(1, &[MAX_VALUES_PER_CALL + 1]).is_err());
+        for (rows, example) in [
+            (1usize << 40, vec![3]),        // a huge fixed batch
+            (1, vec![3, 200_000, 200_000]), // a huge declared image
+            (1, vec![3, 1 << 31, 1 << 31]), // between isize::MAX and usize::MAX
+            (1 << 62, vec![1 << 62]),       // overflows usize
+        ] {
+            match check_call_size(rows, &example) {
+                Err(OnnxError::CallTooLarge { rows: r, example: e, limit }) => {
+                    assert_eq!((r, e, limit), (rows, example, MAX_VALUES_PER_CALL));
+                }
+                other => panic!("{rows} × {example:?}: {other:?}"),
+            }
+        }
     }
 }

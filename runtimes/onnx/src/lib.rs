@@ -96,7 +96,7 @@ pub use execution_plan::{
 };
 pub use fixed_input::{FixedInput, FixedValue};
 pub use input_geometry::{InputGeometry, Layout};
-pub use input_spec::InputSpec;
+pub use input_spec::{InputSpec, MAX_VALUES_PER_CALL};
 pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};
 pub use onnx_error::{OnnxError, GPU_LIBRARY_FIX, GPU_SESSION_FIX, ORT_LIBRARY_FIX};
 pub use onnx_model::OnnxModel;

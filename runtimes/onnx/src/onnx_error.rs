@@ -201,6 +201,21 @@ pub enum OnnxError {
         /// The shape whose element count overflows.
         shape: Vec<usize>,
     },
+    /// One model call would hold more input values than [`MAX_VALUES_PER_CALL`](crate::MAX_VALUES_PER_CALL):
+    /// `rows × (d_1 ⋯ d_m)` for the model's fixed batch of `rows` (1 for a symbolic batch)
+    /// and the per-example shape `(d_1, …, d_m)`.
+    #[error(
+        "one model call would hold {rows} row{} of shape {example:?}, more than {limit} input values (the model's declared or the given input size is too large; give a smaller --size or example shape)",
+        if *rows == 1 { "" } else { "s" }
+    )]
+    CallTooLarge {
+        /// Rows per call: the model's fixed batch, or 1.
+        rows: usize,
+        /// The per-example shape.
+        example: Vec<usize>,
+        /// [`MAX_VALUES_PER_CALL`](crate::MAX_VALUES_PER_CALL).
+        limit: usize,
+    },
     /// An execution plan parameter is unusable.
     #[error("{parameter} = {value}: {reason}")]
     InvalidPlan {

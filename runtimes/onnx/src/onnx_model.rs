@@ -13,6 +13,8 @@ use crate::fixed_input::FixedInput;
 #[cfg(feature = "ort")]
 use crate::fixed_input::{CallData, CallInput};
 use crate::input_geometry::InputGeometry;
+#[cfg(any(feature = "tract", feature = "ort"))]
+use crate::input_spec::check_call_size;
 use crate::model_signature::{BatchDimension, ModelSignature};
 use crate::onnx_error::OnnxError;
 use crate::onnx_options::OnnxOptions;
@@ -172,6 +174,7 @@ impl OnnxModel {
             BatchDimension::Fixed(n) => n.max(1),
             BatchDimension::Symbolic => 1,
         };
+        check_call_size(rows, &example_shape)?;
         let engine = Engine::Tract(graph.into_plan(output, explained, &example_shape, rows, &fixed)?);
         Self::finish(engine, Runtime::Tract, plan, signature, options)
     }
@@ -188,6 +191,11 @@ impl OnnxModel {
         let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref(), options.tf32)?;
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
+        let rows = match signature.batch(explained) {
+            BatchDimension::Fixed(n) => n,
+            BatchDimension::Symbolic => 1,
+        };
+        check_call_size(rows, &example_shape)?;
         let plan =
             options.plan.resolve(Runtime::Ort, signature.batch(explained), example_shape.iter().product(), cores())?;
         Self::finish(Engine::Ort(sessions), Runtime::Ort, plan, signature, options)

@@ -101,6 +101,23 @@ fn unusable_models_are_typed_errors() {
 }
 
 #[test]
+fn calls_too_large_to_allocate_are_refused_when_the_model_loads() {
+    // Each of these once aborted the process (an allocation of 2^33 to 4.8 · 10^11 bytes, or
+    // ndarray's isize limit) in the loader's first call on a zero example.
+    for runtime in runtimes() {
+        let options = OnnxOptions::default().runtime(runtime);
+        let refused = |name: &str, options: &OnnxOptions| match OnnxModel::load(fixture(name), options) {
+            Err(e @ OnnxError::CallTooLarge { .. }) => e.to_string(),
+            other => panic!("{name} on {runtime}: {:?}", other.err()),
+        };
+        let batch = refused("huge_batch.onnx", &options);
+        assert!(batch.contains("1099511627776 rows of shape [3]"), "{batch}");
+        let image = refused("huge_input.onnx", &options);
+        assert!(image.contains("1 row of shape [3, 200000, 200000]"), "{image}");
+    }
+}
+
+#[test]
 fn input_shapes_are_declared_given_or_refused() {
     for runtime in runtimes() {
         let image = load("small_cnn.onnx", runtime, OnnxOptions::default().image(None, None));
