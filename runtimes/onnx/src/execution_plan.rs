@@ -177,10 +177,7 @@ impl PlanRequest {
         let sessions = positive("sessions", self.sessions)?;
         let intra = positive("intra_threads", self.intra_threads)?;
         let rows = positive("perturbations_per_eval", self.perturbations_per_eval)?;
-        let fixed_rows = match batch {
-            BatchDimension::Fixed(n) => Some(n.max(1)),
-            BatchDimension::Symbolic => None,
-        };
+        let fixed_rows = batch.fixed_rows();
         let device = self.device;
         let plan = match runtime {
             Runtime::Tract if device.is_gpu() => return Err(OnnxError::DeviceUnsupported { device, runtime }),

@@ -2,6 +2,7 @@
 //! image (layout, channels, size).
 
 use crate::input_geometry::{InputGeometry, Layout};
+use crate::model_signature::BatchDimension;
 use crate::onnx_error::OnnxError;
 
 /// How to decide the model's per-example input shape `(d_1, …, d_m)`.
@@ -61,19 +62,21 @@ impl InputSpec {
 /// [`OnnxError::CallTooLarge`] when it loads, before anything of that size is allocated.
 pub const MAX_VALUES_PER_CALL: usize = 1 << 31;
 
-/// Checks that `rows` rows of the per-example shape `example` hold at most
-/// [`MAX_VALUES_PER_CALL`] values: `rows × (d_1 ⋯ d_m) ≤ MAX_VALUES_PER_CALL`, products checked.
-pub(crate) fn check_call_size(rows: usize, example: &[usize]) -> Result<(), OnnxError> {
-    let values = example.iter().try_fold(rows.max(1), |n, &d| n.checked_mul(d));
-    match values {
+/// Checks that one call of a model whose batch is `batch` (its fixed rows, or 1) on the
+/// per-example shape `example` holds at most [`MAX_VALUES_PER_CALL`] values:
+/// `rows × (d_1 ⋯ d_m) ≤ MAX_VALUES_PER_CALL`, products checked.
+pub(crate) fn check_call_size(batch: BatchDimension, example: &[usize]) -> Result<(), OnnxError> {
+    let rows = batch.fixed_rows().unwrap_or(1);
+    match example.iter().try_fold(rows, |n, &d| n.checked_mul(d)) {
         Some(v) if v <= MAX_VALUES_PER_CALL => Ok(()),
-        _ => Err(OnnxError::CallTooLarge { rows: rows.max(1), example: example.to_vec(), limit: MAX_VALUES_PER_CALL }),
+        _ => Err(OnnxError::CallTooLarge { rows, example: example.to_vec(), limit: MAX_VALUES_PER_CALL }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{check_call_size, InputSpec, MAX_VALUES_PER_CALL};
+    use crate::model_signature::BatchDimension::{Fixed, Symbolic};
     use crate::onnx_error::OnnxError;
 
     #[test]
@@ -101,18 +104,18 @@ mod tests {
     #[test]
     fn calls_above_the_limit_are_refused_before_any_allocation() {
         let image = [3, 224, 224];
-        assert!(check_call_size(1, &image).is_ok());
-        assert!(check_call_size(64, &image).is_ok());
+        assert!(check_call_size(Symbolic, &image).is_ok());
+        assert!(check_call_size(Fixed(64), &image).is_ok());
         // The limit itself passes, one value more does not.
-        assert!(check_call_size(2, &[MAX_VALUES_PER_CALL / 2]).is_ok());
-        assert!(check_call_size(1, &[MAX_VALUES_PER_CALL + 1]).is_err());
+        assert!(check_call_size(Fixed(2), &[MAX_VALUES_PER_CALL / 2]).is_ok());
+        assert!(check_call_size(Symbolic, &[MAX_VALUES_PER_CALL + 1]).is_err());
         for (rows, example) in [
             (1usize << 40, vec![3]),        // a huge fixed batch
             (1, vec![3, 200_000, 200_000]), // a huge declared image
             (1, vec![3, 1 << 31, 1 << 31]), // between isize::MAX and usize::MAX
             (1 << 62, vec![1 << 62]),       // overflows usize
         ] {
-            match check_call_size(rows, &example) {
+            match check_call_size(Fixed(rows), &example) {
                 Err(OnnxError::CallTooLarge { rows: r, example: e, limit }) => {
                     assert_eq!((r, e, limit), (rows, example, MAX_VALUES_PER_CALL));
                 }

@@ -27,6 +27,24 @@ pub enum BatchDimension {
     Fixed(usize),
 }
 
+impl BatchDimension {
+    /// The rows every runtime call must hold: `Some(max(n, 1))` for a fixed batch `n`, `None`
+    /// for a symbolic one (any number).
+    ///
+    /// ```
+    /// use tiled_occlusion_onnx::BatchDimension;
+    /// assert_eq!(BatchDimension::Fixed(3).fixed_rows(), Some(3));
+    /// assert_eq!(BatchDimension::Fixed(0).fixed_rows(), Some(1));
+    /// assert_eq!(BatchDimension::Symbolic.fixed_rows(), None);
+    /// ```
+    pub fn fixed_rows(self) -> Option<usize> {
+        match self {
+            BatchDimension::Fixed(n) => Some(n.max(1)),
+            BatchDimension::Symbolic => None,
+        }
+    }
+}
+
 /// A model's declared inputs and outputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelSignature {

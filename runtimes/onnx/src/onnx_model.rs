@@ -170,11 +170,8 @@ impl OnnxModel {
         let fixed = fixed_with_indices(&signature, options)?;
         let fixed: Vec<(usize, &FixedInput)> = fixed.iter().map(|(i, f)| (*i, f)).collect();
         let plan = options.plan.resolve(Runtime::Tract, batch, example_shape.iter().product(), cores())?;
-        let rows = match batch {
-            BatchDimension::Fixed(n) => n.max(1),
-            BatchDimension::Symbolic => 1,
-        };
-        check_call_size(rows, &example_shape)?;
+        check_call_size(batch, &example_shape)?;
+        let rows = batch.fixed_rows().unwrap_or(1);
         let engine = Engine::Tract(graph.into_plan(output, explained, &example_shape, rows, &fixed)?);
         Self::finish(engine, Runtime::Tract, plan, signature, options)
     }
@@ -191,13 +188,9 @@ impl OnnxModel {
         let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref(), options.tf32)?;
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
-        let rows = match signature.batch(explained) {
-            BatchDimension::Fixed(n) => n,
-            BatchDimension::Symbolic => 1,
-        };
-        check_call_size(rows, &example_shape)?;
-        let plan =
-            options.plan.resolve(Runtime::Ort, signature.batch(explained), example_shape.iter().product(), cores())?;
+        let batch = signature.batch(explained);
+        check_call_size(batch, &example_shape)?;
+        let plan = options.plan.resolve(Runtime::Ort, batch, example_shape.iter().product(), cores())?;
         Self::finish(Engine::Ort(sessions), Runtime::Ort, plan, signature, options)
     }
 
@@ -300,9 +293,7 @@ impl OnnxModel {
             #[cfg(feature = "tract")]
             (Engine::Tract(plan), _) => Some(plan.rows),
             #[cfg(feature = "ort")]
-            (Engine::Ort(_), BatchDimension::Fixed(n)) => Some(n.max(1)),
-            #[cfg(feature = "ort")]
-            (Engine::Ort(_), BatchDimension::Symbolic) => None,
+            (Engine::Ort(_), batch) => batch.fixed_rows(),
         }
     }
 
