@@ -44,7 +44,7 @@ pub struct EvaluateArgs {
     #[arg(long, default_value_t = 20)]
     pub regions: usize,
     /// The value occluded and deleted inputs take (after normalisation).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = crate::explain_args::baseline_value)]
     pub baseline: f64,
     /// Also write every per-image number to this CSV file.
     #[arg(long, value_name = "FILE")]
@@ -72,9 +72,6 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     }
     if !(args.blur.is_finite() && (0.0..=MAX_BLUR_SIGMA).contains(&args.blur)) {
         return usage(format!("--blur {}: use a value in [0, {MAX_BLUR_SIGMA}] pixels", args.blur));
-    }
-    if !args.baseline.is_finite() {
-        return usage(format!("--baseline {}: use a finite value", args.baseline));
     }
     args.classifier.check()?;
     if let Some(path) = &args.csv {

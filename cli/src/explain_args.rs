@@ -62,7 +62,7 @@ pub struct ExplainArgs {
 
     /// The value occluded inputs take, in the model's input space (after normalisation):
     /// 0 is mid-grey with minus127 and the mean colour with imagenet.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = baseline_value)]
     pub baseline: f64,
 
     /// What to explain: `top1` (the predicted class), a class id, or a class name from the
@@ -89,4 +89,21 @@ pub struct ExplainArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Parses a scalar `--baseline`: a number that is finite as the model's `f32` (NaN, ±inf and
+/// values beyond ±3.4·10³⁸, which become infinite in `f32`, would make every occluded score,
+/// and so the whole map, NaN or infinite).
+///
+/// ```
+/// use tiled_occlusion_cli::explain_args::baseline_value;
+/// assert_eq!(baseline_value("-0.5"), Ok(-0.5));
+/// assert!(baseline_value("nan").is_err() && baseline_value("inf").is_err() && baseline_value("1e39").is_err());
+/// ```
+pub fn baseline_value(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if (v as f32).is_finite() => Ok(v),
+        Ok(v) => Err(format!("{v} is not a finite f32 value (the model's inputs are f32, |v| ≤ {:e})", f32::MAX)),
+        Err(_) => Err(format!("{text:?} is not a number")),
+    }
 }

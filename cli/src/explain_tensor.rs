@@ -8,14 +8,16 @@ use clap::Args;
 use ndarray::{ArrayD, Axis};
 use tiled_occlusion_core::perturbation::{PartialAttribution, PartitionedAttribution, SchedulePart};
 use tiled_occlusion_core::{
-    Baseline, Contrast, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion,
+    Baseline, Contrast, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion, TilingMode,
 };
 use tiled_occlusion_ndarray::Ndarray;
 use tiled_occlusion_onnx::{FixedInput, FixedValue, OnnxError, OnnxModel};
 
 use crate::cli_error::{run_error, usage, CliError};
 use crate::dataset::{collect, npz_member, partial_path, stem, write_atomically, write_manifest, Shard};
+use crate::method_config::check_k;
 use crate::model_options::RuntimeOptions;
+use crate::npy_file::{read_npy_file, read_npz_member, NpyArray};
 
 /// The method of `explain-tensor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -199,55 +201,46 @@ fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
     ))
 }
 
-/// Reads array `name` of the `.npz` archive `file` (f32 or f64) as `f32`.
-fn read_npz_floats(file: &Path, name: &str, what: &str) -> Result<ArrayD<f32>, CliError> {
-    let f = std::fs::File::open(file).or_else(|e| usage(format!("{what} {}: {e}", file.display())))?;
-    // One reader: each lookup by name opens its own entry of the archive.
-    let mut npz = ndarray_npy::NpzReader::new(f)
-        .map_err(|e| CliError::Usage(format!("{what} {} is not a .npz: {e}", file.display())))?;
-    match npz.by_name::<ndarray::OwnedRepr<f32>, ndarray::IxDyn>(name) {
-        Ok(a) => Ok(a),
-        Err(first) => match npz.by_name::<ndarray::OwnedRepr<f64>, ndarray::IxDyn>(name) {
-            Ok(a) => Ok(a.mapv(|v| v as f32)),
-            Err(_) => {
-                let names = npz.names().unwrap_or_default().join(", ");
-                usage(format!(
-                    "{what} {}: no f32 or f64 array named {name:?} ({first}); it holds {names}",
-                    file.display()
-                ))
-            }
-        },
+/// Reads a `.npy` (or `FILE.npz:NAME`, an array of an archive), whatever its element type.
+fn read_array(path: &Path, what: &str) -> Result<NpyArray, CliError> {
+    match npz_member(path) {
+        Some((file, name)) => read_npz_member(&file, &name, what),
+        None => read_npy_file(path, what),
     }
 }
 
-/// Reads a `.npy` of `f32` or `f64` values (or `FILE.npz:NAME`, an array of an archive) as `f32`.
+/// Reads a `.npy` of `f32` or `f64` values (or `FILE.npz:NAME`, an array of an archive) as
+/// `f32`. An `f64` value that is finite but beyond `f32`'s range (|v| > 3.4·10³⁸) is refused:
+/// it would silently become infinite. NaN and infinite values pass (some models, trees among
+/// them, read NaN as "missing"); a map they make non-finite is reported after the run.
 fn read_floats(path: &Path, what: &str) -> Result<ArrayD<f32>, CliError> {
-    if let Some((file, name)) = npz_member(path) {
-        return read_npz_floats(&file, &name, what);
-    }
-    if !path.is_file() {
-        return usage(format!("{what} {} does not exist", path.display()));
-    }
-    match ndarray_npy::read_npy::<_, ArrayD<f32>>(path) {
-        Ok(a) => Ok(a),
-        Err(first) => match ndarray_npy::read_npy::<_, ArrayD<f64>>(path) {
-            Ok(a) => Ok(a.mapv(|v| v as f32)),
-            Err(_) => usage(format!("{what} {} is not a .npy of f32 or f64 values: {first}", path.display())),
-        },
+    floats(read_array(path, what)?, path, what)
+}
+
+/// The values of `array` (read from `path`) as `f32`, as [`read_floats`] takes them.
+fn floats(array: NpyArray, path: &Path, what: &str) -> Result<ArrayD<f32>, CliError> {
+    match array {
+        NpyArray::F32(a) => Ok(a),
+        NpyArray::F64(a) => {
+            if let Some(v) = a.iter().find(|v| v.is_finite() && !(**v as f32).is_finite()) {
+                return usage(format!(
+                    "{what} {} holds {v:e}, beyond the range of f32 (the model's values, |v| ≤ {:e})",
+                    path.display(),
+                    f32::MAX
+                ));
+            }
+            Ok(a.mapv(|v| v as f32))
+        }
+        other => usage(format!("{what} {} holds {} values; give f32 or f64 values", path.display(), other.type_name())),
     }
 }
 
 /// Reads a `.npy` of integers (`i64` or `i32`) as `i64`.
 fn read_integers(path: &Path, what: &str) -> Result<ArrayD<i64>, CliError> {
-    if !path.is_file() {
-        return usage(format!("{what} {} does not exist", path.display()));
-    }
-    match ndarray_npy::read_npy::<_, ArrayD<i64>>(path) {
-        Ok(a) => Ok(a),
-        Err(first) => match ndarray_npy::read_npy::<_, ArrayD<i32>>(path) {
-            Ok(a) => Ok(a.mapv(i64::from)),
-            Err(_) => usage(format!("{what} {} is not a .npy of i64 or i32 values: {first}", path.display())),
-        },
+    match read_npy_file(path, what)? {
+        NpyArray::I64(a) => Ok(a),
+        NpyArray::I32(a) => Ok(a.mapv(i64::from)),
+        other => usage(format!("{what} {} holds {} values; give i64 or i32 values", path.display(), other.type_name())),
     }
 }
 
@@ -271,9 +264,10 @@ pub fn parse_fixed(text: &str) -> Result<FixedInput, CliError> {
         return usage(format!("--fixed {text:?}: expected NAME=FILE.npy"));
     }
     let path = Path::new(file);
-    let value = match ndarray_npy::read_npy::<_, ArrayD<i64>>(path) {
-        Ok(ints) => FixedValue::I64(ints),
-        Err(_) => FixedValue::F32(read_floats(path, &format!("--fixed {name}:"))?),
+    let what = format!("--fixed {name}:");
+    let value = match read_array(path, &what)? {
+        NpyArray::I64(ints) => FixedValue::I64(ints),
+        other => FixedValue::F32(floats(other, path, &what)?),
     };
     Ok(FixedInput { name: name.to_string(), value, batch_axis: axis })
 }
@@ -371,6 +365,7 @@ fn method(
         }
         TensorMethod::Tiled => {
             let k = parse_sizes("--k", args.k.as_deref(), rank, 1)?;
+            check_k("--k", &k, example, TilingMode::Shifted)?;
             Box::new(TiledOcclusion::new(window, k).with_perturbations_per_eval(per_eval))
         }
         TensorMethod::Ablation => {
@@ -440,10 +435,8 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     let baseline_file = args.baseline.ends_with(".npy").then(|| PathBuf::from(&args.baseline));
     let scalar = match &baseline_file {
         Some(_) => 0.0,
-        None => match args.baseline.parse::<f64>() {
-            Ok(v) if v.is_finite() => v,
-            _ => return usage(format!("--baseline {:?}: expected a finite number or a .npy file", args.baseline)),
-        },
+        None => crate::explain_args::baseline_value(&args.baseline)
+            .map_err(|e| CliError::Usage(format!("--baseline: {e}; give a number or a .npy file")))?,
     };
     let baseline_tensor = baseline_file.as_deref().map(|p| read_floats(p, "--baseline")).transpose()?;
     let all = collect(&args.inputs, &args.list)?;

@@ -71,6 +71,11 @@ pub struct PreparedImage {
     pub input: ArrayD<f32>,
 }
 
+/// The most pixels a photo is resized to with `--resize` (2²⁷, e.g. 16384×8192, about 0.4 GB
+/// as RGB): the shorter side is scaled to `--resize`, so a very elongated photo (65535×1 with
+/// `--resize 8192`) would otherwise ask for terabytes.
+pub const MAX_RESIZED_PIXELS: u64 = 1 << 27;
+
 /// Loads `path` and prepares it: the shorter side resized to `resize` (then centre-cropped to
 /// the model's size), or, with `resize = None`, resized straight to the model's size.
 pub fn prepare(
@@ -95,6 +100,12 @@ pub fn prepare(
             let scale = shorter as f64 / f64::from(iw.min(ih));
             let (nw, nh) =
                 (((f64::from(iw) * scale).round() as u32).max(w), ((f64::from(ih) * scale).round() as u32).max(h));
+            if u64::from(nw) * u64::from(nh) > MAX_RESIZED_PIXELS {
+                return usage(format!(
+                    "--resize {shorter}: the photo {} ({iw}x{ih}) would be resized to {nw}x{nh}, more than {MAX_RESIZED_PIXELS} pixels; use a smaller --resize, or crop a photo this elongated first",
+                    path.display()
+                ));
+            }
             let resized = decoded.resize_exact(nw, nh, FilterType::Triangle);
             resized.crop_imm((nw - w) / 2, (nh - h) / 2, w, h)
         }

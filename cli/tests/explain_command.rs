@@ -367,6 +367,16 @@ fn hostile_inputs_are_refused_before_any_work() {
     }
     check(explain(&[pic], &["--sessions", "64", "--intra-threads", "64"]), 2, "at most 1024");
     check(explain(&[pic], &["--resize", "100000"]), 2, "--resize 100000");
+    // A 65535×1 photo (a few hundred bytes) with its shorter side resized to 8192 asked for a
+    // 536870912×8192 image and aborted the process.
+    let strip = dir.join("strip.png");
+    image::RgbImage::from_pixel(65535, 1, image::Rgb([90, 120, 200])).save(&strip).expect("strip");
+    let strip = strip.display().to_string();
+    check(explain(&[&strip], &["--resize", "8192"]), 2, "more than 134217728 pixels");
+    // A baseline that is not a finite f32 made every occluded score NaN: maps of NaN, exit 0.
+    for baseline in ["NaN", "inf", "1e39", "-3.5e38"] {
+        check(explain(&[pic], &["--baseline", baseline]), 2, "not a finite f32 value");
+    }
     check(explain(&[pic], &["--size", "100000"]), 2, "--size 100000");
     check(explain(&[pic], &["--bogus"]), 2, "--bogus");
     // Reference mode with k = 4 failed on its first shorter phase with "the model failed: the
@@ -381,6 +391,8 @@ fn hostile_inputs_are_refused_before_any_work() {
     let refused = |args: Vec<String>, code: i32, needle: &str| fails_with(&args, code, needle);
     refused(evaluate(&["--blur", "1e9"]), 2, "--blur");
     refused(evaluate(&["--blur", "NaN"]), 2, "--blur");
+    refused(evaluate(&["--baseline", "1e39"]), 2, "not a finite f32 value");
+    refused(evaluate(&["--baseline", "NaN"]), 2, "not a finite f32 value");
     refused(evaluate(&["--steps", "257"]), 2, "at most the 256 pixels");
     refused(evaluate(&["--config", "tiled:4:3"]), 2, "not divisible");
     refused(evaluate(&["--config", "occlusion:17:1"]), 2, "larger");

@@ -48,6 +48,22 @@ fn map(path: &Path) -> ArrayD<f32> {
     ndarray_npy::read_npy(path).expect("the map")
 }
 
+/// A `.npy` of `descr` whose header claims `shape` but that holds only four bytes of values.
+fn hostile_npy(dir: &Path, name: &str, descr: &str, shape: &str) -> String {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (11 + header.len()) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(&[0; 4]);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
 fn summary(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("the summary")).expect("JSON")
 }
@@ -183,7 +199,10 @@ fn bad_inputs_are_one_line_and_exit_2() {
         ),
         (vec![&good, "--model", &linear, "--window", "1,2", "--output", out], "--window \"1,2\" has 2 numbers"),
         (vec![&good, "--model", &linear, "--target", "top", "--output", out], "--target \"top\""),
-        (vec![&good, "--model", &linear, "--baseline", "nan", "--output", out], "--baseline \"nan\""),
+        (
+            vec![&good, "--model", &linear, "--baseline", "nan", "--output", out],
+            "--baseline: NaN is not a finite f32 value",
+        ),
         (vec![&good, "--model", &mixed, "--output", out], "the model has 4 inputs (x, extra, state, gain)"),
         (vec![&good, "--model", &linear, "--fixed", "x", "--output", out], "--fixed \"x\": expected NAME=FILE.npy"),
         (vec!["missing.npy", "--model", &linear, "--output", out], "input missing.npy does not exist"),
@@ -457,7 +476,7 @@ fn arrays_of_an_npz_archive_are_inputs() {
     let o = run(&[&member("c"), "--model", &model("linear.onnx"), "--output", out.to_str().unwrap_or_default()]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no f32 or f64 array named \"c\"") && stderr.contains("it holds a, b"), "{stderr}");
+    assert!(stderr.contains("the archive has no array \"c\"; it holds a, b"), "{stderr}");
 }
 
 #[test]
@@ -505,6 +524,22 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
     std::fs::write(&damaged_npz, b"PK\x03\x04 not a zip").expect("write");
     let part = dir.join("part.json");
     std::fs::write(&part, b"{\"format\": \"tiled-occlusion-part/1\", \"part\": 0}").expect("write");
+    // 128-byte files whose headers claim 2⁴⁰ values aborted the process ("memory allocation
+    // of 4398046511104 bytes failed") as inputs, baselines, masks and fixed inputs.
+    let huge = hostile_npy(&dir, "huge.npy", "<f4", "(1099511627776,)");
+    let huge_ids = hostile_npy(&dir, "huge_ids.npy", "<i8", "(1099511627776,)");
+    let fixed_huge = format!("state={}", hostile_npy(&dir, "huge_state.npy", "<f4", "(1099511627776,)"));
+    let huge_npz = {
+        let path = dir.join("huge.npz");
+        let mut archive = zip::ZipWriter::new(std::fs::File::create(&path).expect("npz"));
+        archive.start_file("x.npy", zip::write::SimpleFileOptions::default()).expect("member");
+        std::io::Write::write_all(&mut archive, &std::fs::read(&huge).expect("bytes")).expect("write member");
+        archive.finish().expect("finish");
+        format!("{}:x", path.display())
+    };
+    // 1e39 is finite in f64 and infinite in f32.
+    let wide = save(&dir, "wide.npy", &[1, 2, 3, 4], (0..24).map(|i| if i == 3 { 1e39 } else { 0.5f64 }).collect());
+    let mixed = model("mixed_inputs.onnx");
     let out = dir.join("out");
     let out = out.to_str().unwrap_or_default();
     let linear = model("linear.onnx");
@@ -514,7 +549,35 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         part.to_string_lossy().into_owned(),
     );
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec![&damaged, "--model", &linear, "--output", out], "is not a .npy of f32 or f64 values"),
+        (vec![&damaged, "--model", &linear, "--output", out], "is not a .npy file"),
+        (vec![&huge, "--model", &linear, "--output", out], "the header claims shape [1099511627776]"),
+        (vec![&huge_npz, "--model", &linear, "--output", out], "the header claims shape [1099511627776]"),
+        (vec![&good, "--model", &linear, "--baseline", &huge, "--output", out], "--baseline"),
+        (vec![&good, "--model", &linear, "--method", "ablation", "--mask", &huge_ids, "--output", out], "--mask"),
+        (vec![&good, "--model", &mixed, "--fixed", &fixed_huge, "--output", out], "--fixed state:"),
+        (vec![&wide, "--model", &linear, "--output", out], "beyond the range of f32"),
+        (vec![&good, "--model", &linear, "--baseline", "1e39", "--output", out], "not a finite f32 value"),
+        (
+            vec![&good, "--model", &linear, "--mask", &good, "--method", "ablation", "--output", out],
+            "holds float32 values",
+        ),
+        // 10⁹ tilings of a 4-value dimension asked for 10⁹ model calls (82 minutes).
+        (
+            vec![
+                &good,
+                "--model",
+                &linear,
+                "--method",
+                "tiled",
+                "--window",
+                "1000000000",
+                "--k",
+                "1000000000",
+                "--output",
+                out,
+            ],
+            "at most one tiling per position",
+        ),
         (vec![&damaged_npz, "--model", &linear, "--output", out], "is not a .npz"),
         (vec![&empty, "--model", &linear, "--output", out], "has shape [0, 2, 3, 4]"),
         (vec![&good, "--model", &linear, "--window", "0", "--output", out], "--window \"0\""),

@@ -1,0 +1,153 @@
+//! Reading `.npy` files and the arrays of `.npz` archives that a user names, safely: the
+//! header's shape is checked against the bytes that are really there before anything is
+//! allocated for the values (a 128-byte file claiming 2⁴⁰ values aborted the process when the
+//! values were allocated first), and the element type is read from the header, not guessed.
+
+use std::io::Read;
+use std::path::Path;
+
+use ndarray::ArrayD;
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::ReadNpyExt;
+
+use crate::cli_error::{usage, CliError};
+
+/// The values of a `.npy` array, in the element type its header names.
+#[derive(Debug)]
+pub enum NpyArray {
+    /// `f4`.
+    F32(ArrayD<f32>),
+    /// `f8`.
+    F64(ArrayD<f64>),
+    /// `i8`.
+    I64(ArrayD<i64>),
+    /// `i4`.
+    I32(ArrayD<i32>),
+}
+
+impl NpyArray {
+    /// The element type as numpy names it (`float32`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            NpyArray::F32(_) => "float32",
+            NpyArray::F64(_) => "float64",
+            NpyArray::I64(_) => "int64",
+            NpyArray::I32(_) => "int32",
+        }
+    }
+}
+
+/// The element types read, by the code after the byte order in the header's `descr`, with
+/// their sizes in bytes.
+const TYPES: [(&str, usize, &str); 4] =
+    [("f4", 4, "float32"), ("f8", 8, "float64"), ("i8", 8, "int64"), ("i4", 4, "int32")];
+
+/// Reads the `.npy` file at `path` (`what` names it in errors: `input`, `--mask`, …).
+pub fn read_npy_file(path: &Path, what: &str) -> Result<NpyArray, CliError> {
+    if !path.is_file() {
+        return usage(format!("{what} {} does not exist", path.display()));
+    }
+    let bytes = std::fs::read(path).or_else(|e| usage(format!("{what} {}: {e}", path.display())))?;
+    parse_npy(&bytes, &format!("{what} {}", path.display()))
+}
+
+/// Reads array `name` (or `name.npy`, as numpy names them) of the `.npz` archive `file`.
+pub fn read_npz_member(file: &Path, name: &str, what: &str) -> Result<NpyArray, CliError> {
+    let source = format!("{what} {}:{name}", file.display());
+    let f = std::fs::File::open(file).or_else(|e| usage(format!("{what} {}: {e}", file.display())))?;
+    let mut archive =
+        zip::ZipArchive::new(f).or_else(|e| usage(format!("{what} {} is not a .npz archive: {e}", file.display())))?;
+    let entry = [name.to_string(), format!("{name}.npy")].into_iter().find(|n| archive.file_names().any(|f| f == n));
+    let Some(entry) = entry else {
+        let names: Vec<&str> = archive.file_names().map(|n| n.strip_suffix(".npy").unwrap_or(n)).collect();
+        return usage(format!("{source}: the archive has no array {name:?}; it holds {}", names.join(", ")));
+    };
+    let mut member = archive.by_name(&entry).or_else(|e| usage(format!("{source}: {e}")))?;
+    // Read what is there (the entry's declared size is not trusted for the allocation).
+    let mut bytes = Vec::new();
+    member.read_to_end(&mut bytes).or_else(|e| usage(format!("{source}: {e}")))?;
+    parse_npy(&bytes, &source)
+}
+
+/// Parses the bytes of a `.npy`: its header, then the values, once the header's shape is known
+/// to fit the bytes after it.
+fn parse_npy(bytes: &[u8], source: &str) -> Result<NpyArray, CliError> {
+    let mut rest = bytes;
+    let header = Header::from_reader(&mut rest).or_else(|e| usage(format!("{source} is not a .npy file: {e}")))?;
+    let descr = header.type_descriptor.to_string();
+    let code = descr.trim_matches(|c| c == '\'' || c == '"');
+    let code = code.strip_prefix(['<', '>', '=', '|']).unwrap_or(code);
+    let Some(&(code, size, _)) = TYPES.iter().find(|(c, _, _)| *c == code) else {
+        let known: Vec<&str> = TYPES.iter().map(|t| t.2).collect();
+        return usage(format!("{source} holds values of type {descr}; give one of {}", known.join(", ")));
+    };
+    let values = header.shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let needed = values.and_then(|v| v.checked_mul(size));
+    if needed.is_none_or(|n| n > rest.len()) {
+        return usage(format!(
+            "{source}: the header claims shape {:?} ({} bytes of values) but the file holds {} bytes after it (damaged or cut short)",
+            header.shape,
+            needed.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+            rest.len()
+        ));
+    }
+    let bad = |e: ndarray_npy::ReadNpyError| CliError::Usage(format!("{source}: {e}"));
+    Ok(match code {
+        "f4" => NpyArray::F32(ArrayD::<f32>::read_npy(bytes).map_err(bad)?),
+        "f8" => NpyArray::F64(ArrayD::<f64>::read_npy(bytes).map_err(bad)?),
+        "i8" => NpyArray::I64(ArrayD::<i64>::read_npy(bytes).map_err(bad)?),
+        _ => NpyArray::I32(ArrayD::<i32>::read_npy(bytes).map_err(bad)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_npy, NpyArray};
+
+    /// A version-1 `.npy` of `descr` and `shape` followed by `data`, as numpy lays it out.
+    fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn values_are_read_in_the_type_the_header_names() {
+        let data: Vec<u8> = [1.5f32, -2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        match parse_npy(&npy("<f4", "(2,)", &data), "x") {
+            Ok(NpyArray::F32(a)) => assert_eq!(a.iter().copied().collect::<Vec<_>>(), [1.5, -2.0]),
+            other => panic!("{other:?}"),
+        }
+        let data: Vec<u8> = [7i64, -3].iter().flat_map(|v| v.to_be_bytes()).collect();
+        match parse_npy(&npy(">i8", "(1, 2)", &data), "x") {
+            Ok(NpyArray::I64(a)) => {
+                assert_eq!((a.shape(), a.iter().copied().collect::<Vec<_>>()), (&[1, 2][..], vec![7, -3]))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_header_claiming_more_values_than_the_file_holds_is_refused_before_any_allocation() {
+        let four_bytes = 1.0f32.to_le_bytes();
+        for shape in ["(1099511627776,)", "(4294967296, 4294967296)", "(18446744073709551615, 2)", "(2,)"] {
+            let error = parse_npy(&npy("<f4", shape, &four_bytes), "--baseline b.npy").expect_err(shape).to_string();
+            assert!(error.contains("--baseline b.npy: the header claims shape"), "{error}");
+            assert!(error.contains("holds 4 bytes after it"), "{error}");
+        }
+        let error = parse_npy(&npy("<u2", "(2,)", &four_bytes), "m.npy").expect_err("u2").to_string();
+        assert!(error.contains("holds values of type '<u2'") && error.contains("float32"), "{error}");
+        let error = parse_npy(b"\x93NUMPY\x01", "cut.npy").expect_err("cut").to_string();
+        assert!(error.contains("cut.npy is not a .npy file"), "{error}");
+        // Extra bytes after the values are a damaged file too.
+        let error = parse_npy(&npy("<f4", "(0,)", &four_bytes), "extra.npy").expect_err("extra").to_string();
+        assert!(error.starts_with("extra.npy: "), "{error}");
+    }
+}
