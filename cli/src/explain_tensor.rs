@@ -394,8 +394,9 @@ fn method_name(method: TensorMethod) -> &'static str {
 
 /// The pictures of the first examples (at most 8) of `map`, one under the other.
 fn pictures(x: &ArrayD<f32>, map: &ArrayD<f32>) -> image::RgbImage {
-    let shown: Vec<image::RgbImage> =
-        (0..map.shape()[0].min(8)).map(|n| crate::tensor_picture::picture(x, map, n)).collect();
+    // A batch-level output's map has one row per score, not per example: rows both have.
+    let rows = map.shape()[0].min(x.shape()[0]).min(8);
+    let shown: Vec<image::RgbImage> = (0..rows).map(|n| crate::tensor_picture::picture(x, map, n)).collect();
     let width = shown.iter().map(|p| p.width()).max().unwrap_or(1);
     let height: u32 = shown.iter().map(|p| p.height() + 6).sum();
     let mut out = image::RgbImage::from_pixel(width, height.max(1), image::Rgb([255, 255, 255]));
@@ -531,7 +532,17 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                     parts.push(part);
                 }
                 calls = 0;
-                method.merge_parts(&explained, &parts)?
+                let merged = method.merge_parts(&explained, &parts)?;
+                // The library allows a batch-level output's rows; this command's models give a
+                // row per example, so other rows are an edited part file.
+                if merged.shape()[0] != x.shape()[0] {
+                    return usage(format!(
+                        "the parts hold {} rows of scores for an input of {} examples: a part file was edited",
+                        merged.shape()[0],
+                        x.shape()[0]
+                    ));
+                }
+                merged
             }
         };
         let seconds = start.elapsed().as_secs_f64();

@@ -6,7 +6,7 @@
 //! Captum's outlier clipping (the largest 2% of the mass saturates).
 
 use image::{Rgb, RgbImage};
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayViewD, Axis, IxDyn};
 
 use crate::heatmap::{outlier_threshold, signed_colour};
 use crate::text::draw_text;
@@ -44,6 +44,38 @@ pub fn kind_of(example: &[usize]) -> PictureKind {
         [_, _, c] if *c <= 4 => PictureKind::HeatMap { channel: Some(2) },
         _ => PictureKind::Montage,
     }
+}
+
+/// The most bars of a bar chart, time steps of a signal, and cells per side of a heat map and
+/// of a montage's slice: larger examples are drawn as block means ([`binned`]), so a picture's
+/// size never grows with the data (10⁷ features asked for a 23.8 GB bar chart).
+const MAX_BARS: usize = 480;
+const MAX_STEPS: usize = 1200;
+const MAX_HEAT: usize = 512;
+const MAX_SLICE: usize = 128;
+
+/// `values` (`h × w`, row-major) as at most `max_h × max_w` block means: output cell `(r, c)`
+/// is the mean of rows `[⌊r·h/h'⌋, ⌊(r+1)·h/h'⌋)` and columns `[⌊c·w/w'⌋, ⌊(c+1)·w/w'⌋)`, with
+/// `h' = min(h, max_h)`, `w' = min(w, max_w)`; unchanged when it fits.
+fn binned(values: &[f32], (h, w): (usize, usize), (max_h, max_w): (usize, usize)) -> (Vec<f32>, (usize, usize)) {
+    let (bh, bw) = (h.min(max_h), w.min(max_w));
+    if (bh, bw) == (h, w) {
+        return (values.to_vec(), (h, w));
+    }
+    let span = |i: usize, n: usize, m: usize| (i * n / m)..((i + 1) * n / m);
+    let mut out = Vec::with_capacity(bh * bw);
+    for r in 0..bh {
+        for c in 0..bw {
+            let (rows, columns) = (span(r, h, bh), span(c, w, bw));
+            let count = (rows.len() * columns.len()).max(1) as f64;
+            let sum: f64 = rows
+                .flat_map(|y| values[y * w + columns.start..y * w + columns.end].iter())
+                .map(|&v| f64::from(v))
+                .sum();
+            out.push((sum / count) as f32);
+        }
+    }
+    (out, (bh, bw))
 }
 
 const BACKGROUND: Rgb<u8> = Rgb([255, 255, 255]);
@@ -96,30 +128,33 @@ pub fn picture(input: &ArrayD<f32>, map: &ArrayD<f32>, n: usize) -> RgbImage {
     let x = input.index_axis(Axis(0), n);
     let a = map.index_axis(Axis(0), n);
     let values: Vec<f32> = a.iter().copied().collect();
-    let threshold = outlier_threshold(&values, 2.0);
     let mut image = match kind_of(&map.shape()[1..]) {
-        PictureKind::Bars => bars(&values, threshold),
-        PictureKind::Signal { channels_first } => signal(&x, &a, channels_first, threshold),
+        PictureKind::Bars => bars(&values),
+        PictureKind::Signal { channels_first } => signal(&x, &a, channels_first),
         PictureKind::HeatMap { channel } => {
             let summed = match channel {
                 Some(axis) => a.sum_axis(Axis(axis)),
                 None => a.to_owned(),
             };
-            let (h, w) = (summed.shape()[0], summed.shape()[1]);
             let values: Vec<f32> = summed.iter().copied().collect();
+            let (values, (h, w)) = binned(&values, (summed.shape()[0], summed.shape()[1]), (MAX_HEAT, MAX_HEAT));
             let threshold = outlier_threshold(&values, 2.0);
             let cell = (512 / h.max(w).max(1)).clamp(1, 32) as u32;
             let mut image = RgbImage::from_pixel(w as u32 * cell, h as u32 * cell + LEGEND, BACKGROUND);
             draw_heat(&mut image, (0, 0), (h, w), &values, threshold, cell);
             image
         }
-        PictureKind::Montage => montage(&a, threshold),
+        PictureKind::Montage => montage(&a, outlier_threshold(&values, 2.0)),
     };
     legend(&mut image);
     image
 }
 
-fn bars(values: &[f32], threshold: f32) -> RgbImage {
+/// Bars of `values` (block means when there are more than [`MAX_BARS`]), coloured against the
+/// outlier threshold of the bars drawn.
+fn bars(values: &[f32]) -> RgbImage {
+    let (values, _) = binned(values, (1, values.len()), (1, MAX_BARS));
+    let threshold = outlier_threshold(&values, 2.0);
     let step = (960 / values.len().max(1)).clamp(2, 24) as u32;
     let (w, half) = ((values.len() as u32 * step).max(320), 90u32);
     let mut image = RgbImage::from_pixel(w, 2 * half + 8 + LEGEND, BACKGROUND);
@@ -133,9 +168,21 @@ fn bars(values: &[f32], threshold: f32) -> RgbImage {
     image
 }
 
-fn signal(x: &ArrayViewD<'_, f32>, a: &ArrayViewD<'_, f32>, channels_first: bool, threshold: f32) -> RgbImage {
+/// A series `(C, T)` as at most [`MAX_STEPS`] block means per channel.
+fn binned_series(series: &ArrayViewD<'_, f32>) -> Array2<f32> {
+    let (channels, steps) = (series.shape()[0], series.shape()[1]);
+    let values: Vec<f32> = series.iter().copied().collect();
+    let (values, (_, steps)) = binned(&values, (channels, steps), (channels, MAX_STEPS));
+    Array2::from_shape_vec((channels, steps), values).unwrap_or_else(|_| Array2::zeros((0, 0)))
+}
+
+/// Each channel's signal and its attribution (block means of at most [`MAX_STEPS`] steps),
+/// coloured against the outlier threshold of the attribution drawn.
+fn signal(x: &ArrayViewD<'_, f32>, a: &ArrayViewD<'_, f32>, channels_first: bool) -> RgbImage {
     let (x, a) = if channels_first { (x.view(), a.view()) } else { (x.t(), a.t()) };
-    let (channels, steps) = (x.shape()[0], x.shape()[1]);
+    let (x, a) = (binned_series(&x), binned_series(&a));
+    let threshold = outlier_threshold(&a.iter().copied().collect::<Vec<_>>(), 2.0);
+    let (channels, steps) = (x.nrows(), x.ncols());
     let step = (1200 / steps.max(1)).clamp(1, 24) as u32;
     let (w, line, strip) = ((steps as u32 * step).max(320), 80u32, 18u32);
     let panel = line + strip + 10;
@@ -165,10 +212,13 @@ fn signal(x: &ArrayViewD<'_, f32>, a: &ArrayViewD<'_, f32>, channels_first: bool
 
 fn montage(a: &ArrayViewD<'_, f32>, threshold: f32) -> RgbImage {
     let shape = a.shape();
-    let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    let slices = a.len() / (h * w).max(1);
-    let volume =
-        a.to_owned().into_shape_with_order(IxDyn(&[slices, h, w])).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0, h, w])));
+    let (full_h, full_w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    let slices = a.len() / (full_h * full_w).max(1);
+    let (h, w) = (full_h.min(MAX_SLICE), full_w.min(MAX_SLICE));
+    let volume = a
+        .to_owned()
+        .into_shape_with_order(IxDyn(&[slices, full_h, full_w]))
+        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0, full_h, full_w])));
     let shown = slices.min(16);
     let columns = shown.clamp(1, 4);
     let rows = shown.div_ceil(columns).max(1);
@@ -179,6 +229,7 @@ fn montage(a: &ArrayViewD<'_, f32>, threshold: f32) -> RgbImage {
         // Evenly spaced slices when there are more than 16.
         let index = s * slices / shown;
         let values: Vec<f32> = volume.index_axis(Axis(0), index).iter().copied().collect();
+        let (values, _) = binned(&values, (full_h, full_w), (MAX_SLICE, MAX_SLICE));
         let (x0, y0) = ((s % columns) as u32 * tile_w, (s / columns) as u32 * tile_h);
         draw_text(&mut image, x0, y0, &format!("slice {index}"), INK, 1);
         draw_heat(&mut image, (x0, y0 + 10), (h, w), &values, threshold, cell);
@@ -190,7 +241,7 @@ fn montage(a: &ArrayViewD<'_, f32>, threshold: f32) -> RgbImage {
 mod tests {
     use ndarray::{ArrayD, IxDyn};
 
-    use super::{kind_of, picture, PictureKind};
+    use super::{binned, kind_of, picture, PictureKind};
 
     #[test]
     fn the_picture_follows_the_shape() {
@@ -230,5 +281,29 @@ mod tests {
         let image = picture(&map, &map, 0);
         let p = image.get_pixel(5, 5);
         assert!(p[0] > p[1], "summed negative attribution is red: {p:?}");
+    }
+
+    #[test]
+    fn block_means_keep_pictures_small_whatever_the_data() {
+        // Means of equal spans, exactly: [1..6] in 3 bars, and a 4×4 block grid in 2×2.
+        assert_eq!(binned(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], (1, 6), (1, 3)), (vec![1.5, 3.5, 5.5], (1, 3)));
+        let grid: Vec<f32> = (0..16).map(|v| v as f32).collect();
+        assert_eq!(binned(&grid, (4, 4), (2, 2)), (vec![2.5, 4.5, 10.5, 12.5], (2, 2)));
+        assert_eq!(binned(&grid, (4, 4), (8, 8)), (grid.clone(), (4, 4)), "small data is drawn as it is");
+        // 10⁷ features asked for a 20-million-pixel-wide bar chart (23.8 GB for the command).
+        let features = ArrayD::from_elem(IxDyn(&[1, 10_000_000]), 1.0f32);
+        let image = picture(&features, &features, 0);
+        assert!(image.width() <= 960 && image.height() < 300, "{:?}", image.dimensions());
+        let series = ArrayD::from_elem(IxDyn(&[1, 2, 3_000_000]), 0.5f32);
+        let image = picture(&series, &series, 0);
+        assert!(image.width() <= 1200 && image.height() == 2 * (80 + 18 + 10) + 28, "{:?}", image.dimensions());
+        let plane = ArrayD::from_elem(IxDyn(&[1, 3000, 2000]), -1.0f32);
+        let image = picture(&plane, &plane, 0);
+        assert!(image.width() <= 512 && image.height() <= 512 + 28, "{:?}", image.dimensions());
+        let volume = ArrayD::from_elem(IxDyn(&[1, 20, 1000, 1000]), 1.0f32);
+        let image = picture(&volume, &volume, 0);
+        assert!(image.width() <= 4 * (128 + 4) && image.height() <= 4 * (128 + 14) + 28, "{:?}", image.dimensions());
+        let p = image.get_pixel(10, 40);
+        assert!(p[1] > p[0], "binned positive attribution stays green: {p:?}");
     }
 }

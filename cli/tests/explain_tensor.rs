@@ -312,6 +312,43 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // Part files edited on disk: more drops than regions × rows (a merge indexed out of bounds),
+    // and every part's rows doubled consistently (a map of 4 rows for 2 examples).
+    let edit = |file: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut part: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("part")).expect("json");
+        change(&mut part);
+        std::fs::write(file, part.to_string()).expect("write part");
+    };
+    let originals: Vec<String> = part_files.iter().map(|f| std::fs::read_to_string(f).expect("part")).collect();
+    let doubled = |key: &str, v: &mut serde_json::Value| {
+        let values = v[key].as_array().cloned().unwrap_or_default();
+        v[key] = serde_json::Value::Array(values.iter().chain(values.iter()).cloned().collect());
+    };
+    edit(&part_files[1], &|v| doubled("drops_bits", v));
+    let o = Command::new(binary()).args(&merge).output().expect("merge runs");
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("part 1 of 3 holds"), "{}", String::from_utf8_lossy(&o.stderr));
+    for (file, original) in part_files.iter().zip(&originals) {
+        std::fs::write(file, original).expect("restore");
+        edit(file, &|v| {
+            doubled("reference_bits", v);
+            // Each region's two rows, twice.
+            let drops = v["drops_bits"].as_array().cloned().unwrap_or_default();
+            v["drops_bits"] =
+                serde_json::Value::Array(drops.chunks(2).flat_map(|d| d.iter().chain(d)).cloned().collect());
+        });
+    }
+    let o = Command::new(binary()).args(&merge).output().expect("merge runs");
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("the parts hold 4 rows of scores for an input of 2 examples"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (file, original) in part_files.iter().zip(&originals) {
+        std::fs::write(file, original).expect("restore");
+    }
     let mut foreign = merge.clone();
     foreign[1] = other;
     let o = Command::new(binary()).args(&foreign).output().expect("merge runs");

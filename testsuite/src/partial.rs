@@ -132,6 +132,38 @@ pub fn wrong_parts_are_named<T: TestBackend>() {
         if bits(&other[0].reference) != bits(&parts[0].reference) {
             expect(merge(&[parts[0].clone(), parts[1].clone(), other[2].clone()]), "saw other unperturbed scores")?;
         }
+        // Parts edited on disk: their lengths are checked before anything is allocated (a part
+        // with more drops than its regions × rows indexed out of bounds).
+        let mut doubled = parts.clone();
+        let extra = doubled[1].drops.clone();
+        doubled[1].drops.extend(extra.iter().chain([0.0].iter()));
+        expect(merge(&doubled), "part 1 of 3 holds")?;
+        let mut widened = parts.clone();
+        widened[2].regions.end += 1;
+        expect(merge(&widened), "part 2 of 3 holds regions")?;
+        // A mask per example reads the example's own regions: rows beyond the examples are refused
+        // (a mask of shape (1, d…) is a shared one, so this needs two examples).
+        let examples = s.input_shape()[0];
+        if examples > 1 {
+            let per_example = tiled_occlusion_core::FeatureMask::new(
+                s.input_shape(),
+                (0..s.input_shape().iter().product::<usize>()).map(|i| (i % 2) as i64).collect::<Vec<_>>(),
+            )
+            .map_err(fail("mask".into()))?;
+            let ablation = FeatureAblation::new(per_example);
+            let (mut masked, _) = run_parts::<T>(&ablation, &s.host_model(), &t, &target, 2)?;
+            let rows = masked[0].reference.len();
+            for p in masked.iter_mut() {
+                let (reference, drops) = (p.reference.clone(), p.drops.clone());
+                p.reference.extend(reference);
+                p.drops = drops.chunks(rows.max(1)).flat_map(|d| d.iter().chain(d.iter()).copied()).collect();
+            }
+            let outcome = PartitionedAttribution::<T::B>::merge_parts(&ablation, &t.inputs(target.clone()), &masked);
+            expect(
+                outcome.map(|_| ()).map_err(|e| e.to_string()),
+                &format!("holds {} reference scores for an input of {examples} examples", 2 * rows),
+            )?;
+        }
         let (four, _) = run_parts::<T>(&method, &s.host_model(), &t, &target, 4)?;
         expect(merge(&[parts[0].clone(), parts[1].clone(), four[2].clone()]), "part 2 is one of 4")?;
         expect(SchedulePart::new(3, 3).map(|_| ()).map_err(|e| e.to_string()), "part 3 of 3 does not exist")?;

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use crate::attribution::{Attribution, Inputs, NoProgress, ProgressCounter, ProgressHook, ResolvedBaseline};
 use crate::backend::{Backend, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::model::Forward;
 use crate::perturbation::engine::{add_region_drop, run_model_calls, OcclusionRun};
 use crate::perturbation::occlusion::{coverage, divide_by_coverage};
@@ -333,10 +333,17 @@ fn merge_parts_of<B: Backend, M: PartRun + std::fmt::Debug>(
         }
     }
     let rows = first.reference.len();
+    if schedule.varies_by_example() && rows != shape[0] {
+        return refuse(format!(
+            "part {} of {count} holds {rows} reference scores for an input of {} examples with a mask per example",
+            first.part.index(),
+            shape[0]
+        ));
+    }
     let calls = schedule.len().div_ceil(per_eval);
-    let example_shape = &shape[1..];
-    let size = Error::checked_product("the elements per example", example_shape)?;
-    let mut sums = vec![0.0; rows * size];
+    // Every part is checked before the sums are allocated: a part file is data a user (or a
+    // damaged disk) can change, and its lengths must not size an allocation unchecked.
+    let mut checked = Vec::with_capacity(count);
     for (i, p) in by_index.iter().enumerate() {
         // Every index is present: `count` parts, none twice.
         let Some(p) = p else { return refuse(format!("part {i} of {count} is missing")) };
@@ -350,9 +357,24 @@ fn merge_parts_of<B: Backend, M: PartRun + std::fmt::Debug>(
         }
         let range = p.part.calls(calls);
         let regions = (range.start * per_eval).min(schedule.len())..(range.end * per_eval).min(schedule.len());
-        if p.regions != regions || p.drops.len() != regions.len() * rows {
+        if p.regions != regions {
             return refuse(format!("part {i} of {count} holds regions {:?}, not {regions:?}", p.regions));
         }
+        if regions.len().checked_mul(rows) != Some(p.drops.len()) {
+            return refuse(format!(
+                "part {i} of {count} holds {} drops, not {} regions × {rows} rows",
+                p.drops.len(),
+                regions.len()
+            ));
+        }
+        checked.push((regions, p));
+    }
+    let example_shape = &shape[1..];
+    let size = Error::checked_product("the elements per example", example_shape)?;
+    let total = Error::checked_product("the merged map", &[rows, size])?;
+    let mut sums = try_with_capacity("the merged map", total, "merge fewer rows at a time")?;
+    sums.resize(total, 0.0);
+    for (regions, p) in checked {
         for (j, deltas) in regions.zip(p.drops.chunks(rows.max(1))) {
             add_region_drop(&mut sums, example_shape, &schedule.region(j), deltas);
         }
