@@ -135,6 +135,15 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
             let mut report = ProgressReport::new(&format!("{} {}", path.display(), config.label), args.quiet);
             let map = config.method.attribute_with_progress(&mut model, &inputs, &mut report)?;
             report.finish();
+            // The metrics of a map with NaN or infinite values are not numbers to average.
+            let non_finite = crate::non_finite::count(&map);
+            if non_finite > 0 {
+                return run_error(format!(
+                    "the {} map of {} holds {non_finite} NaN or infinite values (the model gave non-finite scores for some occluded copies): no metric of it can be trusted",
+                    config.label,
+                    path.display()
+                ));
+            }
             let a: Vec<f64> = map.iter().map(|v| f64::from(*v)).collect();
             let sums = map_geometry.position_sums(&a);
             let numbers = [

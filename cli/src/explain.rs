@@ -192,6 +192,7 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
         prepare(path, geometry, args.classifier.normalize, resize)?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
+    let mut flagged = Vec::new();
     for path in &args.images {
         let prepared = prepare(path, geometry, args.classifier.normalize, resize)?;
         let scores = model.classify(&prepared.input).map_err(|e| CliError::Run(e.to_string()))?;
@@ -246,6 +247,10 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
             let npy = args.output.join(format!("{stem}.{}.npy", named.file));
             ndarray_npy::write_npy(&npy, &map)
                 .or_else(|e| run_error(format!("cannot write {}: {e}", npy.display())))?;
+            let non_finite = crate::non_finite::count(&map);
+            if non_finite > 0 {
+                flagged.push((npy.display().to_string(), non_finite));
+            }
             let (h, w, values) = channel_sum(&map, geometry.layout);
             let heat = overlay(&prepared.shown, h, w, &values, args.outlier_percent, 0.5);
             let png = args.output.join(format!("{stem}.{}.png", named.file));
@@ -259,5 +264,5 @@ pub fn explain(args: &ExplainArgs) -> Result<(), CliError> {
     }
     write_gallery(&args.output)?;
     println!("wrote {} files and index.html to {}", written.len(), args.output.display());
-    Ok(())
+    crate::non_finite::refuse(&flagged)
 }

@@ -574,6 +574,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "model_calls": calls,
             "merged_parts": match &mode { Mode::Merge(files) => files.len(), _ => 0 },
             "seconds": seconds,
+            "non_finite_values": crate::non_finite::count(&map),
             "map": map_path.display().to_string(),
             "picture": picture_path.display().to_string(),
         });
@@ -610,6 +611,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "perturbations_per_eval",
             "model_calls",
             "seconds",
+            "non_finite_values",
             "map",
         ];
         write_manifest(&args.output, &name, &manifest, &columns)?;
@@ -620,7 +622,15 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             args.output.join(format!("{name}.csv")).display()
         );
     }
-    Ok(())
+    // Inputs done before (skipped now) count too: a rerun does not turn a bad map into success.
+    let flagged: Vec<(String, usize)> = manifest
+        .iter()
+        .filter_map(|row| {
+            let n = usize::try_from(row["non_finite_values"].as_u64()?).ok()?;
+            (n > 0).then(|| (row["map"].as_str().unwrap_or_default().to_string(), n))
+        })
+        .collect();
+    crate::non_finite::refuse(&flagged)
 }
 
 #[cfg(test)]

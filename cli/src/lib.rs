@@ -16,6 +16,7 @@ pub mod image_input;
 pub mod labels;
 pub mod method_config;
 pub mod model_options;
+pub mod non_finite;
 pub mod npy_file;
 pub mod progress_report;
 pub mod tensor_picture;

@@ -352,6 +352,31 @@ fn hostile_inputs_are_refused_before_any_work() {
     let mut nan = explain(&[pic], &[]);
     nan[3] = nan_model.to_string();
     check(nan, 1, "not all finite");
+    // A model finite on the photo but not on its occluded copies (log(x + 1) at baseline -1):
+    // the maps are written, and the run fails naming them (it exited 0 with maps of NaN).
+    let log_model = fixture("log_classifier.onnx");
+    let mut log = explain(&[pic], &["--baseline=-1", "--method", "occlusion"]);
+    log[3] = log_model.to_str().unwrap_or_default().to_string();
+    fails_with(&log, 1, "hold NaN or infinite values");
+    let written: ndarray::ArrayD<f32> = ndarray_npy::read_npy(out.join("picture.occlusion.npy")).expect("the map");
+    assert!(written.iter().any(|v| !v.is_finite()), "the map the failure names is written");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut log_evaluate = vec!["evaluate".to_string(), pic.to_string(), "--model".into()];
+    log_evaluate.extend(
+        [
+            log_model.to_str().unwrap_or_default(),
+            "--normalize",
+            "unit",
+            "--resize",
+            "0",
+            "-q",
+            "--config",
+            "occlusion:4:4",
+            "--baseline=-1",
+        ]
+        .map(String::from),
+    );
+    fails_with(&log_evaluate, 1, "NaN or infinite values");
     let mut folder = explain(&[pic], &[]);
     folder[3] = dir_text.clone();
     check(folder, 1, "is a folder");

@@ -641,14 +641,24 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         .expect("runs");
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX=\"x\" is not a whole number"));
-    // A NaN in the input is no error: it stays where the model lets it reach (the one
-    // class-0 output of this linear model), so the map is NaN there and nowhere is a number
-    // made up.
+    // A NaN in the input stays where the model lets it reach (the one class-0 output of this
+    // linear model), so the map is NaN there and nowhere is a number made up. The map is
+    // written, the summary counts its NaN values, and the run fails (it exited 0): also when
+    // run again, with the input skipped as done.
     let mut values = ramp(24);
     values[5] = f32::NAN;
     let nan = save(&dir, "nan.npy", &[1, 2, 3, 4], values);
-    let o = run(&[&nan, "--model", &linear, "--runtime", "tract", "--output", out]);
-    succeeded(&o);
-    let m = map(&Path::new(out).join("nan.occlusion.npy"));
-    assert!(m.iter().all(|v| v.is_nan()), "class 0 reads the NaN: every drop is NaN");
+    for attempt in ["first", "rerun"] {
+        let o = run(&[&nan, &good, "--model", &linear, "--runtime", "tract", "--output", out]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{attempt}: {stderr}");
+        assert!(
+            stderr.contains("1 map(s) hold NaN or infinite values") && stderr.contains("nan.occlusion.npy (24 values)"),
+            "{attempt}: {stderr}"
+        );
+        let m = map(&Path::new(out).join("nan.occlusion.npy"));
+        assert!(m.iter().all(|v| v.is_nan()), "class 0 reads the NaN: every drop is NaN");
+        assert_eq!(summary(&Path::new(out).join("nan.json"))["non_finite_values"], 24);
+        assert_eq!(summary(&Path::new(out).join("good.json"))["non_finite_values"], 0, "the other input is explained");
+    }
 }
