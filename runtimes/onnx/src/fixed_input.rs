@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use ndarray::ArrayD;
 
-use crate::model_signature::TensorSignature;
+use crate::model_signature::{BatchDimension, TensorSignature};
 use crate::onnx_error::OnnxError;
 
 /// The value of a [`FixedInput`]: `f32` or `i64` elements (the types ONNX models take for
@@ -137,8 +137,10 @@ impl FixedInput {
     }
 
     /// Checks the value against the declared input: the element type, the rank, every
-    /// declared dimension but the batch axis, and a batch axis of size 1.
-    pub(crate) fn check(&self, declared: &TensorSignature) -> Result<(), OnnxError> {
+    /// declared dimension but the batch axis, and a batch axis of size 1. A batch axis the
+    /// model declares as a number `d` is repeated to every call's rows, so it needs calls of
+    /// exactly `d` rows: the explained input's batch must be declared `d` too (`explained_batch`).
+    pub(crate) fn check(&self, declared: &TensorSignature, explained_batch: BatchDimension) -> Result<(), OnnxError> {
         let given = self.value.element();
         if declared.element != given && !(given == "f32" && declared.is_f32) {
             return Err(OnnxError::FixedInputType {
@@ -176,7 +178,17 @@ impl FixedInput {
             )));
         }
         for (axis, (&d, &s)) in declared.dims.iter().zip(shape).enumerate() {
-            if Some(axis) != self.batch_axis && d.is_some_and(|d| d != s) {
+            if Some(axis) == self.batch_axis {
+                if let Some(d) = d.filter(|&d| explained_batch != BatchDimension::Fixed(d)) {
+                    let explained = match explained_batch {
+                        BatchDimension::Fixed(n) => format!("declared {n}"),
+                        BatchDimension::Symbolic => "symbolic (any number of rows per call)".to_string(),
+                    };
+                    return Err(refuse(format!(
+                        "its batch axis {axis} is declared {d}, but the explained input's batch is {explained}: calls of other row counts would contradict it; pass it unchanged (@none) if it is not per example"
+                    )));
+                }
+            } else if d.is_some_and(|d| d != s) {
                 return Err(refuse(format!("axis {axis} is declared {} but has size {s}", d.unwrap_or(0))));
             }
         }
@@ -230,7 +242,7 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
 
     use super::{CallData, FixedInput};
-    use crate::model_signature::TensorSignature;
+    use crate::model_signature::{BatchDimension, TensorSignature};
     use crate::onnx_error::OnnxError;
 
     fn declared(element: &str, dims: &[Option<usize>]) -> TensorSignature {
@@ -255,13 +267,26 @@ mod tests {
     #[test]
     fn types_ranks_dimensions_and_batch_sizes_are_checked() {
         let f = |shape: &[usize]| FixedInput::per_example("s", ArrayD::<f32>::zeros(IxDyn(shape)));
-        assert!(f(&[1, 3]).check(&declared("f32", &[None, Some(3)])).is_ok());
+        let any = BatchDimension::Symbolic;
+        assert!(f(&[1, 3]).check(&declared("f32", &[None, Some(3)]), any).is_ok());
+        // A batch axis declared as a number fits calls of exactly that many rows.
+        assert!(f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), BatchDimension::Fixed(1)).is_ok());
+        assert!(f(&[2, 1, 3])
+            .with_batch_axis(1)
+            .check(&declared("f32", &[Some(2), Some(4), None]), BatchDimension::Fixed(4))
+            .is_ok());
         let errors = [
-            f(&[1, 3]).check(&declared("i64", &[None, Some(3)])),
-            f(&[1, 4]).check(&declared("f32", &[None, Some(3)])),
-            f(&[2, 3]).check(&declared("f32", &[None, Some(3)])),
-            f(&[1, 3, 1]).check(&declared("f32", &[None, Some(3)])),
-            f(&[3]).with_batch_axis(1).check(&declared("f32", &[None])),
+            f(&[1, 3]).check(&declared("i64", &[None, Some(3)]), any),
+            f(&[1, 4]).check(&declared("f32", &[None, Some(3)]), any),
+            f(&[2, 3]).check(&declared("f32", &[None, Some(3)]), any),
+            f(&[1, 3, 1]).check(&declared("f32", &[None, Some(3)]), any),
+            f(&[3]).with_batch_axis(1).check(&declared("f32", &[None]), any),
+            // Declared 1 on its batch axis while the explained input takes any rows: tract
+            // gave a wrong map silently, ONNX Runtime a raw runtime error.
+            f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), any),
+            f(&[2, 1, 3])
+                .with_batch_axis(1)
+                .check(&declared("f32", &[Some(2), Some(1), None]), BatchDimension::Fixed(8)),
         ];
         for e in errors {
             match e {

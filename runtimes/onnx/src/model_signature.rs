@@ -98,7 +98,7 @@ impl ModelSignature {
             return Err(OnnxError::InputsWithoutValue { missing, explained: input.name.clone() });
         }
         for f in fixed {
-            f.check(&self.inputs[index_of(&f.name)?])?;
+            f.check(&self.inputs[index_of(&f.name)?], self.batch(explained))?;
         }
         Ok(explained)
     }
