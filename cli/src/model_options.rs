@@ -108,6 +108,7 @@ impl RuntimeOptions {
             | OnnxError::AmbiguousLayout { .. }
             | OnnxError::Channels { .. }
             | OnnxError::UnknownInputSize { .. }
+            | OnnxError::InputSizeFixed { .. }
             | OnnxError::ImageRank { .. }
             | OnnxError::UnknownOutput { .. }
             | OnnxError::SeveralInputs { .. }

@@ -403,6 +403,8 @@ fn hostile_inputs_are_refused_before_any_work() {
         check(explain(&[pic], &["--baseline", baseline]), 2, "not a finite f32 value");
     }
     check(explain(&[pic], &["--size", "100000"]), 2, "--size 100000");
+    // The tiny model fixes 16×16: another --size was ignored, then failed on a window error.
+    check(explain(&[pic], &["--size", "64"]), 2, "fixes its height and width, so the input size 64 cannot apply");
     check(explain(&[pic], &["--bogus"]), 2, "--bogus");
     // Reference mode with k = 4 failed on its first shorter phase with "the model failed: the
     // model failed: Clashing resolution …".

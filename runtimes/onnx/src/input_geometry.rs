@@ -90,6 +90,9 @@ impl InputGeometry {
             other => return Err(OnnxError::Channels { declared: declared.to_vec(), layout, channels: other }),
         };
         let (height, width) = match (h, w, size) {
+            (Some(h), Some(w), Some(s)) if s != h || s != w => {
+                return Err(OnnxError::InputSizeFixed { declared: declared.to_vec(), size: s })
+            }
             (Some(h), Some(w), _) => (h, w),
             (_, _, Some(s)) if s > 0 => (h.unwrap_or(s), w.unwrap_or(s)),
             _ => return Err(OnnxError::UnknownInputSize { declared: declared.to_vec() }),
@@ -128,6 +131,14 @@ mod tests {
         let g = InputGeometry::detect(&[None, Some(3), None, None], None, Some(64)).ok();
         assert_eq!(g.map(|g| (g.height, g.width)), Some((64, 64)));
         assert_eq!(g.map(|g| g.example_shape()), Some(vec![3, 64, 64]));
+        // A size that the declared height and width leave no room for is an error (it was
+        // ignored silently); the declared size itself is accepted.
+        let fixed = [None, Some(3), Some(16), Some(16)];
+        assert!(matches!(
+            InputGeometry::detect(&fixed, None, Some(64)),
+            Err(OnnxError::InputSizeFixed { size: 64, .. })
+        ));
+        assert_eq!(InputGeometry::detect(&fixed, None, Some(16)).ok().map(|g| g.height), Some(16));
     }
 
     #[test]

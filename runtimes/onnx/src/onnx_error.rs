@@ -179,6 +179,15 @@ pub enum OnnxError {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
     },
+    /// An input size was given for an image input whose height and width are both declared,
+    /// and differ from it (it would be ignored).
+    #[error("the model's input {declared:?} fixes its height and width, so the input size {size} cannot apply: leave --size out (or give the declared size)")]
+    InputSizeFixed {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+        /// The size given.
+        size: usize,
+    },
     /// The example shape asked for contradicts the declared input.
     #[error("the example shape {example:?} does not fit the model's declared input {declared:?}")]
     ExampleShape {
