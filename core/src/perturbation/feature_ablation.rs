@@ -71,14 +71,16 @@ impl FeatureAblation {
             let groups = group_positions(mask.ids());
             return Ok(GroupSchedule::Shared(groups.into_values().collect()));
         }
-        let mut groups: BTreeMap<i64, Vec<Vec<usize>>> = BTreeMap::new();
-        let examples = input_shape[0];
+        // Sparse: each group keeps only the examples it occurs in, so the schedule is as large
+        // as the mask (a dense group × example table of a mask with distinct ids per example
+        // grew as N² · d: a 640 KB mask asked for about 38 GB).
+        let mut groups: BTreeMap<i64, Vec<(usize, Vec<usize>)>> = BTreeMap::new();
         for (n, ids) in mask.ids().chunks(size).enumerate() {
             for (id, positions) in group_positions(ids) {
-                groups.entry(id).or_insert_with(|| vec![Vec::new(); examples])[n] = positions;
+                groups.entry(id).or_default().push((n, positions));
             }
         }
-        Ok(GroupSchedule::PerExample(groups.into_values().collect()))
+        Ok(GroupSchedule::PerExample { examples: input_shape[0], groups: groups.into_values().collect() })
     }
 
     /// Model calls for an input of shape `input_shape`: `1 + ceil(G / P)`.
@@ -108,8 +110,14 @@ pub enum GroupSchedule {
     },
     /// Per group, its positions in every example.
     Shared(Vec<Vec<usize>>),
-    /// Per group, per example, its positions there.
-    PerExample(Vec<Vec<Vec<usize>>>),
+    /// Per group, the examples it occurs in (ascending) with its positions there; the other
+    /// examples are left unperturbed in the group's rows.
+    PerExample {
+        /// `N`, the examples of the input.
+        examples: usize,
+        /// Per group, `(example, positions)` for each example holding the group.
+        groups: Vec<Vec<(usize, Vec<usize>)>>,
+    },
 }
 
 impl RegionSchedule for GroupSchedule {
@@ -117,7 +125,7 @@ impl RegionSchedule for GroupSchedule {
         match self {
             GroupSchedule::PerElement { size, .. } => *size,
             GroupSchedule::Shared(g) => g.len(),
-            GroupSchedule::PerExample(g) => g.len(),
+            GroupSchedule::PerExample { groups, .. } => groups.len(),
         }
     }
 
@@ -134,12 +142,18 @@ impl RegionSchedule for GroupSchedule {
                 Region::Box(BoxRegion { start, end })
             }
             GroupSchedule::Shared(g) => Region::Positions(&g[index]),
-            GroupSchedule::PerExample(g) => Region::PerExample(g[index].iter().map(Vec::as_slice).collect()),
+            GroupSchedule::PerExample { examples, groups } => {
+                let mut lists: Vec<&[usize]> = vec![&[]; *examples];
+                for (n, positions) in &groups[index] {
+                    lists[*n] = positions;
+                }
+                Region::PerExample(lists)
+            }
         }
     }
 
     fn varies_by_example(&self) -> bool {
-        matches!(self, GroupSchedule::PerExample(_))
+        matches!(self, GroupSchedule::PerExample { .. })
     }
 }
 
@@ -169,6 +183,39 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
                 perturbations_per_eval: self.perturbations_per_eval,
             }))),
             _ => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FeatureAblation, GroupSchedule};
+    use crate::backend::Region;
+    use crate::perturbation::{FeatureMask, RegionSchedule};
+
+    #[test]
+    fn per_example_groups_hold_only_the_examples_they_occur_in() {
+        // Example 0: ids [0, 0, 1]; example 1: [1, 2, 2]. Group 1 is in both, 0 and 2 in one.
+        let mask = FeatureMask::new([2, 3], [0, 0, 1, 1, 2, 2]).unwrap();
+        let schedule = FeatureAblation::new(mask).groups(&[2, 3]).unwrap();
+        let lists = |j: usize| match schedule.region(j) {
+            Region::PerExample(lists) => lists.iter().map(|l| l.to_vec()).collect::<Vec<_>>(),
+            _ => panic!("a per-example region"),
+        };
+        assert_eq!(schedule.len(), 3);
+        assert_eq!(lists(0), [vec![0, 1], vec![]]);
+        assert_eq!(lists(1), [vec![2], vec![0]]);
+        assert_eq!(lists(2), [vec![], vec![1, 2]]);
+        // Distinct ids in every example (N · d groups): one entry per group, not a table of
+        // N · d groups × N examples (which grew as N² · d).
+        let (n, d) = (3000, 20);
+        let mask = FeatureMask::new([n, d], (0..(n * d) as i64).collect::<Vec<_>>()).unwrap();
+        match FeatureAblation::new(mask).groups(&[n, d]).unwrap() {
+            GroupSchedule::PerExample { examples, groups } => {
+                assert_eq!((examples, groups.len()), (n, n * d));
+                assert!(groups.iter().enumerate().all(|(g, e)| e.len() == 1 && e[0] == (g / d, vec![g % d])));
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
