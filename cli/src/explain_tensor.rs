@@ -267,6 +267,12 @@ pub fn parse_fixed(text: &str) -> Result<FixedInput, CliError> {
     let what = format!("--fixed {name}:");
     let value = match read_array(path, &what)? {
         NpyArray::I64(ints) => FixedValue::I64(ints),
+        NpyArray::I32(_) => {
+            return usage(format!(
+                "{what} {} holds int32 values; give int64, float32 or float64 values",
+                path.display()
+            ))
+        }
         other => FixedValue::F32(floats(other, path, &what)?),
     };
     Ok(FixedInput { name: name.to_string(), value, batch_axis: axis })
@@ -482,7 +488,12 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
         // A finished input (its summary is written last) is not recomputed.
         if matches!(mode, Mode::Whole) && summary_path.is_file() && map_path.is_file() {
             let done = std::fs::read_to_string(&summary_path).map(|t| serde_json::from_str::<serde_json::Value>(&t));
-            if let Ok(Ok(row)) = done {
+            if let Ok(Ok(mut row)) = done {
+                // Summaries of older versions lack the count: it is taken from the map.
+                if row.get("non_finite_values").is_none() {
+                    let count = read_floats(&map_path, "the finished map").map_or(0, |m| crate::non_finite::count(&m));
+                    row["non_finite_values"] = count.into();
+                }
                 manifest.push(row);
                 skipped += 1;
                 bar.inc(1);
@@ -529,20 +540,21 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                             args.runtime.model.display()
                         ));
                     }
+                    // This command's models give a row per example (the library also allows a
+                    // batch-level output's rows): other rows are an edited part file, refused
+                    // before the merge allocates a map of that many rows.
+                    if part.reference.len() != x.shape()[0] {
+                        return usage(format!(
+                            "{} holds {} rows of scores for an input of {} examples: the part file was edited",
+                            file.display(),
+                            part.reference.len(),
+                            x.shape()[0]
+                        ));
+                    }
                     parts.push(part);
                 }
                 calls = 0;
-                let merged = method.merge_parts(&explained, &parts)?;
-                // The library allows a batch-level output's rows; this command's models give a
-                // row per example, so other rows are an edited part file.
-                if merged.shape()[0] != x.shape()[0] {
-                    return usage(format!(
-                        "the parts hold {} rows of scores for an input of {} examples: a part file was edited",
-                        merged.shape()[0],
-                        x.shape()[0]
-                    ));
-                }
-                merged
+                method.merge_parts(&explained, &parts)?
             }
         };
         let seconds = start.elapsed().as_secs_f64();

@@ -144,7 +144,7 @@ pub fn picture(input: &ArrayD<f32>, map: &ArrayD<f32>, n: usize) -> RgbImage {
             draw_heat(&mut image, (0, 0), (h, w), &values, threshold, cell);
             image
         }
-        PictureKind::Montage => montage(&a, outlier_threshold(&values, 2.0)),
+        PictureKind::Montage => montage(&a),
     };
     legend(&mut image);
     image
@@ -210,7 +210,9 @@ fn signal(x: &ArrayViewD<'_, f32>, a: &ArrayViewD<'_, f32>, channels_first: bool
     image
 }
 
-fn montage(a: &ArrayViewD<'_, f32>, threshold: f32) -> RgbImage {
+/// Up to 16 evenly spaced slices (block means of at most [`MAX_SLICE`]² cells each), coloured
+/// against the outlier threshold of the slices drawn.
+fn montage(a: &ArrayViewD<'_, f32>) -> RgbImage {
     let shape = a.shape();
     let (full_h, full_w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
     let slices = a.len() / (full_h * full_w).max(1);
@@ -220,19 +222,24 @@ fn montage(a: &ArrayViewD<'_, f32>, threshold: f32) -> RgbImage {
         .into_shape_with_order(IxDyn(&[slices, full_h, full_w]))
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0, full_h, full_w])));
     let shown = slices.min(16);
+    // Evenly spaced slices when there are more than 16.
+    let drawn: Vec<(usize, Vec<f32>)> = (0..shown)
+        .map(|s| {
+            let index = s * slices / shown;
+            let values: Vec<f32> = volume.index_axis(Axis(0), index).iter().copied().collect();
+            (index, binned(&values, (full_h, full_w), (MAX_SLICE, MAX_SLICE)).0)
+        })
+        .collect();
+    let threshold = outlier_threshold(&drawn.iter().flat_map(|(_, v)| v.iter().copied()).collect::<Vec<_>>(), 2.0);
     let columns = shown.clamp(1, 4);
     let rows = shown.div_ceil(columns).max(1);
     let cell = (128 / h.max(w).max(1)).clamp(1, 16) as u32;
     let (tile_w, tile_h) = (w as u32 * cell + 4, h as u32 * cell + 14);
     let mut image = RgbImage::from_pixel((columns as u32 * tile_w).max(320), rows as u32 * tile_h + LEGEND, BACKGROUND);
-    for s in 0..shown {
-        // Evenly spaced slices when there are more than 16.
-        let index = s * slices / shown;
-        let values: Vec<f32> = volume.index_axis(Axis(0), index).iter().copied().collect();
-        let (values, _) = binned(&values, (full_h, full_w), (MAX_SLICE, MAX_SLICE));
+    for (s, (index, values)) in drawn.iter().enumerate() {
         let (x0, y0) = ((s % columns) as u32 * tile_w, (s / columns) as u32 * tile_h);
         draw_text(&mut image, x0, y0, &format!("slice {index}"), INK, 1);
-        draw_heat(&mut image, (x0, y0 + 10), (h, w), &values, threshold, cell);
+        draw_heat(&mut image, (x0, y0 + 10), (h, w), values, threshold, cell);
     }
     image
 }

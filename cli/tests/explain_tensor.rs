@@ -328,7 +328,7 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
     edit(&part_files[1], &|v| doubled("drops_bits", v));
     let o = Command::new(binary()).args(&merge).output().expect("merge runs");
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("part 1 of 3 holds"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("drops, not"), "{}", String::from_utf8_lossy(&o.stderr));
     for (file, original) in part_files.iter().zip(&originals) {
         std::fs::write(file, original).expect("restore");
         edit(file, &|v| {
@@ -342,7 +342,8 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
     let o = Command::new(binary()).args(&merge).output().expect("merge runs");
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("the parts hold 4 rows of scores for an input of 2 examples"),
+        String::from_utf8_lossy(&o.stderr)
+            .contains("holds 4 rows of scores for an input of 2 examples: the part file was edited"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
@@ -565,7 +566,11 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
     // of 4398046511104 bytes failed") as inputs, baselines, masks and fixed inputs.
     let huge = hostile_npy(&dir, "huge.npy", "<f4", "(1099511627776,)");
     let huge_ids = hostile_npy(&dir, "huge_ids.npy", "<i8", "(1099511627776,)");
-    let fixed_huge = format!("state={}", hostile_npy(&dir, "huge_state.npy", "<f4", "(1099511627776,)"));
+    let huge_state = hostile_npy(&dir, "huge_state.npy", "<f4", "(1099511627776,)");
+    let fixed_huge = format!("state={huge_state}");
+    let claims = |what: &str, file: &str| format!("{what} {file}: the header claims shape [1099511627776]");
+    let (baseline_claims, mask_claims, fixed_claims) =
+        (claims("--baseline", &huge), claims("--mask", &huge_ids), claims("--fixed state:", &huge_state));
     let huge_npz = {
         let path = dir.join("huge.npz");
         let mut archive = zip::ZipWriter::new(std::fs::File::create(&path).expect("npz"));
@@ -589,9 +594,9 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         (vec![&damaged, "--model", &linear, "--output", out], "is not a .npy file"),
         (vec![&huge, "--model", &linear, "--output", out], "the header claims shape [1099511627776]"),
         (vec![&huge_npz, "--model", &linear, "--output", out], "the header claims shape [1099511627776]"),
-        (vec![&good, "--model", &linear, "--baseline", &huge, "--output", out], "--baseline"),
-        (vec![&good, "--model", &linear, "--method", "ablation", "--mask", &huge_ids, "--output", out], "--mask"),
-        (vec![&good, "--model", &mixed, "--fixed", &fixed_huge, "--output", out], "--fixed state:"),
+        (vec![&good, "--model", &linear, "--baseline", &huge, "--output", out], &baseline_claims),
+        (vec![&good, "--model", &linear, "--method", "ablation", "--mask", &huge_ids, "--output", out], &mask_claims),
+        (vec![&good, "--model", &mixed, "--fixed", &fixed_huge, "--output", out], &fixed_claims),
         (vec![&wide, "--model", &linear, "--output", out], "beyond the range of f32"),
         (vec![&good, "--model", &linear, "--baseline", "1e39", "--output", out], "not a finite f32 value"),
         (

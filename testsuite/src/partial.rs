@@ -137,7 +137,7 @@ pub fn wrong_parts_are_named<T: TestBackend>() {
         let mut doubled = parts.clone();
         let extra = doubled[1].drops.clone();
         doubled[1].drops.extend(extra.iter().chain([0.0].iter()));
-        expect(merge(&doubled), "part 1 of 3 holds")?;
+        expect(merge(&doubled), "drops, not")?;
         let mut widened = parts.clone();
         widened[2].regions.end += 1;
         expect(merge(&widened), "part 2 of 3 holds regions")?;

@@ -139,8 +139,9 @@ impl FixedInput {
     /// Checks the value against the declared input: the element type, the rank, every
     /// declared dimension but the batch axis, and a batch axis of size 1. A batch axis the
     /// model declares as a number `d` is repeated to every call's rows, so it needs calls of
-    /// exactly `d` rows: the explained input's batch must be declared `d` too (`explained_batch`).
-    pub(crate) fn check(&self, declared: &TensorSignature, explained_batch: BatchDimension) -> Result<(), OnnxError> {
+    /// exactly `d` rows: `call_batch` ([`ModelSignature::call_batch`](crate::ModelSignature::call_batch))
+    /// must be `d`.
+    pub(crate) fn check(&self, declared: &TensorSignature, call_batch: BatchDimension) -> Result<(), OnnxError> {
         let given = self.value.element();
         if declared.element != given && !(given == "f32" && declared.is_f32) {
             return Err(OnnxError::FixedInputType {
@@ -179,13 +180,10 @@ impl FixedInput {
         }
         for (axis, (&d, &s)) in declared.dims.iter().zip(shape).enumerate() {
             if Some(axis) == self.batch_axis {
-                if let Some(d) = d.filter(|&d| explained_batch != BatchDimension::Fixed(d)) {
-                    let explained = match explained_batch {
-                        BatchDimension::Fixed(n) => format!("declared {n}"),
-                        BatchDimension::Symbolic => "symbolic (any number of rows per call)".to_string(),
-                    };
+                if let Some(d) = d.filter(|&d| call_batch != BatchDimension::Fixed(d)) {
+                    let rows = call_batch.fixed_rows().map_or_else(|| "any number of".to_string(), |n| n.to_string());
                     return Err(refuse(format!(
-                        "its batch axis {axis} is declared {d}, but the explained input's batch is {explained}: calls of other row counts would contradict it; pass it unchanged (@none) if it is not per example"
+                        "its batch axis {axis} is declared {d}, but the model's calls have {rows} rows (the explained input's or another fixed input's declared batch): pass it unchanged (@none) if it is not per example"
                     )));
                 }
             } else if d.is_some_and(|d| d != s) {
@@ -281,8 +279,7 @@ mod tests {
             f(&[2, 3]).check(&declared("f32", &[None, Some(3)]), any),
             f(&[1, 3, 1]).check(&declared("f32", &[None, Some(3)]), any),
             f(&[3]).with_batch_axis(1).check(&declared("f32", &[None]), any),
-            // Declared 1 on its batch axis while the explained input takes any rows: tract
-            // gave a wrong map silently, ONNX Runtime a raw runtime error.
+            // A batch axis declared as a number the calls' rows are not.
             f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), any),
             f(&[2, 1, 3])
                 .with_batch_axis(1)

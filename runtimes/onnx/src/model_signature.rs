@@ -97,8 +97,9 @@ impl ModelSignature {
         if !missing.is_empty() {
             return Err(OnnxError::InputsWithoutValue { missing, explained: input.name.clone() });
         }
+        let call = self.call_batch(explained, fixed);
         for f in fixed {
-            f.check(&self.inputs[index_of(&f.name)?], self.batch(explained))?;
+            f.check(&self.inputs[index_of(&f.name)?], call)?;
         }
         Ok(explained)
     }
@@ -120,6 +121,25 @@ impl ModelSignature {
             return Err(OnnxError::OutputNotF32 { name: output.name.clone(), element: output.element.clone() });
         }
         Ok(index)
+    }
+
+    /// The rows of every model call, with `explained` the explained input and `fixed` the
+    /// others: the explained input's declared batch when it is a number; else the number a
+    /// fixed input's batch axis is declared with (its value is repeated to the call's rows,
+    /// so the calls must have that many; the first such input decides, and
+    /// [`explained_input`](Self::explained_input) refuses one that disagrees); else symbolic.
+    pub fn call_batch(&self, explained: usize, fixed: &[FixedInput]) -> BatchDimension {
+        if let BatchDimension::Fixed(n) = self.batch(explained) {
+            return BatchDimension::Fixed(n);
+        }
+        fixed
+            .iter()
+            .find_map(|f| {
+                let declared = self.inputs.iter().find(|i| i.name == f.name)?;
+                let d = (*declared.dims.get(f.batch_axis?)?)?;
+                Some(BatchDimension::Fixed(d))
+            })
+            .unwrap_or(BatchDimension::Symbolic)
     }
 
     /// How input `input`'s batch dimension (its first) is declared: symbolic when the rank is
@@ -193,6 +213,34 @@ mod tests {
         let wrong = FixedInput::whole("gain", ArrayD::from_elem(IxDyn(&[1]), 2.0f32));
         assert!(message(three.explained_input(None, &[extra, wrong]))
             .contains("holds f32 values but the model declares i64"));
+    }
+
+    #[test]
+    fn a_fixed_input_declaring_its_batch_sets_the_rows_of_every_call() {
+        // A recurrent state (layers, N, hidden) declared with N = 1 next to an input of any batch:
+        // every call has 1 row (calls of more rows gave tract a wrong map, ONNX Runtime an error).
+        let state = |n: Option<usize>| tensor("state", "f32", &[Some(2), n, Some(3)]);
+        let model = |x_batch: Option<usize>, n: Option<usize>| ModelSignature {
+            inputs: vec![tensor("x", "f32", &[x_batch, Some(4)]), state(n)],
+            outputs: vec![tensor("y", "f32", &[None, Some(2)])],
+        };
+        let value = FixedInput::per_example("state", ArrayD::<f32>::zeros(IxDyn(&[2, 1, 3]))).with_batch_axis(1);
+        let fixed = std::slice::from_ref(&value);
+        assert_eq!(model(None, Some(1)).call_batch(0, fixed), BatchDimension::Fixed(1));
+        assert_eq!(model(None, Some(1)).explained_input(None, fixed).ok(), Some(0));
+        assert_eq!(model(None, None).call_batch(0, fixed), BatchDimension::Symbolic);
+        assert_eq!(model(Some(4), Some(4)).call_batch(0, fixed), BatchDimension::Fixed(4));
+        assert_eq!(model(Some(4), Some(4)).explained_input(None, fixed).ok(), Some(0));
+        // Passed unchanged, its declared size is no batch.
+        let whole = FixedInput::whole("state", ArrayD::<f32>::zeros(IxDyn(&[2, 1, 3])));
+        assert_eq!(model(None, Some(1)).call_batch(0, std::slice::from_ref(&whole)), BatchDimension::Symbolic);
+        // Two declared batches that disagree.
+        match model(Some(4), Some(1)).explained_input(None, fixed) {
+            Err(e @ OnnxError::FixedInputShape { .. }) => {
+                assert!(e.to_string().contains("batch axis 1 is declared 1, but the model's calls have 4 rows"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub enum OnnxError {
     },
     /// An input size was given for an image input whose height and width are both declared,
     /// and differ from it (it would be ignored).
-    #[error("the model's input {declared:?} fixes its height and width, so the input size {size} cannot apply: leave --size out (or give the declared size)")]
+    #[error("the model's input {declared:?} fixes its height and width, so the input size {size} cannot apply: leave --size out")]
     InputSizeFixed {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,

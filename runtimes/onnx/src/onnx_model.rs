@@ -140,7 +140,7 @@ impl OnnxModel {
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, geometry) = options.input.resolve(&signature.inputs[explained].dims)?;
         let output = signature.output_index(options.output.as_deref())?;
-        let batch = signature.batch(explained);
+        let batch = signature.call_batch(explained, &options.fixed_inputs);
         let fixed = fixed_with_indices(&signature, options)?;
         Ok(OnnxModel {
             engine,
@@ -166,7 +166,7 @@ impl OnnxModel {
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
         let output = signature.output_index(options.output.as_deref())?;
-        let batch = signature.batch(explained);
+        let batch = signature.call_batch(explained, &options.fixed_inputs);
         let fixed = fixed_with_indices(&signature, options)?;
         let fixed: Vec<(usize, &FixedInput)> = fixed.iter().map(|(i, f)| (*i, f)).collect();
         let plan = options.plan.resolve(Runtime::Tract, batch, example_shape.iter().product(), cores())?;
@@ -188,7 +188,7 @@ impl OnnxModel {
         let (sessions, signature) = OrtSessions::open(path, &threads, options.ort_library.as_deref(), options.tf32)?;
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
-        let batch = signature.batch(explained);
+        let batch = signature.call_batch(explained, &options.fixed_inputs);
         check_call_size(batch, &example_shape)?;
         let plan = options.plan.resolve(Runtime::Ort, batch, example_shape.iter().product(), cores())?;
         Self::finish(Engine::Ort(sessions), Runtime::Ort, plan, signature, options)
