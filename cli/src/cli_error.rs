@@ -22,8 +22,9 @@ impl CliError {
 }
 
 impl From<tiled_occlusion_core::Error> for CliError {
-    /// A mistake in the settings (a window, k, stride, target, size or count the user typed)
-    /// exits 2, as a bad option value does; a model, backend or device failure exits 1.
+    /// A mistake in the settings (a window, k, stride, target, size or count the user typed, a
+    /// baseline or mask file of the wrong shape) exits 2, as a bad option value does; a model,
+    /// backend or device failure exits 1.
     fn from(e: tiled_occlusion_core::Error) -> Self {
         use tiled_occlusion_core::Error as E;
         match e {
@@ -42,7 +43,10 @@ impl From<tiled_occlusion_core::Error> for CliError {
             | E::TargetOutOfRange { .. }
             | E::TargetCount { .. }
             | E::TargetRank { .. }
-            | E::ContrastiveTarget { .. } => CliError::Usage(e.to_string()),
+            | E::ContrastiveTarget { .. }
+            | E::BaselineShape { .. }
+            | E::FeatureMaskShape { .. }
+            | E::FeatureMaskLength { .. } => CliError::Usage(e.to_string()),
             other => CliError::Run(other.to_string()),
         }
     }

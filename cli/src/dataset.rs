@@ -29,7 +29,8 @@ impl Shard {
     }
 
     /// The shard `--shard` gives, else the one of a Slurm array task
-    /// (`SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` of `SLURM_ARRAY_TASK_COUNT`), else the one
+    /// (`(SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP` of
+    /// `SLURM_ARRAY_TASK_COUNT`), else the one
     /// of a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX` of `JOB_COMPLETIONS`, which the
     /// manifest in docs/ sets from the job's completions); `None`: every input.
     pub fn resolve(given: Option<&str>, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Shard>, CliError> {
@@ -43,11 +44,17 @@ impl Shard {
             }
         };
         if let (Some(id), Some(count)) = (number("SLURM_ARRAY_TASK_ID")?, number("SLURM_ARRAY_TASK_COUNT")?) {
-            let index = id.checked_sub(number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0));
-            return match index {
-                Some(index) => Shard::parse("the Slurm array task", &format!("{index}/{count}")).map(Some),
-                None => usage(format!("SLURM_ARRAY_TASK_ID {id} is below SLURM_ARRAY_TASK_MIN")),
+            // `--array=0-6:2` runs ids 0, 2, 4, 6: shards 0 to 3 of 4.
+            let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
+            let Some(offset) = id.checked_sub(number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0)) else {
+                return usage(format!("SLURM_ARRAY_TASK_ID {id} is below SLURM_ARRAY_TASK_MIN"));
             };
+            if offset % step != 0 {
+                return usage(format!(
+                    "SLURM_ARRAY_TASK_ID {id} is not on the array's step {step} from its minimum: for an array given as a list, pass --shard I/N"
+                ));
+            }
+            return Shard::parse("the Slurm array task", &format!("{}/{count}", offset / step)).map(Some);
         }
         if let Some(index) = number("JOB_COMPLETION_INDEX")? {
             let Some(count) = number("JOB_COMPLETIONS")? else {
@@ -73,7 +80,9 @@ impl Shard {
 /// would write the same outputs) are an error.
 pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
-    for path in paths {
+    // A file, an array of an archive, or a folder (its `.npy` files), on the command line or
+    // in a list; `Err(())` when there is none of them.
+    let mut add = |path: &Path| -> Result<Result<(), ()>, CliError> {
         if path.is_dir() {
             let entries =
                 std::fs::read_dir(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
@@ -84,8 +93,14 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
                 }
             }
         } else if path.is_file() || npz_member(path).is_some_and(|(file, _)| file.is_file()) {
-            out.push(path.clone());
+            out.push(path.to_path_buf());
         } else {
+            return Ok(Err(()));
+        }
+        Ok(Ok(()))
+    };
+    for path in paths {
+        if add(path)?.is_err() {
             return usage(format!("input {} does not exist", path.display()));
         }
     }
@@ -98,10 +113,9 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
                 continue;
             }
             let p = folder.join(line);
-            if !p.is_file() {
+            if add(&p)?.is_err() {
                 return usage(format!("--list {} line {}: {} does not exist", list.display(), n + 1, p.display()));
             }
-            out.push(p);
         }
     }
     out.sort();
@@ -133,7 +147,9 @@ pub fn npz_member(path: &Path) -> Option<(PathBuf, String)> {
 /// The stem outputs of `input` are named by (`FILE-NAME` for array `NAME` of `FILE.npz`).
 pub fn stem(input: &Path) -> String {
     if let Some((file, name)) = npz_member(input) {
-        return format!("{}-{name}", stem(&file));
+        // A member's name may hold folders (`sub/x`, `../x`): flattened, so outputs stay in
+        // the output folder.
+        return format!("{}-{}", stem(&file), name.replace(['/', '\\'], "_"));
     }
     input.file_stem().map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned())
 }
@@ -196,6 +212,22 @@ mod tests {
             _ => None,
         };
         assert_eq!(Shard::resolve(None, &slurm).ok().flatten(), Some(Shard { index: 2, count: 5 }));
+        // `--array=0-6:2`: ids 0, 2, 4, 6 are shards 0 to 3 of 4 (4 was "4/4: use 0 ≤ I < N",
+        // and shards 1 and 3 never ran); an id off the step is named.
+        let stepped = |id: &'static str| {
+            move |k: &str| match k {
+                "SLURM_ARRAY_TASK_ID" => Some(id.to_string()),
+                "SLURM_ARRAY_TASK_MIN" => Some("0".to_string()),
+                "SLURM_ARRAY_TASK_STEP" => Some("2".to_string()),
+                "SLURM_ARRAY_TASK_COUNT" => Some("4".to_string()),
+                _ => None,
+            }
+        };
+        let shards: Vec<_> =
+            ["0", "2", "4", "6"].map(|id| Shard::resolve(None, &stepped(id)).ok().flatten().map(|s| s.index)).to_vec();
+        assert_eq!(shards, [Some(0), Some(1), Some(2), Some(3)]);
+        let off = Shard::resolve(None, &stepped("3")).map(|_| ()).map_err(|e| e.to_string());
+        assert!(off.as_ref().is_err_and(|e| e.contains("not on the array's step 2")), "{off:?}");
         let k8s = |k: &str| match k {
             "JOB_COMPLETION_INDEX" => Some("0".to_string()),
             "JOB_COMPLETIONS" => Some("2".to_string()),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use ndarray::{ArrayD, Axis};
-use tiled_occlusion_core::perturbation::{PartialAttribution, PartitionedAttribution, SchedulePart};
+use tiled_occlusion_core::perturbation::{PartitionedAttribution, SchedulePart};
 use tiled_occlusion_core::{
     Baseline, Contrast, FeatureAblation, FeatureMask, Inputs, Occlusion, Target, TiledOcclusion, TilingMode,
 };
@@ -18,6 +18,7 @@ use crate::dataset::{collect, npz_member, partial_path, stem, write_atomically, 
 use crate::method_config::check_k;
 use crate::model_options::RuntimeOptions;
 use crate::npy_file::{read_npy_file, read_npz_member, NpyArray};
+use crate::part_file::{file_checksum, options_checksum, part_json, read_part};
 
 /// The method of `explain-tensor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -139,66 +140,6 @@ pub fn parse_part(text: &str) -> Result<SchedulePart, CliError> {
         Some((i, n)) => SchedulePart::new(i, n).map_err(|e| CliError::Usage(format!("--part {text}: {e}"))),
         None => usage(format!("--part {text:?}: expected I/N, e.g. 0/4")),
     }
-}
-
-/// The FNV-1a hash of a file's bytes: which model file made a part.
-fn file_checksum(path: &Path) -> Result<u64, CliError> {
-    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
-    Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)))
-}
-
-const PART_FORMAT: &str = "tiled-occlusion-part/1";
-
-/// A part as JSON: every float as its 64 bits, so the merge is exact.
-fn part_json(p: &PartialAttribution, input: &Path, model: u64) -> serde_json::Value {
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    serde_json::json!({
-        "format": PART_FORMAT,
-        "input": input.display().to_string(),
-        "model_checksum": format!("{model:016x}"),
-        "part": p.part.index(),
-        "count": p.part.count(),
-        "fingerprint": format!("{:016x}", p.fingerprint),
-        "input_shape": p.input_shape,
-        "total_regions": p.total_regions,
-        "regions": [p.regions.start, p.regions.end],
-        "reference_bits": bits(&p.reference),
-        "drops_bits": bits(&p.drops),
-    })
-}
-
-/// Reads a part file back, with the model checksum it records.
-fn read_part(path: &Path) -> Result<(PartialAttribution, u64), CliError> {
-    let bad = |why: &str| CliError::Usage(format!("{} is not a part file of explain-tensor: {why}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| bad(&e.to_string()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
-    if v["format"] != PART_FORMAT {
-        return Err(bad("no tiled-occlusion-part/1 format line"));
-    }
-    let number = |key: &str| v[key].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| bad(key));
-    let hex = |key: &str| v[key].as_str().and_then(|h| u64::from_str_radix(h, 16).ok()).ok_or_else(|| bad(key));
-    let list = |key: &str| -> Result<Vec<u64>, CliError> {
-        v[key].as_array().ok_or_else(|| bad(key))?.iter().map(|x| x.as_u64().ok_or_else(|| bad(key))).collect()
-    };
-    let floats = |key: &str| list(key).map(|b| b.into_iter().map(f64::from_bits).collect::<Vec<_>>());
-    let sizes = |key: &str| list(key).map(|b| b.into_iter().map(|n| n as usize).collect::<Vec<_>>());
-    let regions = sizes("regions")?;
-    if regions.len() != 2 {
-        return Err(bad("regions"));
-    }
-    let part = SchedulePart::new(number("part")?, number("count")?).map_err(|e| bad(&e.to_string()))?;
-    Ok((
-        PartialAttribution {
-            part,
-            fingerprint: hex("fingerprint")?,
-            input_shape: sizes("input_shape")?,
-            total_regions: number("total_regions")?,
-            regions: regions[0]..regions[1],
-            reference: floats("reference_bits")?,
-            drops: floats("drops_bits")?,
-        },
-        hex("model_checksum")?,
-    ))
 }
 
 /// Reads a `.npy` (or `FILE.npz:NAME`, an array of an archive), whatever its element type.
@@ -439,6 +380,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     let mut options = args.runtime.onnx_options(args.softmax);
     options.explained_input = args.explained_input.clone();
     options.fixed_inputs = fixed;
+    let run_checksum = options_checksum(&options);
     let baseline_file = args.baseline.ends_with(".npy").then(|| PathBuf::from(&args.baseline));
     let scalar = match &baseline_file {
         Some(_) => 0.0,
@@ -447,7 +389,18 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     };
     let baseline_tensor = baseline_file.as_deref().map(|p| read_floats(p, "--baseline")).transpose()?;
     let all = collect(&args.inputs, &args.list)?;
-    let shard = Shard::resolve(args.shard.as_deref(), &|k| std::env::var(k).ok())?;
+    // Shards split the inputs of whole runs. A part or a merge takes the whole input list: an
+    // array job running `--part $SLURM_ARRAY_TASK_ID/N` set the shard variables too, and every
+    // task but one found no input and exited 0.
+    let shard = match mode {
+        Mode::Whole => Shard::resolve(args.shard.as_deref(), &|k| std::env::var(k).ok())?,
+        _ if args.shard.is_some() => {
+            return usage(
+                "--shard splits the inputs of a whole run; --part and merge split its model calls, not its inputs",
+            )
+        }
+        _ => None,
+    };
     let range = shard.map_or(0..all.len(), |s| s.slice(&all));
     let inputs = &all[range];
     // The first input is read before the model loads, so a bad file fails fast; its shape
@@ -512,7 +465,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 let partial = method.attribute_part(&mut model, &explained, *part)?;
                 let part_path =
                     args.output.join(format!("{stem}.{name}.part-{}-of-{}.json", part.index(), part.count()));
-                let json = part_json(&partial, path, file_checksum(&args.runtime.model)?);
+                let json = part_json(&partial, path, file_checksum(&args.runtime.model)?, run_checksum);
                 write_atomically(&part_path, |tmp| {
                     std::fs::write(tmp, format!("{json}\n")).map_err(|e| e.to_string())
                 })?;
@@ -532,12 +485,18 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 let checksum = file_checksum(&args.runtime.model)?;
                 let mut parts = Vec::with_capacity(files.len());
                 for file in files.iter() {
-                    let (part, model_checksum) = read_part(file)?;
+                    let (part, model_checksum, options) = read_part(file)?;
                     if model_checksum != checksum {
                         return usage(format!(
                             "{} was made with another model file than {}",
                             file.display(),
                             args.runtime.model.display()
+                        ));
+                    }
+                    if options != run_checksum {
+                        return usage(format!(
+                            "{} was made with other model options than this merge (--model-output, --softmax, --input, --fixed or --tf32 differ)",
+                            file.display()
                         ));
                     }
                     // This command's models give a row per example (the library also allows a

@@ -18,6 +18,7 @@ pub mod method_config;
 pub mod model_options;
 pub mod non_finite;
 pub mod npy_file;
+pub mod part_file;
 pub mod progress_report;
 pub mod tensor_picture;
 pub mod text;

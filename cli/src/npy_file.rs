@@ -66,9 +66,15 @@ pub fn read_npz_member(file: &Path, name: &str, what: &str) -> Result<NpyArray, 
         let names: Vec<&str> = archive.file_names().map(|n| n.strip_suffix(".npy").unwrap_or(n)).collect();
         return usage(format!("{source}: the archive has no array {name:?}; it holds {}", names.join(", ")));
     };
-    let mut member = archive.by_name(&entry).or_else(|e| usage(format!("{source}: {e}")))?;
-    // Read what is there (the entry's declared size is not trusted for the allocation; members
-    // are stored, not compressed, so this is at most the archive's size).
+    let mut member = archive.by_name(&entry).map_err(|e| match e {
+        zip::result::ZipError::UnsupportedArchive(why) if why.contains("Compression") => CliError::Usage(format!(
+            "{source}: the archive is compressed (numpy.savez_compressed), which is not read; save it with numpy.savez or as .npy files"
+        )),
+        other => CliError::Usage(format!("{source}: {other}")),
+    })?;
+    // Read what is there (the entry's declared size is not trusted for the allocation). Members
+    // are stored, not compressed (zip is built without decompressors), so this is at most the
+    // archive's size; reading compressed members would need a cap here against zip bombs.
     let mut bytes = Vec::new();
     member.read_to_end(&mut bytes).or_else(|e| usage(format!("{source}: {e}")))?;
     let total = bytes.len() as u64;

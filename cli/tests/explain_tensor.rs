@@ -350,6 +350,42 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
     for (file, original) in part_files.iter().zip(&originals) {
         std::fs::write(file, original).expect("restore");
     }
+    // Parts made without --softmax, merged with it: a map of neither run (it exited 0).
+    let mut softer = merge.clone();
+    softer.insert(4, "--softmax".into());
+    let o = Command::new(binary()).args(&softer).output().expect("merge runs");
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("was made with other model options than this merge"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The documented array-job recipe: each task runs `--part $SLURM_ARRAY_TASK_ID/3` with the
+    // Slurm variables set. They split inputs too, so two of three tasks found no input and
+    // exited 0; a part takes every input, and an explicit --shard with --part is refused.
+    let array = dir.join("array");
+    for i in 0..3 {
+        let task = i.to_string();
+        let mut all = vec![x.clone(), "--model".into(), cnn.clone()];
+        all.extend(with(&["--part", &format!("{i}/3"), "--output", array.to_str().unwrap_or_default()]));
+        let o = Command::new(binary())
+            .arg("explain-tensor")
+            .args(&all)
+            .envs([
+                ("SLURM_ARRAY_TASK_ID", task.as_str()),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ])
+            .output()
+            .expect("runs");
+        succeeded(&o);
+        let made =
+            std::fs::read(array.join(format!("x.tiled.part-{i}-of-3.json"))).expect("every task writes its part");
+        assert_eq!(made, std::fs::read(&part_files[i]).expect("part"), "the same part as without the variables");
+    }
+    let o = call(&x, &["--part", "0/3", "--shard", "0/2", "--output", array.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--shard splits the inputs of a whole run"));
     let mut foreign = merge.clone();
     foreign[1] = other;
     let o = Command::new(binary()).args(&foreign).output().expect("merge runs");
@@ -515,6 +551,57 @@ fn arrays_of_an_npz_archive_are_inputs() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("the archive has no array \"c\"; it holds a, b"), "{stderr}");
+
+    // In a --list, an archive's array and a folder are inputs as on the command line (they were
+    // "does not exist"); a member whose name holds folders writes into the output folder.
+    let nested = dir.join("nested.npz");
+    let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&nested).expect("create"));
+    npz.add_array("sub/x", &a).expect("sub/x");
+    npz.finish().expect("npz");
+    let folder = dir.join("folder");
+    std::fs::create_dir_all(&folder).expect("folder");
+    save(&folder, "f.npy", &[1, 2, 3, 4], ramp(24));
+    let list = dir.join("inputs.txt");
+    std::fs::write(&list, "data.npz:a\nfolder\nnested.npz:sub/x\n").expect("list");
+    let listed = dir.join("listed");
+    let o = run(&[
+        "--list",
+        list.to_str().unwrap_or_default(),
+        "--model",
+        &model("linear.onnx"),
+        "--runtime",
+        "tract",
+        "--output",
+        listed.to_str().unwrap_or_default(),
+    ]);
+    succeeded(&o);
+    for stem in ["data-a", "f", "nested-sub_x"] {
+        assert_eq!(
+            map(&listed.join(format!("{stem}.occlusion.npy"))),
+            map(&out.join("data-a.occlusion.npy")),
+            "{stem}"
+        );
+    }
+
+    // numpy.savez_compressed: named as such (it was "unsupported Zip archive: Compression method
+    // not supported"). The stored archive's method fields patched to deflate (8) stand in.
+    let mut bytes = std::fs::read(&nested).expect("bytes");
+    let local = 0;
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory");
+    bytes[local + 8] = 8;
+    bytes[central + 10] = 8;
+    let compressed = dir.join("compressed.npz");
+    std::fs::write(&compressed, bytes).expect("write");
+    let o = run(&[
+        &format!("{}:sub/x", compressed.display()),
+        "--model",
+        &model("linear.onnx"),
+        "--output",
+        out.to_str().unwrap_or_default(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the archive is compressed (numpy.savez_compressed)"), "{stderr}");
 }
 
 #[test]
@@ -579,6 +666,8 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         archive.finish().expect("finish");
         format!("{}:x", path.display())
     };
+    let wrong_shape = save(&dir, "wrong_shape.npy", &[5], vec![0.0f32; 5]);
+    let wrong_ids = save(&dir, "wrong_ids.npy", &[7], vec![0i64; 7]);
     // 1e39 is finite in f64 and infinite in f32.
     let wide = save(&dir, "wide.npy", &[1, 2, 3, 4], (0..24).map(|i| if i == 3 { 1e39 } else { 0.5f64 }).collect());
     let mixed = model("mixed_inputs.onnx");
@@ -598,6 +687,12 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         (vec![&good, "--model", &linear, "--method", "ablation", "--mask", &huge_ids, "--output", out], &mask_claims),
         (vec![&good, "--model", &mixed, "--fixed", &fixed_huge, "--output", out], &fixed_claims),
         (vec![&wide, "--model", &linear, "--output", out], "beyond the range of f32"),
+        // Files of the wrong shape are bad option values too (they exited 1).
+        (vec![&good, "--model", &linear, "--baseline", &wrong_shape, "--output", out], "cannot be broadcast"),
+        (
+            vec![&good, "--model", &linear, "--method", "ablation", "--mask", &wrong_ids, "--output", out],
+            "fits neither the per-example shape",
+        ),
         (vec![&good, "--model", &linear, "--baseline", "1e39", "--output", out], "not a finite f32 value"),
         (
             vec![&good, "--model", &linear, "--mask", &good, "--method", "ablation", "--output", out],

@@ -1,0 +1,137 @@
+//! The part files of `explain-tensor --part I/N` (`STEM.METHOD.part-I-of-N.json`), which
+//! `merge` reads back: a [`PartialAttribution`] with every float as its 64 bits (so the merge is
+//! exact), and checksums of what else must be the same for parts to merge: the model file, and
+//! the model options that change its scores.
+
+use std::path::Path;
+
+use tiled_occlusion_core::perturbation::{PartialAttribution, SchedulePart};
+use tiled_occlusion_onnx::{FixedValue, OnnxOptions};
+
+use crate::cli_error::{run_error, CliError};
+
+/// The FNV-1a offset basis.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a of `bytes`, continuing from `hash`.
+fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The FNV-1a hash of a file's bytes: which model file made a part.
+pub fn file_checksum(path: &Path) -> Result<u64, CliError> {
+    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
+    Ok(fnv(FNV_OFFSET, &bytes))
+}
+
+/// The FNV-1a hash of the model options that change a run's scores besides the model file, the
+/// method and the input (which the parts' own fingerprint covers): the output read, the
+/// explained input, softmax, TF32, and every fixed input's name, batch axis, shape and values.
+/// Parts made with other options (`--model-output`, `--softmax`, `--fixed` values) merged
+/// silently into a map of neither run.
+pub fn options_checksum(options: &OnnxOptions) -> u64 {
+    let settings = format!("{:?}|{:?}|{}|{}", options.output, options.explained_input, options.softmax, options.tf32);
+    let mut hash = fnv(FNV_OFFSET, settings.as_bytes());
+    for f in &options.fixed_inputs {
+        hash = fnv(hash, format!("|{}|{:?}|{:?}|", f.name, f.batch_axis, f.value.shape()).as_bytes());
+        hash = match &f.value {
+            FixedValue::F32(a) => a.iter().fold(hash, |h, v| fnv(h, &v.to_bits().to_le_bytes())),
+            FixedValue::I64(a) => a.iter().fold(fnv(hash, b"i64"), |h, v| fnv(h, &v.to_le_bytes())),
+        };
+    }
+    hash
+}
+
+/// The format line: version 2 added `options_checksum`.
+const PART_FORMAT: &str = "tiled-occlusion-part/2";
+
+/// A part as JSON: every float as its 64 bits, so the merge is exact.
+pub fn part_json(p: &PartialAttribution, input: &Path, model: u64, options: u64) -> serde_json::Value {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    serde_json::json!({
+        "format": PART_FORMAT,
+        "input": input.display().to_string(),
+        "model_checksum": format!("{model:016x}"),
+        "options_checksum": format!("{options:016x}"),
+        "part": p.part.index(),
+        "count": p.part.count(),
+        "fingerprint": format!("{:016x}", p.fingerprint),
+        "input_shape": p.input_shape,
+        "total_regions": p.total_regions,
+        "regions": [p.regions.start, p.regions.end],
+        "reference_bits": bits(&p.reference),
+        "drops_bits": bits(&p.drops),
+    })
+}
+
+/// Reads a part file back, with the model and options checksums it records.
+pub fn read_part(path: &Path) -> Result<(PartialAttribution, u64, u64), CliError> {
+    let bad = |why: &str| CliError::Usage(format!("{} is not a part file of explain-tensor: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| bad(&e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+    if v["format"] != PART_FORMAT {
+        return Err(bad(&format!(
+            "no {PART_FORMAT} format line (a part of another version of the command? make the parts again)"
+        )));
+    }
+    let field = |key: &str, kind: &str| bad(&format!("its field {key:?} is missing or not {kind}"));
+    let number =
+        |key: &str| v[key].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| field(key, "a whole number"));
+    let hex = |key: &str| {
+        v[key].as_str().and_then(|h| u64::from_str_radix(h, 16).ok()).ok_or_else(|| field(key, "a hexadecimal number"))
+    };
+    let list = |key: &str| -> Result<Vec<u64>, CliError> {
+        let whole = || field(key, "a list of whole numbers");
+        v[key].as_array().ok_or_else(whole)?.iter().map(|x| x.as_u64().ok_or_else(whole)).collect()
+    };
+    let floats = |key: &str| list(key).map(|b| b.into_iter().map(f64::from_bits).collect::<Vec<_>>());
+    let sizes = |key: &str| list(key).map(|b| b.into_iter().map(|n| n as usize).collect::<Vec<_>>());
+    let regions = sizes("regions")?;
+    if regions.len() != 2 {
+        return Err(field("regions", "two numbers"));
+    }
+    let part = SchedulePart::new(number("part")?, number("count")?).map_err(|e| bad(&e.to_string()))?;
+    Ok((
+        PartialAttribution {
+            part,
+            fingerprint: hex("fingerprint")?,
+            input_shape: sizes("input_shape")?,
+            total_regions: number("total_regions")?,
+            regions: regions[0]..regions[1],
+            reference: floats("reference_bits")?,
+            drops: floats("drops_bits")?,
+        },
+        hex("model_checksum")?,
+        hex("options_checksum")?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+    use tiled_occlusion_onnx::{FixedInput, OnnxOptions};
+
+    use super::options_checksum;
+
+    #[test]
+    fn every_option_that_changes_the_scores_changes_the_checksum() {
+        let state = |v: f32| FixedInput::per_example("state", ArrayD::from_elem(IxDyn(&[1, 2]), v));
+        let base = || OnnxOptions { fixed_inputs: vec![state(1.0)], ..OnnxOptions::default() };
+        let reference = options_checksum(&base());
+        assert_eq!(options_checksum(&base()), reference, "the same options, the same checksum");
+        let changed = [
+            OnnxOptions { softmax: true, ..base() },
+            OnnxOptions { output: Some("doubled".into()), ..base() },
+            OnnxOptions { explained_input: Some("x".into()), ..base() },
+            OnnxOptions { tf32: true, ..base() },
+            OnnxOptions { fixed_inputs: vec![state(5.0)], ..base() },
+            OnnxOptions { fixed_inputs: vec![state(1.0).with_batch_axis(1)], ..base() },
+            OnnxOptions { fixed_inputs: vec![], ..base() },
+        ];
+        for (i, options) in changed.iter().enumerate() {
+            assert_ne!(options_checksum(options), reference, "change {i}");
+        }
+        // Threads and sessions do not change the scores: parts may run with any.
+        assert_eq!(options_checksum(&base().threads(1)), reference);
+    }
+}
