@@ -364,7 +364,7 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
     // Slurm variables set. They split inputs too, so two of three tasks found no input and
     // exited 0; a part takes every input, and an explicit --shard with --part is refused.
     let array = dir.join("array");
-    for i in 0..3 {
+    for (i, expected) in part_files.iter().enumerate() {
         let task = i.to_string();
         let mut all = vec![x.clone(), "--model".into(), cnn.clone()];
         all.extend(with(&["--part", &format!("{i}/3"), "--output", array.to_str().unwrap_or_default()]));
@@ -381,7 +381,7 @@ fn parts_run_as_separate_processes_merge_into_the_single_run_bit_for_bit() {
         succeeded(&o);
         let made =
             std::fs::read(array.join(format!("x.tiled.part-{i}-of-3.json"))).expect("every task writes its part");
-        assert_eq!(made, std::fs::read(&part_files[i]).expect("part"), "the same part as without the variables");
+        assert_eq!(made, std::fs::read(expected).expect("part"), "the same part as without the variables");
     }
     let o = call(&x, &["--part", "0/3", "--shard", "0/2", "--output", array.to_str().unwrap_or_default()]);
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
