@@ -81,8 +81,8 @@ impl Shard {
 pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
     // A file, an array of an archive, or a folder (its `.npy` files), on the command line or
-    // in a list; `Err(())` when there is none of them.
-    let mut add = |path: &Path| -> Result<Result<(), ()>, CliError> {
+    // in a list; `false` when there is none of them.
+    let mut add = |path: &Path| -> Result<bool, CliError> {
         if path.is_dir() {
             let entries =
                 std::fs::read_dir(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
@@ -95,12 +95,12 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
         } else if path.is_file() || npz_member(path).is_some_and(|(file, _)| file.is_file()) {
             out.push(path.to_path_buf());
         } else {
-            return Ok(Err(()));
+            return Ok(false);
         }
-        Ok(Ok(()))
+        Ok(true)
     };
     for path in paths {
-        if add(path)?.is_err() {
+        if !add(path)? {
             return usage(format!("input {} does not exist", path.display()));
         }
     }
@@ -113,7 +113,7 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
                 continue;
             }
             let p = folder.join(line);
-            if add(&p)?.is_err() {
+            if !add(&p)? {
                 return usage(format!("--list {} line {}: {} does not exist", list.display(), n + 1, p.display()));
             }
         }

@@ -381,6 +381,11 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     options.explained_input = args.explained_input.clone();
     options.fixed_inputs = fixed;
     let run_checksum = options_checksum(&options);
+    // The model file's checksum, read once, for the part files a part writes or a merge reads.
+    let model_checksum = match mode {
+        Mode::Whole => 0,
+        Mode::Part(_) | Mode::Merge(_) => file_checksum(&args.runtime.model)?,
+    };
     let baseline_file = args.baseline.ends_with(".npy").then(|| PathBuf::from(&args.baseline));
     let scalar = match &baseline_file {
         Some(_) => 0.0,
@@ -465,7 +470,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 let partial = method.attribute_part(&mut model, &explained, *part)?;
                 let part_path =
                     args.output.join(format!("{stem}.{name}.part-{}-of-{}.json", part.index(), part.count()));
-                let json = part_json(&partial, path, file_checksum(&args.runtime.model)?, run_checksum);
+                let json = part_json(&partial, path, model_checksum, run_checksum);
                 write_atomically(&part_path, |tmp| {
                     std::fs::write(tmp, format!("{json}\n")).map_err(|e| e.to_string())
                 })?;
@@ -482,18 +487,17 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 continue;
             }
             Mode::Merge(files) => {
-                let checksum = file_checksum(&args.runtime.model)?;
                 let mut parts = Vec::with_capacity(files.len());
                 for file in files.iter() {
-                    let (part, model_checksum, options) = read_part(file)?;
-                    if model_checksum != checksum {
+                    let (part, part_model, part_options) = read_part(file)?;
+                    if part_model != model_checksum {
                         return usage(format!(
                             "{} was made with another model file than {}",
                             file.display(),
                             args.runtime.model.display()
                         ));
                     }
-                    if options != run_checksum {
+                    if part_options != run_checksum {
                         return usage(format!(
                             "{} was made with other model options than this merge (--model-output, --softmax, --input, --fixed or --tf32 differ)",
                             file.display()

@@ -127,9 +127,8 @@ fn draw_heat(
 pub fn picture(input: &ArrayD<f32>, map: &ArrayD<f32>, n: usize) -> RgbImage {
     let x = input.index_axis(Axis(0), n);
     let a = map.index_axis(Axis(0), n);
-    let values: Vec<f32> = a.iter().copied().collect();
     let mut image = match kind_of(&map.shape()[1..]) {
-        PictureKind::Bars => bars(&values),
+        PictureKind::Bars => bars(&a.iter().copied().collect::<Vec<_>>()),
         PictureKind::Signal { channels_first } => signal(&x, &a, channels_first),
         PictureKind::HeatMap { channel } => {
             let summed = match channel {
