@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::bounded_read::{read_bounded_text, MAX_LIST_BYTES};
 use crate::cli_error::{run_error, usage, CliError};
 
 /// Shard `index` of `count`: the inputs `[⌊index·L/count⌋, ⌊(index+1)·L/count⌋)` of the `L`
@@ -105,7 +106,8 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
         }
     }
     for list in lists {
-        let text = std::fs::read_to_string(list).or_else(|e| usage(format!("--list {}: {e}", list.display())))?;
+        let text =
+            read_bounded_text(list, MAX_LIST_BYTES).or_else(|e| usage(format!("--list {}: {e}", list.display())))?;
         let folder = list.parent().unwrap_or(Path::new("."));
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();

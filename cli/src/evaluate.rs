@@ -37,12 +37,14 @@ pub struct EvaluateArgs {
     /// The insertion start's Gaussian blur, in pixels.
     #[arg(long, default_value_t = 5.0)]
     pub blur: f64,
-    /// AOPC patch side in pixels.
-    #[arg(long, default_value_t = 16)]
-    pub patch: usize,
-    /// AOPC: number of patches removed.
-    #[arg(long, default_value_t = 20)]
-    pub regions: usize,
+    /// AOPC patch side in pixels, at most the input's smallest side [default: 16, or that side
+    /// when smaller].
+    #[arg(long)]
+    pub patch: Option<usize>,
+    /// AOPC: number of patches removed, at most the patches the input holds [default: 20, or
+    /// that many when fewer].
+    #[arg(long)]
+    pub regions: Option<usize>,
     /// The value occluded and deleted inputs take (after normalisation).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = crate::explain_args::baseline_value)]
     pub baseline: f64,
@@ -53,6 +55,12 @@ pub struct EvaluateArgs {
     #[arg(long, short)]
     pub quiet: bool,
 }
+
+/// AOPC's patch side when `--patch` is not given (or the input's smallest side when smaller).
+pub const DEFAULT_PATCH: usize = 16;
+
+/// AOPC's patches removed when `--regions` is not given (or all the input holds when fewer).
+pub const DEFAULT_REGIONS: usize = 20;
 
 const METRICS: [&str; 6] = ["deletion AUC ↓", "insertion AUC ↑", "AOPC ↑", "total variation ↓", "entropy ↓", "Gini ↑"];
 
@@ -67,7 +75,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     // Every value, the CSV file and every photo are checked before the first model call, so
     // a mistake never throws away metrics already computed.
-    if args.steps == 0 || args.patch == 0 || args.regions == 0 {
+    if args.steps == 0 || args.patch == Some(0) || args.regions == Some(0) {
         return usage("--steps, --patch and --regions must be at least 1");
     }
     if !(args.blur.is_finite() && (0.0..=MAX_BLUR_SIGMA).contains(&args.blur)) {
@@ -95,6 +103,27 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     if args.steps > positions {
         return usage(format!("--steps {}: use at most the {positions} pixels of the model's input", args.steps));
     }
+    // AOPC's patches tile the input; a patch wider than the input or more regions than patches
+    // were clamped in silence, and the table named an AOPC that was not computed.
+    // The defaults shrink to a small input; values given are refused.
+    let side = spatial.iter().copied().min().unwrap_or(1).max(1);
+    let patch = match args.patch {
+        Some(p) if p > side => {
+            return usage(format!("--patch {p}: use at most the model input's smallest side, {side} pixels"))
+        }
+        Some(p) => p,
+        None => DEFAULT_PATCH.min(side),
+    };
+    let patches: usize = spatial.iter().map(|d| d.div_ceil(patch)).product();
+    let regions = match args.regions {
+        Some(r) if r > patches => {
+            return usage(format!(
+                "--regions {r}: the input holds {patches} patches of {patch} pixels; remove at most that many"
+            ))
+        }
+        Some(r) => r,
+        None => DEFAULT_REGIONS.min(patches),
+    };
     for path in &args.images {
         prepare(path, geometry, args.classifier.normalize, resize)?;
     }
@@ -105,13 +134,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
         batch: 4,
         score: Score::Probability,
     };
-    let aopc = RegionPerturbation {
-        patch: args.patch,
-        regions: args.regions,
-        baseline: args.baseline,
-        batch: 4,
-        score: Score::Probability,
-    };
+    let aopc = RegionPerturbation { patch, regions, baseline: args.baseline, batch: 4, score: Score::Probability };
     // values[config][metric] over images
     let mut values = vec![vec![Vec::new(); METRICS.len()]; configs.len()];
     let mut calls = vec![0usize; configs.len()];

@@ -18,7 +18,7 @@ use crate::dataset::{collect, npz_member, partial_path, stem, write_atomically, 
 use crate::method_config::check_k;
 use crate::model_options::RuntimeOptions;
 use crate::npy_file::{read_npy_file, read_npz_member, NpyArray};
-use crate::part_file::{file_checksum, options_checksum, part_json, read_part};
+use crate::part_file::{file_checksum, max_part_bytes, options_checksum, part_json, read_part};
 
 /// The method of `explain-tensor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -487,9 +487,11 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 continue;
             }
             Mode::Merge(files) => {
+                // Each call after the first perturbs at most `per_eval` regions.
+                let most = max_part_bytes(calls.saturating_mul(per_eval.max(1)), x.shape()[0], path);
                 let mut parts = Vec::with_capacity(files.len());
                 for file in files.iter() {
-                    let (part, part_model, part_options) = read_part(file)?;
+                    let (part, part_model, part_options) = read_part(file, most)?;
                     if part_model != model_checksum {
                         return usage(format!(
                             "{} was made with another model file than {}",

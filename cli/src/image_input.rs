@@ -9,6 +9,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use tiled_occlusion_onnx::{InputGeometry, Layout};
 
+use crate::bounded_read::{read_bounded, MAX_IMAGE_FILE_BYTES};
 use crate::cli_error::{run_error, usage, CliError};
 
 /// How pixel values `x ∈ [0, 255]` become model inputs.
@@ -50,7 +51,8 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 
 /// Reads and decodes the photo at `path`, refusing damaged files.
 pub fn decode(path: &Path) -> Result<DynamicImage, CliError> {
-    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot open image {}: {e}", path.display())))?;
+    let bytes = read_bounded(path, MAX_IMAGE_FILE_BYTES)
+        .or_else(|e| run_error(format!("cannot open image {}: {e}", path.display())))?;
     let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
         .with_guessed_format()
         .or_else(|e| run_error(format!("cannot open image {}: {e}", path.display())))?;

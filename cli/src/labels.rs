@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::bounded_read::{read_bounded_text, MAX_LABELS_BYTES};
 use crate::cli_error::{run_error, usage, CliError};
 
 /// Class names, index = class id.
@@ -13,7 +14,7 @@ pub struct Labels {
 impl Labels {
     /// Reads `path`: a JSON list of strings (`.json`) or one name per line.
     pub fn read(path: &Path) -> Result<Labels, CliError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_bounded_text(path, MAX_LABELS_BYTES) {
             Ok(t) => t,
             Err(e) => return run_error(format!("cannot read the labels file {}: {e}", path.display())),
         };

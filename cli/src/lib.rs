@@ -3,6 +3,7 @@
 //! `explain` and `evaluate` commands themselves. The benchmarks use it too.
 #![warn(missing_docs)]
 
+pub mod bounded_read;
 pub mod cli_error;
 pub mod comparison;
 pub mod dataset;

@@ -3,12 +3,14 @@
 //! exact), and checksums of what else must be the same for parts to merge: the model file, and
 //! the model options that change its scores.
 
+use std::io::Read;
 use std::path::Path;
 
 use tiled_occlusion_core::perturbation::{PartialAttribution, SchedulePart};
 use tiled_occlusion_onnx::{FixedValue, OnnxOptions};
 
-use crate::cli_error::{run_error, CliError};
+use crate::bounded_read::read_bounded_text;
+use crate::cli_error::CliError;
 
 /// The FNV-1a offset basis.
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -18,10 +20,37 @@ fn fnv(hash: u64, bytes: &[u8]) -> u64 {
     bytes.iter().fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// The FNV-1a hash of a file's bytes: which model file made a part.
+/// The FNV-1a hash of a file's bytes: which model file made a part. The file is streamed (a
+/// model of gigabytes is not held twice).
 pub fn file_checksum(path: &Path) -> Result<u64, CliError> {
-    let bytes = std::fs::read(path).or_else(|e| run_error(format!("cannot read {}: {e}", path.display())))?;
-    Ok(fnv(FNV_OFFSET, &bytes))
+    let cannot = |e: std::io::Error| CliError::Run(format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let (mut hash, mut buffer) = (FNV_OFFSET, vec![0u8; 1 << 16]);
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(hash),
+            Ok(n) => hash = fnv(hash, &buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+}
+
+/// The most bytes a part file of an input at `input` may hold when its run perturbs at most
+/// `regions` regions of `rows` rows each: every float is written as its 64 bits in decimal
+/// (at most 20 digits and a comma), `regions × rows` drops and `rows` reference scores, and
+/// the input's path at most 6 bytes per byte (JSON escapes), with 4 KiB for the other fields.
+/// A larger file is not a part of this run and is refused before it is read.
+///
+/// ```
+/// use tiled_occlusion_cli::part_file::max_part_bytes;
+/// assert_eq!(max_part_bytes(10, 2, std::path::Path::new("x.npy")), 4096 + 6 * 5 + 21 * 11 * 2);
+/// assert_eq!(max_part_bytes(usize::MAX, 2, std::path::Path::new("x.npy")), u64::MAX);
+/// ```
+pub fn max_part_bytes(regions: usize, rows: usize, input: &Path) -> u64 {
+    let values = (regions as u64).saturating_add(1).saturating_mul(rows as u64);
+    let path = input.as_os_str().len() as u64;
+    4096u64.saturating_add(path.saturating_mul(6)).saturating_add(values.saturating_mul(21))
 }
 
 /// The FNV-1a hash of the model options that change a run's scores besides the model file, the
@@ -64,10 +93,16 @@ pub fn part_json(p: &PartialAttribution, input: &Path, model: u64, options: u64)
     })
 }
 
-/// Reads a part file back, with the model and options checksums it records.
-pub fn read_part(path: &Path) -> Result<(PartialAttribution, u64, u64), CliError> {
+/// Reads a part file back, with the model and options checksums it records; a file of more
+/// than `max_bytes` (see [`max_part_bytes`]) is refused before it is read.
+pub fn read_part(path: &Path, max_bytes: u64) -> Result<(PartialAttribution, u64, u64), CliError> {
     let bad = |why: &str| CliError::Usage(format!("{} is not a part file of explain-tensor: {why}", path.display()));
-    let text = std::fs::read_to_string(path).map_err(|e| bad(&e.to_string()))?;
+    let text = read_bounded_text(path, max_bytes).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            bad(&format!("it is larger than a part of this input and method may be ({e})"))
+        }
+        _ => bad(&e.to_string()),
+    })?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
     if v["format"] != PART_FORMAT {
         return Err(bad(&format!(

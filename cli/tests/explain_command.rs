@@ -349,6 +349,9 @@ fn hostile_inputs_are_refused_before_any_work() {
     check(explain(&[pic], &["--labels", &blank_line]), 1, "blank line 2");
     check(explain(&[pic], &["--labels", &too_few]), 1, "names 2 classes, but the model has 3");
     check(explain(&[pic], &["--labels", &too_many]), 1, "names 4 classes, but the model has 3");
+    // Endless files were read until memory ran out (/dev/zero as a photo or labels file).
+    check(explain(&[pic, "/dev/zero"], &[]), 1, "cannot open image /dev/zero: it holds more than 1073741824 bytes");
+    check(explain(&[pic], &["--labels", "/dev/zero"]), 1, "/dev/zero: it holds more than 67108864 bytes");
     let mut nan = explain(&[pic], &[]);
     nan[3] = nan_model.to_string();
     check(nan, 1, "not all finite");
@@ -421,6 +424,10 @@ fn hostile_inputs_are_refused_before_any_work() {
     refused(evaluate(&["--baseline", "1e39"]), 2, "not a finite f32 value");
     refused(evaluate(&["--baseline", "NaN"]), 2, "not a finite f32 value");
     refused(evaluate(&["--steps", "257"]), 2, "at most the 256 pixels");
+    // AOPC on 16×16: patches of 17 or 21 of the 16 patches of 4 were clamped in silence.
+    refused(evaluate(&["--patch", "17"]), 2, "--patch 17: use at most the model input's smallest side, 16 pixels");
+    refused(evaluate(&["--patch", "4", "--regions", "17"]), 2, "holds 16 patches of 4 pixels");
+    refused(evaluate(&["--patch", "5", "--regions", "17"]), 2, "holds 16 patches of 5 pixels");
     refused(evaluate(&["--config", "tiled:4:3"]), 2, "not divisible");
     refused(evaluate(&["--config", "occlusion:17:1"]), 2, "larger");
     let no_folder = dir.join("no/such/folder/metrics.csv").display().to_string();

@@ -649,6 +649,10 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
     std::fs::write(&damaged_npz, b"PK\x03\x04 not a zip").expect("write");
     let part = dir.join("part.json");
     std::fs::write(&part, b"{\"format\": \"tiled-occlusion-part/1\", \"part\": 0}").expect("write");
+    // A sparse part file of 16 GiB: refused by its size, before a byte of it is read.
+    let huge_part = dir.join("huge_part.json");
+    std::fs::File::create(&huge_part).and_then(|f| f.set_len(16 << 30)).expect("sparse file");
+    let huge_part = huge_part.to_string_lossy().into_owned();
     // 128-byte files whose headers claim 2⁴⁰ values aborted the process ("memory allocation
     // of 4398046511104 bytes failed") as inputs, baselines, masks and fixed inputs.
     let huge = hostile_npy(&dir, "huge.npy", "<f4", "(1099511627776,)");
@@ -724,6 +728,20 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         (vec![&good, "--model", &linear, "--part", "1/0", "--output", out], "--part 1/0"),
         (vec![&good, "--model", &linear, "--shard", "2/2", "--output", out], "--shard 2/2"),
         (vec!["merge", &good, "--model", &linear, "--output", out, "--parts", &part], "is not a part file"),
+        // Endless files were read until memory ran out ("--list /dev/zero: out of memory"
+        // after gigabytes; a pipe as a part file hung).
+        (
+            vec![&good, "--model", &linear, "--list", "/dev/zero", "--output", out],
+            "--list /dev/zero: it holds more than",
+        ),
+        (
+            vec!["merge", &good, "--model", &linear, "--output", out, "--parts", "/dev/zero"],
+            "it is larger than a part of this input and method may be",
+        ),
+        (
+            vec!["merge", &good, "--model", &linear, "--output", out, "--parts", &huge_part],
+            "it is larger than a part of this input and method may be",
+        ),
     ];
     for (args, message) in cases {
         let o =

@@ -29,8 +29,8 @@ exists (`nvidia-smi -L`) and has free memory, and use fewer sessions (--sessions
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OnnxError {
-    /// The model file does not exist.
-    #[error("model file {} does not exist", path.display())]
+    /// The model file does not exist or is not a regular file (a folder, a device, a pipe).
+    #[error("model file {} does not exist or is not a file", path.display())]
     MissingModel {
         /// The path given.
         path: PathBuf,
@@ -379,6 +379,6 @@ mod tests {
             assert!(text.contains(wanted) && !text.contains(unwanted), "{device}: {text}");
         }
         let other = OnnxError::MissingModel { path: PathBuf::from("m.onnx") };
-        assert_eq!(other.for_device(Device::Cuda(0)).to_string(), "model file m.onnx does not exist");
+        assert_eq!(other.for_device(Device::Cuda(0)).to_string(), "model file m.onnx does not exist or is not a file");
     }
 }
