@@ -18,7 +18,8 @@ use crate::dataset::{collect, npz_member, partial_path, stem, write_atomically, 
 use crate::method_config::check_k;
 use crate::model_options::RuntimeOptions;
 use crate::npy_file::{read_npy_file, read_npz_member, NpyArray};
-use crate::part_file::{file_checksum, max_part_bytes, options_checksum, part_json, read_part};
+use crate::part_file::{max_part_bytes, part_json, read_part};
+use crate::run_checksum::{file_checksum, options_checksum, settings_checksum};
 
 /// The method of `explain-tensor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -99,7 +100,7 @@ pub struct ExplainTensorArgs {
     #[arg(long)]
     pub softmax: bool,
 
-    /// The folder the maps (`STEM.METHOD.npy`) and the summary (`STEM.json`) go to.
+    /// The folder the maps (`STEM.METHOD.npy`) and their summaries (`STEM.METHOD.json`) go to.
     #[arg(long, value_name = "DIR")]
     pub output: PathBuf,
 
@@ -381,11 +382,9 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     options.explained_input = args.explained_input.clone();
     options.fixed_inputs = fixed;
     let run_checksum = options_checksum(&options);
-    // The model file's checksum, read once, for the part files a part writes or a merge reads.
-    let model_checksum = match mode {
-        Mode::Whole => 0,
-        Mode::Part(_) | Mode::Merge(_) => file_checksum(&args.runtime.model)?,
-    };
+    // The model file's checksum, read once: for the part files a part writes or a merge reads,
+    // and for the summaries, so a rerun keeps only maps made with the same model.
+    let model_checksum = file_checksum(&args.runtime.model)?;
     let baseline_file = args.baseline.ends_with(".npy").then(|| PathBuf::from(&args.baseline));
     let scalar = match &baseline_file {
         Some(_) => 0.0,
@@ -393,6 +392,23 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("--baseline: {e}; give a number or a .npy file")))?,
     };
     let baseline_tensor = baseline_file.as_deref().map(|p| read_floats(p, "--baseline")).transpose()?;
+    // What every map of this run is made from besides its input: a finished input is skipped
+    // only when its summary records the same (a rerun with another --mask, --target, --window,
+    // baseline, model or model option kept the first run's maps and reported them as this one's).
+    let files = [args.mask.as_deref(), baseline_file.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(file_checksum)
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        method_name(args.method),
+        args.window,
+        args.strides,
+        args.k,
+        args.baseline,
+        args.target
+    );
     let all = collect(&args.inputs, &args.list)?;
     // Shards split the inputs of whole runs. A part or a merge takes the whole input list: an
     // array job running `--part $SLURM_ARRAY_TASK_ID/N` set the shard variables too, and every
@@ -439,24 +455,36 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     for path in inputs {
         let stem = stem(path);
         let map_path = args.output.join(format!("{stem}.{name}.npy"));
-        let summary_path = args.output.join(format!("{stem}.json"));
+        let summary_path = args.output.join(format!("{stem}.{name}.json"));
         for stale in [&map_path, &summary_path] {
             let _ = std::fs::remove_file(partial_path(stale));
         }
-        // A finished input (its summary is written last) is not recomputed.
+        // An `.npz` member's checksum is its archive's.
+        let input_file = npz_member(path).map_or_else(|| path.clone(), |(file, _)| file);
+        let checksum = format!(
+            "{:016x}",
+            settings_checksum(model_checksum, run_checksum, &settings, &files, file_checksum(&input_file)?)
+        );
+        // A finished input (its summary is written last) made from the same settings and files
+        // is not recomputed; one made from others is, and says so.
         if matches!(mode, Mode::Whole) && summary_path.is_file() && map_path.is_file() {
-            let done = std::fs::read_to_string(&summary_path).map(|t| serde_json::from_str::<serde_json::Value>(&t));
-            if let Ok(Ok(mut row)) = done {
-                // Summaries of older versions lack the count: it is taken from the map.
-                if row.get("non_finite_values").is_none() {
-                    let count = read_floats(&map_path, "the finished map").map_or(0, |m| crate::non_finite::count(&m));
-                    row["non_finite_values"] = count.into();
-                }
+            let done = std::fs::read_to_string(&summary_path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .filter(|row| row["settings_checksum"] == checksum.as_str());
+            if let Some(row) = done {
                 manifest.push(row);
                 skipped += 1;
                 bar.inc(1);
                 continue;
             }
+            bar.suspend(|| {
+                println!(
+                    "{}: the finished {} was made from other settings or files (or by an older version): explained again",
+                    path.display(),
+                    map_path.display()
+                )
+            });
         }
         let x = as_batch(read_floats(path, "input")?, &example, path)?;
         let x = &x;
@@ -552,6 +580,7 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
             "merged_parts": match &mode { Mode::Merge(files) => files.len(), _ => 0 },
             "seconds": seconds,
             "non_finite_values": crate::non_finite::count(&map),
+            "settings_checksum": checksum,
             "map": map_path.display().to_string(),
             "picture": picture_path.display().to_string(),
         });

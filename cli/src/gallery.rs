@@ -9,7 +9,7 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The lines of an `explain-tensor` summary (`STEM.json`) the gallery shows: prediction, target,
+/// The lines of an `explain-tensor` summary (`STEM.METHOD.json`) the gallery shows: prediction, target,
 /// method and parameters, model calls and time; `None` without one.
 fn summary_of(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -35,7 +35,7 @@ fn summary_of(path: &Path) -> Option<String> {
 }
 
 /// Writes `folder/index.html` listing every `.png` in `folder`: for each stem its comparison
-/// first, then its method pictures, the run's summary when there is one (`explain-tensor`), and
+/// first, then its method pictures, each with its run's summary when there is one (`explain-tensor`), and
 /// links to the `.npy` maps.
 pub fn write_gallery(folder: &Path) -> Result<(), CliError> {
     let entries = std::fs::read_dir(folder).or_else(|e| run_error(format!("cannot list {}: {e}", folder.display())))?;
@@ -58,9 +58,11 @@ pub fn write_gallery(folder: &Path) -> Result<(), CliError> {
         html += &format!("<h2>{}</h2>\n", escape(&stem));
         for p in pictures {
             html += &format!("<a href=\"{0}\"><img src=\"{0}\" alt=\"{0}\"></a>\n", escape(&p));
-        }
-        if let Some(summary) = summary_of(&folder.join(format!("{stem}.json"))) {
-            html += &summary;
+            // An `explain-tensor` picture `STEM.METHOD.png` has its run's summary beside it.
+            let summary = p.strip_suffix(".png").and_then(|base| summary_of(&folder.join(format!("{base}.json"))));
+            if let Some(summary) = summary {
+                html += &summary;
+            }
         }
         if let Some(list) = arrays.get(&stem) {
             let links: Vec<String> = list.iter().map(|a| format!("<a href=\"{0}\">{0}</a>", escape(a))).collect();

@@ -21,6 +21,7 @@ pub mod non_finite;
 pub mod npy_file;
 pub mod part_file;
 pub mod progress_report;
+pub mod run_checksum;
 pub mod tensor_picture;
 pub mod text;
 pub mod window_spec;

@@ -1,40 +1,14 @@
 //! The part files of `explain-tensor --part I/N` (`STEM.METHOD.part-I-of-N.json`), which
 //! `merge` reads back: a [`PartialAttribution`] with every float as its 64 bits (so the merge is
 //! exact), and checksums of what else must be the same for parts to merge: the model file, and
-//! the model options that change its scores.
+//! the model options that change its scores (see [`crate::run_checksum`]).
 
-use std::io::Read;
 use std::path::Path;
 
 use tiled_occlusion_core::perturbation::{PartialAttribution, SchedulePart};
-use tiled_occlusion_onnx::{FixedValue, OnnxOptions};
 
 use crate::bounded_read::read_bounded_text;
 use crate::cli_error::CliError;
-
-/// The FNV-1a offset basis.
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a of `bytes`, continuing from `hash`.
-fn fnv(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// The FNV-1a hash of a file's bytes: which model file made a part. The file is streamed (a
-/// model of gigabytes is not held twice).
-pub fn file_checksum(path: &Path) -> Result<u64, CliError> {
-    let cannot = |e: std::io::Error| CliError::Run(format!("cannot read {}: {e}", path.display()));
-    let mut file = std::fs::File::open(path).map_err(cannot)?;
-    let (mut hash, mut buffer) = (FNV_OFFSET, vec![0u8; 1 << 16]);
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => return Ok(hash),
-            Ok(n) => hash = fnv(hash, &buffer[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(cannot(e)),
-        }
-    }
-}
 
 /// The most bytes a part file of an input at `input` may hold when its run perturbs at most
 /// `regions` regions of `rows` rows each: every float is written as its 64 bits in decimal
@@ -51,24 +25,6 @@ pub fn max_part_bytes(regions: usize, rows: usize, input: &Path) -> u64 {
     let values = (regions as u64).saturating_add(1).saturating_mul(rows as u64);
     let path = input.as_os_str().len() as u64;
     4096u64.saturating_add(path.saturating_mul(6)).saturating_add(values.saturating_mul(21))
-}
-
-/// The FNV-1a hash of the model options that change a run's scores besides the model file, the
-/// method and the input (which the parts' own fingerprint covers): the output read, the
-/// explained input, softmax, TF32, and every fixed input's name, batch axis, shape and values.
-/// Parts made with other options (`--model-output`, `--softmax`, `--fixed` values) merged
-/// silently into a map of neither run.
-pub fn options_checksum(options: &OnnxOptions) -> u64 {
-    let settings = format!("{:?}|{:?}|{}|{}", options.output, options.explained_input, options.softmax, options.tf32);
-    let mut hash = fnv(FNV_OFFSET, settings.as_bytes());
-    for f in &options.fixed_inputs {
-        hash = fnv(hash, format!("|{}|{:?}|{:?}|", f.name, f.batch_axis, f.value.shape()).as_bytes());
-        hash = match &f.value {
-            FixedValue::F32(a) => a.iter().fold(hash, |h, v| fnv(h, &v.to_bits().to_le_bytes())),
-            FixedValue::I64(a) => a.iter().fold(fnv(hash, b"i64"), |h, v| fnv(h, &v.to_le_bytes())),
-        };
-    }
-    hash
 }
 
 /// The format line: version 2 added `options_checksum`.
@@ -139,34 +95,4 @@ pub fn read_part(path: &Path, max_bytes: u64) -> Result<(PartialAttribution, u64
         hex("model_checksum")?,
         hex("options_checksum")?,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use ndarray::{ArrayD, IxDyn};
-    use tiled_occlusion_onnx::{FixedInput, OnnxOptions};
-
-    use super::options_checksum;
-
-    #[test]
-    fn every_option_that_changes_the_scores_changes_the_checksum() {
-        let state = |v: f32| FixedInput::per_example("state", ArrayD::from_elem(IxDyn(&[1, 2]), v));
-        let base = || OnnxOptions { fixed_inputs: vec![state(1.0)], ..OnnxOptions::default() };
-        let reference = options_checksum(&base());
-        assert_eq!(options_checksum(&base()), reference, "the same options, the same checksum");
-        let changed = [
-            OnnxOptions { softmax: true, ..base() },
-            OnnxOptions { output: Some("doubled".into()), ..base() },
-            OnnxOptions { explained_input: Some("x".into()), ..base() },
-            OnnxOptions { tf32: true, ..base() },
-            OnnxOptions { fixed_inputs: vec![state(5.0)], ..base() },
-            OnnxOptions { fixed_inputs: vec![state(1.0).with_batch_axis(1)], ..base() },
-            OnnxOptions { fixed_inputs: vec![], ..base() },
-        ];
-        for (i, options) in changed.iter().enumerate() {
-            assert_ne!(options_checksum(options), reference, "change {i}");
-        }
-        // Threads and sessions do not change the scores: parts may run with any.
-        assert_eq!(options_checksum(&base().threads(1)), reference);
-    }
 }

@@ -107,7 +107,7 @@ fn occlusion_of_a_batch_and_of_one_example_match_the_closed_form() {
             }
             let picture = image::open(out.join(format!("{stem}.occlusion.png"))).expect("the picture");
             assert!(picture.width() >= 64 && picture.height() > 28, "a picture of the map and its legend");
-            let s = summary(&out.join(format!("{stem}.json")));
+            let s = summary(&out.join(format!("{stem}.occlusion.json")));
             let p = s["perturbations_per_eval"].as_u64().unwrap_or(0) as usize;
             assert_eq!(s["model_calls"].as_u64(), Some(1 + 24usize.div_ceil(p.max(1)) as u64), "{s}");
             assert_eq!(s["method"], "occlusion");
@@ -442,7 +442,7 @@ fn a_killed_dataset_run_restarts_without_recomputing_finished_inputs() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let summary = |n: usize| out.join(format!("x{n:03}.json"));
+    let summary = |n: usize| out.join(format!("x{n:03}.occlusion.json"));
     let map_of = |n: usize| out.join(format!("x{n:03}.occlusion.npy"));
     let finished: Vec<usize> = (0..200).filter(|&n| summary(n).is_file()).collect();
     assert!(finished.len() >= 20, "{} inputs finished before the kill", finished.len());
@@ -472,6 +472,67 @@ fn a_killed_dataset_run_restarts_without_recomputing_finished_inputs() {
         .filter(|e| e.path().to_string_lossy().ends_with(".partial"))
         .count();
     assert_eq!(leftovers, 0, "no temporary file is left");
+}
+
+/// A rerun skips a finished input only when its map was made from the same settings and files:
+/// a rerun with another baseline file, an edited input or another window kept the first run's
+/// maps and reported them as its own, and the methods' runs shared one summary per input (the
+/// last run's, reported for the other method's map).
+#[test]
+fn a_rerun_keeps_only_maps_made_from_the_same_settings_and_files() {
+    let dir = scratch("rerun");
+    let inputs = linear_dataset(&dir, 3);
+    let baseline = dir.join("baseline.npy");
+    let out = dir.join("out");
+    let rerun = |extra: &[&str], explained: usize| -> String {
+        let o = Command::new(binary())
+            .arg("explain-tensor")
+            .arg(&inputs)
+            .args(["--model", &model("linear.onnx"), "--runtime", "tract", "--output"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("runs");
+        succeeded(&o);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let expected = format!("{explained} inputs explained, {} already done (skipped)", 3 - explained);
+        assert!(text.contains(&expected), "{extra:?}: {text}\nshould say {expected:?}");
+        text
+    };
+    // Occlusion of single elements on y = x · W: map = w0 · (x − baseline), exact (dyadic).
+    let expect_map = |n: usize, x: &[f32], b: f32| {
+        let m = map(&out.join(format!("x{n:03}.occlusion.npy")));
+        for (k, v) in m.iter().enumerate() {
+            assert_eq!(*v, w0(k) * (x[k] - b), "x{n:03} element {k}");
+        }
+    };
+    let x = |n: usize| -> Vec<f32> { ramp(24).iter().map(|v| v + n as f32 / 8.0).collect() };
+    save(&dir, "baseline.npy", &[2, 3, 4], vec![0.0f32; 24]);
+    let with_file = ["--baseline", baseline.to_str().unwrap_or_default()];
+    rerun(&with_file, 3);
+    rerun(&with_file, 0);
+    // The baseline file's values change, not its name.
+    save(&dir, "baseline.npy", &[2, 3, 4], vec![0.5f32; 24]);
+    let text = rerun(&with_file, 3);
+    assert!(text.contains("was made from other settings or files"), "{text}");
+    (0..3).for_each(|n| expect_map(n, &x(n), 0.5));
+    // One input's values change.
+    let edited: Vec<f32> = x(1).iter().map(|v| v * 2.0).collect();
+    save(&inputs, "x001.npy", &[1, 2, 3, 4], edited.clone());
+    rerun(&with_file, 1);
+    expect_map(1, &edited, 0.5);
+    expect_map(0, &x(0), 0.5);
+    // Another setting; then another method into the same folder, which leaves the first's
+    // summaries (and so its skipping) alone.
+    rerun(&["--window", "1,1,2"], 3);
+    rerun(&["--method", "ablation"], 3);
+    rerun(&["--window", "1,1,2"], 0);
+    rerun(&["--method", "ablation"], 0);
+    let s = summary(&out.join("x000.occlusion.json"));
+    assert_eq!((s["method"].as_str(), s["window"].as_str()), (Some("occlusion"), Some("1,1,2")), "{s}");
+    assert_eq!(summary(&out.join("x000.ablation.json"))["method"], "ablation");
+    let gallery = std::fs::read_to_string(out.join("index.html")).expect("the gallery");
+    assert_eq!(gallery.matches("<b>method</b> ").count(), 6, "each picture with its own summary: {gallery}");
 }
 
 #[test]
@@ -776,7 +837,11 @@ fn hostile_files_and_sizes_are_one_line_and_exit_2() {
         );
         let m = map(&Path::new(out).join("nan.occlusion.npy"));
         assert!(m.iter().all(|v| v.is_nan()), "class 0 reads the NaN: every drop is NaN");
-        assert_eq!(summary(&Path::new(out).join("nan.json"))["non_finite_values"], 24);
-        assert_eq!(summary(&Path::new(out).join("good.json"))["non_finite_values"], 0, "the other input is explained");
+        assert_eq!(summary(&Path::new(out).join("nan.occlusion.json"))["non_finite_values"], 24);
+        assert_eq!(
+            summary(&Path::new(out).join("good.occlusion.json"))["non_finite_values"],
+            0,
+            "the other input is explained"
+        );
     }
 }

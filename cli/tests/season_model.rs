@@ -67,9 +67,10 @@ fn the_season_model_is_explained_day_by_day_and_week_by_week() {
                 "{runtime} window {width}: {worst:e} from the drops by hand\n got {got:?}\nwant {want:?}"
             );
             assert!(want.iter().any(|v| v.abs() > 1e-4), "some day matters to the model: {want:?}");
-            let summary: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(folder.join("weather_data.json")).expect("summary"))
-                    .expect("JSON");
+            let summary: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(folder.join("weather_data.occlusion.json")).expect("summary"),
+            )
+            .expect("JSON");
             assert_eq!(summary["prediction"][0].as_u64(), Some(predicted as u64));
             let p = summary["perturbations_per_eval"].as_u64().unwrap_or(0).max(1);
             let windows = 28usize.div_ceil(width) as u64;
