@@ -98,7 +98,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     let resize = args.classifier.resize_for(geometry);
     let map_geometry =
         MapGeometry { example_shape: geometry.example_shape(), channel_axis: Some(geometry.channel_axis()) };
-    let spatial = map_geometry.spatial_shape();
+    let spatial = map_geometry.spatial_shape()?;
     let positions: usize = spatial.iter().product();
     if args.steps > positions {
         return usage(format!("--steps {}: use at most the {positions} pixels of the model's input", args.steps));
@@ -168,7 +168,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
                 ));
             }
             let a: Vec<f64> = map.iter().map(|v| f64::from(*v)).collect();
-            let sums = map_geometry.position_sums(&a);
+            let sums = map_geometry.position_sums(&a)?;
             let numbers = [
                 curves.deletion(&mut model, &prepared.input, &a, &map_geometry, target)?.auc,
                 curves.insertion(&mut model, &prepared.input, &a, &map_geometry, target)?.auc,

@@ -274,8 +274,10 @@ pub enum Error {
         /// The first call's output shape.
         expected: Vec<usize>,
     },
-    /// The model itself failed (returned an error or panicked); the model's error is the
-    /// source.
+    /// The model itself failed: it returned an error, or, run by `Parallel` (whose threads
+    /// catch them), it panicked; the model's error is the source. A panic in a model called on
+    /// the caller's thread (`FnModel`, a backend's own models) unwinds to the caller, as any
+    /// panic of a callback does.
     #[error("the model failed: {0}")]
     Model(#[source] ModelError),
     /// A method needs the model's parameters, and the model does not expose them.

@@ -75,6 +75,8 @@ pub mod metrics;
 pub mod model;
 pub mod noise;
 pub mod perturbation;
+#[cfg(test)]
+mod test_host;
 
 // The user's page: the methods and their settings, one call's inputs, models, errors.
 #[doc(inline)]

@@ -58,6 +58,10 @@ pub fn extreme_sizes_are_counted_or_named_errors<T: TestBackend>() {
     // Reference mode with a k far too large is named at once (it listed the phases first).
     let reference = TiledOcclusion::new([g], [g]).with_mode(TilingMode::Reference);
     assert!(matches!(calls::<T>(&reference, &[1, 8]), Err(Error::ReferencePhaseTooShort { .. })), "{}", T::NAME);
+    // A dimension of usize::MAX positions padded by the step: `d + lo` overflowed (a panic in
+    // debug builds; wrapped, a phase "too short" that was not).
+    let reference = TiledOcclusion::new([2], [2]).with_mode(TilingMode::Reference);
+    expect_overflow::<T>("reference mode on (1, usize::MAX)", calls::<T>(&reference, &[1, usize::MAX]));
     // 2⁴⁰ samples asked in one batch: one partition; 2⁴⁰ partitions of one sample: counted,
     // not listed. By default a batch holds at most 2²⁴ values: 2²² samples of 4 values, so
     // 2¹⁸ partitions of 1 + 4 calls.

@@ -63,7 +63,7 @@ pub fn aopc_by_hand<T: TestBackend>() {
     // 4) goes first: scores [10, 4, 0], AOPC (0 + 6 + 10) / 3.
     let x = tensor::<T>(&[1, 2, 2], &[1.0, 2.0, 3.0, 4.0]);
     let geometry = MapGeometry { example_shape: vec![2, 2], channel_axis: Some(0) };
-    assert_eq!(geometry.position_sums(&[0.1, 0.5, 0.2, -0.1]).len(), 2);
+    assert_eq!(geometry.position_sums(&[0.1, 0.5, 0.2, -0.1]).map(|s| s.len()).ok(), Some(2));
     let metric = RegionPerturbation { patch: 1, regions: 2, baseline: 0.0, batch: 1, score: Score::Raw };
     let aopc = metric
         .aopc(&mut sum_model::<T>(4), &x, &[0.1, 0.5, 0.2, -0.1], &geometry, 0)

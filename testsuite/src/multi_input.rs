@@ -601,6 +601,37 @@ pub fn several_inputs_at_the_edges<T: TestBackend>() {
         assert_eq!(values.len(), [3, 2][i], "{}: the map of input {i} has its input's shape", T::NAME);
         assert!(values.iter().all(|v| v.is_nan()), "{}: class 0 reads the NaN: input {i} {values:?}", T::NAME);
     }
+
+    // A mask holding both ends of i64: the input without a mask gets ids after i64::MAX
+    // (wrapped past i64::MIN, which is taken), not the ids of another input's group. They were
+    // `max + i` (an overflow panic; wrapped, input 1's element merged into input 0's group
+    // i64::MIN and both maps were wrong: [[3, 1], [3]]). Class 2 = Σ of both inputs, so each
+    // element's drop is its own value (baseline 0).
+    let mut sum_model = FnMultiModel::<T::B, _>::new(|xs: &[TensorOf<T::B>]| -> Result<TensorOf<T::B>, ModelError> {
+        let rows = T::B::shape(&xs[0])[0];
+        let mut scores = vec![0.0; rows];
+        for x in xs {
+            let v = T::B::to_f64_vec(x)?;
+            let d = v.len() / rows.max(1);
+            (0..rows).for_each(|r| scores[r] += v[r * d..(r + 1) * d].iter().sum::<f64>());
+        }
+        Ok(T::B::from_f64_slice(&xs[0], &[rows], &scores)?)
+    });
+    let a = tensor::<T>(&[1, 2], &[1.0, 1.0]);
+    let b = tensor::<T>(&[1, 3], &[2.0, 5.0, -4.0]);
+    let extremes = FeatureMask::new([2], vec![i64::MIN, i64::MAX]).expect("a mask");
+    let method = PerInput::new([FeatureAblation::new(extremes), FeatureAblation::per_element()]);
+    let maps = method
+        .attribute(&mut sum_model, &MultiInputs::new([&a, &b]).with_target(Target::None))
+        .unwrap_or_else(|e| panic!("{}: ids at the ends of i64: {e}", T::NAME));
+    assert_eq!(
+        (host::<T>(&maps[0]), host::<T>(&maps[1])),
+        (vec![1.0, 1.0], vec![2.0, 5.0, -4.0]),
+        "{}: every group its own drop",
+        T::NAME
+    );
+    let counted = MultiAttribution::<T::B>::model_calls(&method, &[vec![1, 2], vec![1, 3]]);
+    assert_eq!(counted.ok(), Some(1 + 5), "{}: 5 groups, one per call", T::NAME);
 }
 
 /// Stamps out the several-input cases for a marker `$backend` as `mod multi_input { #[test] fn

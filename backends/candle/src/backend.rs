@@ -41,11 +41,11 @@ fn repeat_rows(t: &Tensor, copies: usize) -> candle_core::Result<Tensor> {
 }
 
 /// The `(P·N, d…)` selection mask of `regions` on `device`, `1` where the baseline goes: the
-/// core's [`OcclusionMask`] uploaded (its factors multiplied on the device), broadcast to
-/// `(P, N, d…)` and viewed as `(P·N, d…)`.
-fn occlusion_mask(regions: &RegionBatch<'_>, device: &Device) -> candle_core::Result<Tensor> {
+/// core's [`OcclusionMask`] of them (`host_mask`) uploaded (its factors multiplied on the
+/// device), broadcast to `(P, N, d…)` and viewed as `(P·N, d…)`.
+fn occlusion_mask(regions: &RegionBatch<'_>, host_mask: OcclusionMask, device: &Device) -> candle_core::Result<Tensor> {
     let upload = |m: MaskTensor| Tensor::from_vec(m.values, m.shape, device);
-    let mask = match regions.occlusion_mask() {
+    let mask = match host_mask {
         OcclusionMask::Dense(m) => upload(m)?,
         OcclusionMask::Factors(factors) => {
             let mut mask: Option<Tensor> = None;
@@ -99,8 +99,10 @@ impl Backend for Candle {
         let device = input.device();
         let batch_shape = regions.batch_shape();
         let copies = regions.regions.len();
+        // Checks the batch's regions against its examples.
+        let host_mask = regions.occlusion_mask()?;
         let build = || -> candle_core::Result<Tensor> {
-            let mask = occlusion_mask(regions, device)?;
+            let mask = occlusion_mask(regions, host_mask, device)?;
             let repeated = repeat_rows(input, copies)?;
             let fill = match baseline {
                 // Converted on the host (one element), so that every dtype works on every device.

@@ -31,8 +31,9 @@ impl<E: Element> Backend for Ndarray<E> {
     fn from_f64_slice(_like: &ArrayD<E>, shape: &[usize], data: &[f64]) -> Result<ArrayD<E>> {
         let mut values = try_with_capacity("an array", data.len(), LARGE_HINT)?;
         values.extend(data.iter().map(|&v| E::from_f64_nearest(v)));
-        ArrayD::from_shape_vec(IxDyn(shape), values)
-            .map_err(|e| Error::backend(format!("ndarray: making an array of shape {shape:?}"), e))
+        ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| {
+            Error::backend(format!("ndarray: making an array of shape {shape:?} from {} values", data.len()), e)
+        })
     }
 
     fn occluded_batch(

@@ -12,7 +12,7 @@ fn a_failing_array_construction_keeps_ndarrays_error() {
     let like = ArrayD::<f64>::zeros(IxDyn(&[1, 2]));
     let e = Ndarray::<f64>::from_f64_slice(&like, &[2, 2], &[1.0]).expect_err("4 positions, 1 value");
     assert!(matches!(e, Error::Backend { .. }), "{e:?}");
-    assert!(e.to_string().starts_with("ndarray: making an array of shape [2, 2]: "), "{e}");
+    assert!(e.to_string().starts_with("ndarray: making an array of shape [2, 2] from 1 values: "), "{e}");
     let source = e.source().and_then(|s| s.downcast_ref::<ndarray::ShapeError>());
     assert!(source.is_some(), "the source is ndarray's ShapeError: {:?}", e.source());
 }

@@ -39,12 +39,17 @@ fn dims(shape: &[usize]) -> Vec<i64> {
 }
 
 /// The `(P, N or 1, d…)` selection mask of `regions` on `device`, true where the baseline
-/// goes: the core's [`OcclusionMask`] uploaded, its factors and-ed on the device.
-fn occlusion_mask(regions: &RegionBatch<'_>, device: Device) -> std::result::Result<Tensor, tch::TchError> {
+/// goes: the core's [`OcclusionMask`] of them (`host_mask`) uploaded, its factors and-ed on the
+/// device.
+fn occlusion_mask(
+    regions: &RegionBatch<'_>,
+    host_mask: OcclusionMask,
+    device: Device,
+) -> std::result::Result<Tensor, tch::TchError> {
     let upload = |m: MaskTensor| -> std::result::Result<Tensor, tch::TchError> {
         Tensor::f_from_slice(&m.values)?.f_reshape(dims(&m.shape))?.f_to_device(device)?.f_to_kind(Kind::Bool)
     };
-    let factors = match regions.occlusion_mask() {
+    let factors = match host_mask {
         OcclusionMask::Dense(m) => return upload(m),
         OcclusionMask::Factors(factors) => factors,
     };
@@ -96,8 +101,10 @@ impl Backend for Tch {
         let examples = regions.examples as i64;
         let per_example = dims(regions.example_shape);
         let with_prefix = |prefix: &[i64]| [prefix, per_example.as_slice()].concat();
+        // Checks the batch's regions against its examples.
+        let host_mask = regions.occlusion_mask()?;
         let build = || -> std::result::Result<Tensor, tch::TchError> {
-            let mask = occlusion_mask(regions, device)?;
+            let mask = occlusion_mask(regions, host_mask, device)?;
             let fill = match baseline {
                 BaselineValue::Scalar(v) => Tensor::f_from_slice(&[*v])?.f_reshape([] as [i64; 0])?,
                 BaselineValue::PerPosition(b) => b.f_reshape(with_prefix(&[1, 1]))?,

@@ -47,6 +47,15 @@ impl OutputScores {
             (_, true) => vec![1],
             (_, false) => output_shape.to_vec(),
         };
+        // An output of no value (shape (0,), or (0, C)) has no score to explain: it gave an
+        // empty map, Ok.
+        if rows_shape[0] == 0 {
+            return Err(Error::BatchLevelOutput {
+                output_shape: output_shape.to_vec(),
+                examples,
+                reason: "holds no score to explain".into(),
+            });
+        }
         let selector = TargetSelector::new(target, &rows_shape, rows_shape[0], rows_shape[0])?;
         Ok(OutputScores::BatchLevel { selector, output_shape: output_shape.to_vec(), rows_shape })
     }
@@ -95,6 +104,11 @@ mod tests {
         assert!(matches!(changed, Error::OutputShapeChanged { .. }), "{changed}");
         let per_row = OutputScores::new(&Target::Class(1), &[3, 2], 3).unwrap();
         assert!(!per_row.is_batch_level());
+        // Outputs of no score, for 3 examples: errors, not empty maps.
+        for (target, shape) in [(Target::None, vec![0]), (Target::Class(1), vec![0, 3]), (Target::None, vec![2, 0])] {
+            let e = OutputScores::new(&target, &shape, 3).unwrap_err();
+            assert!(e.to_string().contains("holds no score to explain"), "{shape:?}: {e}");
+        }
         assert_eq!(per_row.read(&six, &[3, 2], 3).unwrap(), [2.0, 4.0, 6.0]);
     }
 }

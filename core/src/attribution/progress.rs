@@ -47,9 +47,10 @@ impl<'a> ProgressCounter<'a> {
         ProgressCounter { hook, done: 0, total }
     }
 
-    /// Records `calls` more finished model calls.
+    /// Records `calls` more finished model calls (the count saturates at `usize::MAX`, so it
+    /// never wraps nor goes down).
     pub fn advance(&mut self, calls: usize) {
-        self.done += calls;
+        self.done = self.done.saturating_add(calls);
         self.hook.on_model_calls(self.done, self.total);
     }
 
@@ -60,21 +61,99 @@ impl<'a> ProgressCounter<'a> {
 
     /// A hook for an inner attribution whose calls count towards this counter: the inner
     /// `(done, total)` is reported as `(self.done + done, self.total)`.
+    ///
+    /// The inner count may restart: a method that runs another one twice with the hook it was
+    /// given reports `1, 2, …, c` twice. A `done` below the last one reported is taken as such
+    /// a restart, `done` new calls, so the outer count keeps growing by the calls made
+    /// (`1, …, 2c`) and never goes down; a repeated `done` adds nothing.
     pub fn nested(&mut self) -> NestedProgress<'_, 'a> {
-        let base = self.done;
-        NestedProgress { outer: self, base }
+        NestedProgress { outer: self, last: 0 }
     }
 }
 
 /// The hook an inner attribution reports to; see [`ProgressCounter::nested`].
 pub struct NestedProgress<'c, 'a> {
     outer: &'c mut ProgressCounter<'a>,
-    base: usize,
+    /// The inner `done` last reported.
+    last: usize,
 }
 
 impl ProgressHook for NestedProgress<'_, '_> {
     fn on_model_calls(&mut self, done: usize, _total: usize) {
-        let calls = self.base + done - self.outer.done;
+        // Calls since the last report; below it, the inner count restarted from 0.
+        let calls = done.checked_sub(self.last).unwrap_or(done);
+        self.last = done;
         self.outer.advance(calls);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ProgressCounter, ProgressHook};
+    use crate::attribution::{Attribution, Inputs};
+    use crate::error::Result;
+    use crate::model::Forward;
+    use crate::test_host::{sum_model, Host, HostTensor};
+    use crate::{NoiseTunnel, Occlusion};
+
+    /// A user method that runs Occlusion twice with the hook it was given: the inner count
+    /// restarts from 1.
+    struct Twice(Occlusion);
+
+    impl Attribution<Host> for Twice {
+        fn model_calls(&self, shape: &[usize]) -> Result<usize> {
+            Ok(2 * Attribution::<Host>::model_calls(&self.0, shape)?)
+        }
+
+        fn attribute_with_progress(
+            &self,
+            model: &mut dyn Forward<Backend = Host>,
+            inputs: &Inputs<'_, Host>,
+            progress: &mut dyn ProgressHook,
+        ) -> Result<HostTensor> {
+            let a = self.0.attribute_with_progress(model, inputs, progress)?;
+            let b = self.0.attribute_with_progress(model, inputs, progress)?;
+            Ok(HostTensor::new(&a.shape, a.data.iter().zip(&b.data).map(|(a, b)| (a + b) / 2.0).collect()))
+        }
+    }
+
+    #[test]
+    fn an_inner_count_that_restarts_counts_as_new_calls() {
+        let x = HostTensor::new(&[1, 4], vec![1.0, 2.0, 3.0, 4.0]);
+        let tunnel = NoiseTunnel::new(Twice(Occlusion::new([2]))).with_samples(2);
+        // Both samples in one call of Twice: 2 × (1 + 3 windows).
+        assert_eq!(Attribution::<Host>::model_calls(&tunnel, &[1, 4]).unwrap(), 8);
+        let mut seen = Vec::new();
+        let mut hook = |done: usize, total: usize| seen.push((done, total));
+        tunnel.attribute_with_progress(&mut sum_model(), &Inputs::new(&x), &mut hook).unwrap();
+        assert_eq!(seen, (1..=8).map(|done| (done, 8)).collect::<Vec<_>>());
+        // In two calls of Twice (one sample each): the same 1 … 16 of 16.
+        let tunnel = tunnel.with_samples_batch_size(1);
+        let mut seen = Vec::new();
+        let mut hook = |done: usize, total: usize| seen.push((done, total));
+        tunnel.attribute_with_progress(&mut sum_model(), &Inputs::new(&x), &mut hook).unwrap();
+        assert_eq!(seen, (1..=16).map(|done| (done, 16)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn nested_reports_are_monotone_and_saturate() {
+        let mut seen = Vec::new();
+        let mut hook = |done: usize, total: usize| seen.push((done, total));
+        {
+            let mut counter = ProgressCounter::new(&mut hook, 10);
+            {
+                let mut nested = counter.nested();
+                // 1, 2 of a run, a restart at 1, a repeat of the same count, then 3.
+                for done in [1, 2, 1, 1, 3] {
+                    nested.on_model_calls(done, 3);
+                }
+            }
+            assert_eq!(counter.done(), 5);
+            counter.advance(usize::MAX);
+            assert_eq!(counter.done(), usize::MAX);
+            counter.nested().on_model_calls(4, 4);
+            assert_eq!(counter.done(), usize::MAX);
+        }
+        assert_eq!(seen, [(1, 10), (2, 10), (3, 10), (3, 10), (5, 10), (usize::MAX, 10), (usize::MAX, 10)]);
     }
 }

@@ -66,17 +66,34 @@ impl fmt::Display for Target {
 impl Target {
     /// The same target for an input whose every example is repeated `times` times in place
     /// (rows `[n·times, (n+1)·times)` hold copies of example `n`), as wrappers that batch
-    /// noisy copies need it.
-    pub fn repeat_interleave(&self, times: usize) -> Target {
-        match self {
-            Target::PerExample(c) => {
-                Target::PerExample(c.iter().flat_map(|&class| std::iter::repeat_n(class, times)).collect())
+    /// noisy copies need it; the `N · times` entries of a per-example target are checked
+    /// ([`Error::SizeOverflow`]) and allocated fallibly ([`Error::TooLargeToAllocate`]).
+    ///
+    /// ```
+    /// use tiled_occlusion_core::{Error, Target};
+    /// let target = Target::PerExample(vec![1, 2]);
+    /// assert_eq!(target.repeat_interleave(2)?, Target::PerExample(vec![1, 1, 2, 2]));
+    /// assert!(matches!(target.repeat_interleave(usize::MAX), Err(Error::SizeOverflow { .. })));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn repeat_interleave(&self, times: usize) -> Result<Target> {
+        fn repeated<T: Clone>(entries: &[T], times: usize) -> Result<Vec<T>> {
+            let values = Error::checked_product("the entries of a repeated target", &[entries.len(), times])?;
+            let mut out = crate::error::try_with_capacity(
+                "the entries of a repeated target",
+                values,
+                "lower the copies per call (NoiseTunnel::with_samples_batch_size)",
+            )?;
+            for entry in entries {
+                out.extend(std::iter::repeat_n(entry, times).cloned());
             }
-            Target::PerExampleIndex(t) => {
-                Target::PerExampleIndex(t.iter().flat_map(|index| std::iter::repeat_n(index.clone(), times)).collect())
-            }
-            other => other.clone(),
+            Ok(out)
         }
+        Ok(match self {
+            Target::PerExample(c) => Target::PerExample(repeated(c, times)?),
+            Target::PerExampleIndex(t) => Target::PerExampleIndex(repeated(t, times)?),
+            other => other.clone(),
+        })
     }
 
     /// Checks the target against the number of examples, before any model call.
@@ -331,10 +348,17 @@ mod tests {
     #[test]
     fn repeats_per_example_targets() {
         assert_eq!(
-            Target::PerExampleIndex(vec![vec![1, 0], vec![0, 2]]).repeat_interleave(2),
-            Target::PerExampleIndex(vec![vec![1, 0], vec![1, 0], vec![0, 2], vec![0, 2]])
+            Target::PerExampleIndex(vec![vec![1, 0], vec![0, 2]]).repeat_interleave(2).ok(),
+            Some(Target::PerExampleIndex(vec![vec![1, 0], vec![1, 0], vec![0, 2], vec![0, 2]]))
         );
-        assert_eq!(Target::PerExample(vec![1, 2]).repeat_interleave(2), Target::PerExample(vec![1, 1, 2, 2]));
-        assert_eq!(Target::Class(4).repeat_interleave(3), Target::Class(4));
+        assert_eq!(
+            Target::PerExample(vec![1, 2]).repeat_interleave(2).ok(),
+            Some(Target::PerExample(vec![1, 1, 2, 2]))
+        );
+        assert_eq!(Target::Class(4).repeat_interleave(usize::MAX).ok(), Some(Target::Class(4)));
+        // N · times entries that do not fit: an error (it was a capacity-overflow panic).
+        for target in [Target::PerExample(vec![0, 1]), Target::PerExampleIndex(vec![vec![0], vec![1]])] {
+            assert!(matches!(target.repeat_interleave(usize::MAX), Err(Error::SizeOverflow { .. })), "{target}");
+        }
     }
 }

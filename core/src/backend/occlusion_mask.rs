@@ -1,6 +1,7 @@
 //! The occlusion mask of a batch in the small form a device backend uploads.
 
 use crate::backend::{Region, RegionBatch};
+use crate::error::Result;
 
 /// A host tensor of `0`/`1` bytes: row-major `values` of shape `shape`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,9 +27,10 @@ pub struct MaskTensor {
 ///     example_shape: &shape,
 /// };
 /// // Rows 1..2 times columns 0..2: one factor per dimension, 5 values instead of 24.
-/// let OcclusionMask::Factors(factors) = batch.occlusion_mask() else { unreachable!() };
+/// let OcclusionMask::Factors(factors) = batch.occlusion_mask()? else { unreachable!() };
 /// assert_eq!(factors[0], MaskTensor { shape: vec![1, 1, 2, 1], values: vec![0, 1] });
 /// assert_eq!(factors[1], MaskTensor { shape: vec![1, 1, 1, 3], values: vec![1, 1, 0] });
+/// # Ok::<(), tiled_occlusion_core::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OcclusionMask {
@@ -43,13 +45,15 @@ pub enum OcclusionMask {
 
 impl RegionBatch<'_> {
     /// The occlusion mask in the smallest form: per-dimension factors when every region is a
-    /// box, dense otherwise (see [`OcclusionMask`]).
-    pub fn occlusion_mask(&self) -> OcclusionMask {
+    /// box, dense otherwise (see [`OcclusionMask`]); the batch is checked first
+    /// ([`RegionBatch::check`]).
+    pub fn occlusion_mask(&self) -> Result<OcclusionMask> {
+        self.check()?;
         let copies = self.regions.len();
         let rank = self.example_shape.len();
         let boxes: Option<Vec<_>> =
             self.regions.iter().map(|r| if let Region::Box(b) = r { Some(b) } else { None }).collect();
-        match boxes {
+        Ok(match boxes {
             Some(boxes) if rank > 0 => OcclusionMask::Factors(
                 (0..rank)
                     .map(|r| {
@@ -68,10 +72,10 @@ impl RegionBatch<'_> {
                 shape.extend_from_slice(self.example_shape);
                 OcclusionMask::Dense(MaskTensor {
                     shape,
-                    values: self.dense_mask().into_iter().map(u8::from).collect(),
+                    values: self.dense_mask()?.into_iter().map(u8::from).collect(),
                 })
             }
-        }
+        })
     }
 }
 
@@ -110,9 +114,9 @@ mod tests {
             examples: 2,
             example_shape: &shape,
         };
-        let factored = boxes.occlusion_mask();
+        let factored = boxes.occlusion_mask().unwrap();
         assert!(matches!(&factored, OcclusionMask::Factors(f) if f.len() == 2));
-        let dense: Vec<u8> = boxes.dense_mask().into_iter().map(u8::from).collect();
+        let dense: Vec<u8> = boxes.dense_mask().unwrap().into_iter().map(u8::from).collect();
         assert_eq!(expand(&factored, 2, 2, &shape), dense);
 
         let mixed = RegionBatch {
@@ -120,10 +124,10 @@ mod tests {
             examples: 2,
             example_shape: &shape,
         };
-        let mask = mixed.occlusion_mask();
+        let mask = mixed.occlusion_mask().unwrap();
         let OcclusionMask::Dense(m) = &mask else { panic!("a positions region needs the dense mask") };
         assert_eq!(m.shape, [2, 2, 3, 4]);
-        let dense: Vec<u8> = mixed.dense_mask().into_iter().map(u8::from).collect();
+        let dense: Vec<u8> = mixed.dense_mask().unwrap().into_iter().map(u8::from).collect();
         assert_eq!(expand(&mask, 2, 2, &shape), dense);
     }
 }

@@ -5,7 +5,7 @@ use crate::attribution::{
     TargetSelector,
 };
 use crate::backend::{packed_shape, GradientBackend, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::gradient::input_gradient::{
     forward_one, forward_several, only, target_gradients, ForwardFn, GradientInputs,
 };
@@ -65,7 +65,12 @@ impl IntegratedGradients {
         }
     }
 
-    /// The number of points `n_steps` (`≥ 1`; `≥ 2` for the trapezoidal rule).
+    /// The number of points `n_steps`: `≥ 1` (`≥ 2` for the trapezoidal rules) and at most
+    /// the rule's [`max_points`](IntegrationRule::max_points):
+    /// [`IntegrationRule::MAX_GAUSS_LEGENDRE_POINTS`] (`10⁴`) for Gauss–Legendre,
+    /// [`IntegrationRule::MAX_POINTS`] (`10⁶`) for the others. Outside those bounds
+    /// `model_calls` and `attribute` return [`Error::TooSmall`] or [`Error::TooLarge`]
+    /// before any model call.
     pub fn with_steps(mut self, n_steps: usize) -> Self {
         self.steps = n_steps;
         self
@@ -100,15 +105,34 @@ impl IntegratedGradients {
         self.rule
     }
 
-    /// `n_steps` is enough for the rule.
+    /// `min_points ≤ n_steps ≤ max_points` of the rule; the setting names the rule where its
+    /// bound is its own (the trapezoids' minimum 2, Gauss–Legendre's cap).
     fn check_steps(&self) -> Result<()> {
-        let minimum = self.rule.min_points();
-        let setting = if minimum > 1 {
-            format!("IntegratedGradients::with_steps (with {:?})", self.rule)
-        } else {
-            "IntegratedGradients::with_steps".into()
+        let setting = |own_bound: bool| {
+            if own_bound {
+                format!("IntegratedGradients::with_steps (with {:?})", self.rule)
+            } else {
+                "IntegratedGradients::with_steps".to_string()
+            }
         };
-        Error::check_at_least(setting, self.steps, minimum)
+        let (minimum, maximum) = (self.rule.min_points(), self.rule.max_points());
+        Error::check_at_least(setting(minimum > 1), self.steps, minimum)?;
+        Error::check_at_most(setting(maximum < IntegrationRule::MAX_POINTS), self.steps, maximum)
+    }
+
+    /// The rows `N · p` of one full model call of `p` points, and the values `N · p · Π d^i` of
+    /// its batch of every input of `shapes` (in order), or [`Error::SizeOverflow`].
+    fn call_sizes(points: usize, shapes: &[Vec<usize>]) -> Result<(usize, Vec<usize>)> {
+        let rows = Error::checked_product("the rows of one IntegratedGradients model call", &[shapes[0][0], points])?;
+        let values = shapes
+            .iter()
+            .map(|shape| {
+                let mut factors = vec![rows];
+                factors.extend_from_slice(&shape[1..]);
+                Error::checked_product("the values of one IntegratedGradients model call", &factors)
+            })
+            .collect::<Result<_>>()?;
+        Ok((rows, values))
     }
 
     /// Points per model call for `examples` examples.
@@ -124,11 +148,14 @@ impl IntegratedGradients {
         }
     }
 
-    /// Model calls for the gradients alone, for inputs of these shapes.
+    /// Model calls for the gradients alone, for inputs of these shapes: the steps and the
+    /// sizes of the largest call checked as [`integrate`](Self::integrate) checks them.
     fn gradient_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
         let packed = packed_shape(input_shapes)?;
         self.check_steps()?;
-        Ok(self.steps.div_ceil(self.points_per_call(packed[0])?))
+        let per_call = self.points_per_call(packed[0])?;
+        Self::call_sizes(per_call, input_shapes)?;
+        Ok(self.steps.div_ceil(per_call))
     }
 
     /// The attribution and the completeness delta `Σ_i A_i − (F(x) − F(b))` of every example,
@@ -175,19 +202,24 @@ impl IntegratedGradients {
         let mut counter = ProgressCounter::new(&mut progress, total);
         let integrals = self.integrate(forward, inputs, &shapes, &mut counter)?;
         let examples = shapes[0][0];
+        // The endpoint call is the call of two points (x and b).
+        let (endpoint_rows, endpoint_values) = Self::call_sizes(2, &shapes)?;
         let mut endpoint_batches = Vec::with_capacity(integrals.len());
-        for ((x, b, _), (input, shape)) in integrals.iter().zip(inputs.inputs.iter().zip(&shapes)) {
-            let mut endpoints = x.clone();
+        for (((x, b, _), (input, shape)), values) in
+            integrals.iter().zip(inputs.inputs.iter().zip(&shapes)).zip(endpoint_values)
+        {
+            let mut endpoints = batch_buffer(values)?;
+            endpoints.extend_from_slice(x);
             endpoints.extend_from_slice(b);
             let mut endpoint_shape = shape.clone();
-            endpoint_shape[0] *= 2;
+            endpoint_shape[0] = endpoint_rows;
             endpoint_batches.push(B::from_f64_slice(input, &endpoint_shape, &endpoints)?);
         }
         let output = forward(&endpoint_batches).map_err(Error::Model)?;
         counter.advance(1);
         let output_shape = B::shape(&output);
-        let selector = TargetSelector::new(inputs.target, &output_shape, 2 * examples, examples)?;
-        let scores = selector.select(&B::to_f64_vec(&output)?, &output_shape, 2 * examples)?;
+        let selector = TargetSelector::new(inputs.target, &output_shape, endpoint_rows, examples)?;
+        let scores = selector.select(&B::to_f64_vec(&output)?, &output_shape, endpoint_rows)?;
         let delta = (0..examples)
             .map(|n| {
                 let sum: f64 = integrals
@@ -218,9 +250,11 @@ impl IntegratedGradients {
         counter: &mut ProgressCounter<'_>,
     ) -> Result<Vec<Path>> {
         self.check_steps()?;
-        let (alphas, weights) = self.rule.points(self.steps)?;
         let examples = shapes[0][0];
         let per_call = self.points_per_call(examples)?;
+        // The largest call's sizes; every other call has fewer points.
+        Self::call_sizes(per_call, shapes)?;
+        let (alphas, weights) = self.rule.points(self.steps)?;
         let mut paths = Vec::with_capacity(shapes.len());
         for ((input, baseline), shape) in inputs.inputs.iter().zip(&inputs.baselines).zip(shapes) {
             let x = B::to_f64_vec(input)?;
@@ -231,14 +265,16 @@ impl IntegratedGradients {
         }
         for first in (0..self.steps).step_by(per_call) {
             let points = first..(first + per_call).min(self.steps);
+            let (rows, values) = Self::call_sizes(points.len(), shapes)?;
             let mut batches = Vec::with_capacity(paths.len());
-            for ((x, b, _), (input, shape)) in paths.iter().zip(inputs.inputs.iter().zip(shapes)) {
-                let mut scaled = Vec::with_capacity(points.len() * x.len());
+            for (((x, b, _), (input, shape)), values) in paths.iter().zip(inputs.inputs.iter().zip(shapes)).zip(values)
+            {
+                let mut scaled = batch_buffer(values)?;
                 for &alpha in &alphas[points.clone()] {
                     scaled.extend(x.iter().zip(b).map(|(x, b)| b + alpha * (x - b)));
                 }
                 let mut batch_shape = shape.clone();
-                batch_shape[0] = examples * points.len();
+                batch_shape[0] = rows;
                 batches.push(B::from_f64_slice(input, &batch_shape, &scaled)?);
             }
             let batch_refs: Vec<&TensorOf<B>> = batches.iter().collect();
@@ -266,7 +302,11 @@ impl IntegratedGradients {
 type Path = (Vec<f64>, Vec<f64>, Vec<f64>);
 
 impl<B: GradientBackend> Attribution<B> for IntegratedGradients {
-    /// `⌈n_steps / p⌉` with `p = max(1, internal_batch_size / N)` points per call.
+    /// `⌈n_steps / p⌉` with `p = min(n_steps, max(1, ⌊internal_batch_size / N⌋))` points per
+    /// call (`p = n_steps` without an internal batch size). [`Error::TooSmall`] /
+    /// [`Error::TooLarge`] for `n_steps` outside the rule's bounds (see
+    /// [`with_steps`](IntegratedGradients::with_steps)), [`Error::SizeOverflow`] when the rows
+    /// `N · p` or the values `N · p · Π d` of one call do not fit a `usize`.
     fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
         self.gradient_calls(&[input_shape.to_vec()])
     }
@@ -284,7 +324,8 @@ impl<B: GradientBackend> Attribution<B> for IntegratedGradients {
 /// Over several inputs: every call evaluates the same points on every input's path; one map
 /// per input, `A_i = (x_i − b_i) ⊙ Σ_k w_k ∂F/∂x_i(b + α_k(x − b))` (Captum's tuple inputs).
 impl<B: GradientBackend> MultiAttribution<B> for IntegratedGradients {
-    /// `⌈n_steps / p⌉` with `p = max(1, internal_batch_size / N)` points per call.
+    /// `⌈n_steps / p⌉` with `p = min(n_steps, max(1, ⌊internal_batch_size / N⌋))` points per
+    /// call, checked as for one input, every input's values `N · p · Π d^i` included.
     fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
         self.gradient_calls(input_shapes)
     }
@@ -316,5 +357,191 @@ impl IntegratedGradients {
             .zip(inputs.inputs.iter().zip(&shapes))
             .map(|((_, _, a), (input, shape))| B::from_f64_slice(input, shape, a))
             .collect()
+    }
+}
+
+/// What to change when one model call's scaled inputs cannot be allocated.
+const BATCH_HINT: &str =
+    "lower IntegratedGradients::with_internal_batch_size (or set it: by default all steps go in one call)";
+
+/// Room for the `values` scaled inputs of one model call, or [`Error::TooLargeToAllocate`].
+fn batch_buffer(values: usize) -> Result<Vec<f64>> {
+    try_with_capacity("the scaled inputs of one IntegratedGradients model call", values, BATCH_HINT)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::model::FnModel;
+    use crate::test_host::{Host, HostTensor};
+
+    /// `F_r = Σ_j x_{r,j}`, counting its calls.
+    fn row_sums(calls: &Cell<usize>) -> impl Forward<Backend = Host> + '_ {
+        FnModel::new(move |x: &HostTensor| {
+            calls.set(calls.get() + 1);
+            Ok::<_, String>(crate::test_host::row_sums(x))
+        })
+    }
+
+    fn input(shape: &[usize]) -> HostTensor {
+        let len = shape.iter().product();
+        HostTensor { shape: shape.to_vec(), data: (0..len).map(|i| 1.0 + i as f64 / 8.0).collect() }
+    }
+
+    /// `model_calls` and `attribute` of `ig` on an input of `shape`, with the model's calls.
+    fn run(ig: &IntegratedGradients, shape: &[usize]) -> (Result<usize>, Result<HostTensor>, usize) {
+        let calls = Cell::new(0);
+        let x = input(shape);
+        let planned = Attribution::<Host>::model_calls(ig, shape);
+        let map = Attribution::<Host>::attribute(ig, &mut row_sums(&calls), &Inputs::new(&x));
+        (planned, map, calls.get())
+    }
+
+    fn assert_too_large<T: std::fmt::Debug>(result: Result<T>, setting: &str, value: usize, maximum: usize) {
+        match result {
+            Err(Error::TooLarge { setting: s, value: v, maximum: m }) => {
+                assert_eq!((s.as_str(), v, m), (setting, value, maximum));
+            }
+            other => panic!("expected TooLarge for {setting} = {value}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn steps_over_the_cap_are_too_large_in_model_calls_and_attribute() {
+        // Used to plan 1 call, then abort allocating 10⁷ · 1000 values.
+        let ig = IntegratedGradients::new().with_rule(IntegrationRule::RiemannLeft).with_steps(10_000_000);
+        let (planned, map, calls) = run(&ig, &[1, 1000]);
+        assert_too_large(planned, "IntegratedGradients::with_steps", 10_000_000, IntegrationRule::MAX_POINTS);
+        assert_too_large(map, "IntegratedGradients::with_steps", 10_000_000, IntegrationRule::MAX_POINTS);
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn usize_max_steps_are_too_large_for_every_rule_not_a_panic() {
+        for rule in IntegrationRule::ALL {
+            let ig = IntegratedGradients::new().with_rule(rule).with_steps(usize::MAX).with_internal_batch_size(7);
+            // Only Gauss–Legendre has a cap of its own.
+            let setting = match rule {
+                IntegrationRule::GaussLegendre => "IntegratedGradients::with_steps (with GaussLegendre)",
+                _ => "IntegratedGradients::with_steps",
+            };
+            let (planned, map, calls) = run(&ig, &[1, 4]);
+            assert_too_large(planned, setting, usize::MAX, rule.max_points());
+            assert_too_large(map, setting, usize::MAX, rule.max_points());
+            assert_eq!(calls, 0, "{rule:?}");
+            // The minimum names the rule where it is the rule's own (the trapezoids' 2).
+            let few = rule.min_points() - 1;
+            let e = Attribution::<Host>::model_calls(&ig.with_steps(few), &[1, 4]).unwrap_err();
+            let setting = if few == 1 {
+                format!("IntegratedGradients::with_steps (with {rule:?})")
+            } else {
+                "IntegratedGradients::with_steps".into()
+            };
+            assert!(matches!(&e, Error::TooSmall { setting: s, value, .. } if *s == setting && *value == few), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn gauss_legendre_steps_over_its_cap_are_too_large_before_any_node_is_computed() {
+        // Used to spend O(n²) on the nodes (seconds at 10⁴, minutes at 2·10⁵) before failing
+        // or calling the model.
+        let steps = IntegrationRule::MAX_GAUSS_LEGENDRE_POINTS + 1;
+        let ig = IntegratedGradients::new().with_steps(steps).with_internal_batch_size(1);
+        let setting = "IntegratedGradients::with_steps (with GaussLegendre)";
+        let (planned, map, calls) = run(&ig, &[1, 4]);
+        assert_too_large(planned, setting, steps, 10_000);
+        assert_too_large(map, setting, steps, 10_000);
+        assert_eq!(calls, 0);
+        let e = ig.attribute_with_delta(&mut row_sums(&Cell::new(0)), &Inputs::new(&input(&[1, 4]))).unwrap_err();
+        assert!(matches!(e, Error::TooLarge { maximum: 10_000, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn the_most_steps_run_and_give_the_integral() {
+        // Σ_k w_k · 1 = 1 for a row-sum model: the attribution is x − b = x.
+        let ig = IntegratedGradients::new()
+            .with_rule(IntegrationRule::RiemannMiddle)
+            .with_steps(IntegrationRule::MAX_POINTS);
+        let (planned, map, calls) = run(&ig, &[2, 2]);
+        assert_eq!((planned.unwrap(), calls), (1, 1));
+        let map = map.unwrap();
+        assert_eq!(map.shape, [2, 2]);
+        for (a, x) in map.data.iter().zip(&input(&[2, 2]).data) {
+            assert!((a - x).abs() < 1e-9, "{a} vs {x}");
+        }
+        let ig = ig.with_internal_batch_size(2 * 400_000);
+        let (planned, map, calls) = run(&ig, &[2, 2]);
+        assert_eq!((planned.unwrap(), calls), (3, 3));
+        assert!(map.unwrap().data.iter().zip(&input(&[2, 2]).data).all(|(a, x)| (a - x).abs() < 1e-9));
+        let gauss = IntegratedGradients::new().with_steps(64);
+        let (_, map, _) = run(&gauss, &[1, 3]);
+        assert!(map.unwrap().data.iter().zip(&input(&[1, 3]).data).all(|(a, x)| (a - x).abs() < 1e-12));
+    }
+
+    #[test]
+    fn a_model_call_whose_values_overflow_is_a_size_overflow_in_model_calls() {
+        // 10⁶ points of 2⁴⁵ values each in one call: more values than a usize counts.
+        let ig = IntegratedGradients::new().with_rule(IntegrationRule::RiemannLeft).with_steps(1_000_000);
+        let e = Attribution::<Host>::model_calls(&ig, &[1, 1 << 45]).unwrap_err();
+        assert!(matches!(e, Error::SizeOverflow { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("the values of one IntegratedGradients model call overflows"), "{e}");
+        // The rows of a call: 2⁴⁶ examples × 2¹⁹ points.
+        let ig = ig.with_steps(1 << 19);
+        let e = Attribution::<Host>::model_calls(&ig, &[1 << 46, 1]).unwrap_err();
+        assert!(matches!(e, Error::SizeOverflow { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("the rows of one IntegratedGradients model call overflows"), "{e}");
+        // Fewer points per call fit.
+        let ig = ig.with_internal_batch_size(1 << 46);
+        assert_eq!(Attribution::<Host>::model_calls(&ig, &[1 << 46, 1]).unwrap(), 1 << 19);
+    }
+
+    #[test]
+    fn several_inputs_get_their_own_batches_and_the_delta_vanishes() {
+        use crate::attribution::MultiInputs;
+        use crate::model::FnMultiModel;
+        // F_r = Σ of row r of both inputs: every map is x_i − b_i = x_i, and Σ A = F(x) − F(0).
+        let (x1, x2) = (input(&[2, 3]), input(&[2, 2]));
+        let calls = Cell::new(0);
+        let mut model = FnMultiModel::<Host, _>::new(|xs: &[HostTensor]| {
+            calls.set(calls.get() + 1);
+            let rows = xs[0].shape[0];
+            let sums = (0..rows)
+                .map(|r| {
+                    xs.iter().map(|x| x.data.chunks(x.data.len() / rows).nth(r).unwrap().iter().sum::<f64>()).sum()
+                })
+                .collect();
+            Ok::<_, String>(HostTensor { shape: vec![rows], data: sums })
+        });
+        let inputs = MultiInputs::new([&x1, &x2]);
+        // 4 rows per call: 2 points of 2 examples, ⌈5 / 2⌉ = 3 calls.
+        let ig = IntegratedGradients::new()
+            .with_rule(IntegrationRule::RiemannTrapezoid)
+            .with_steps(5)
+            .with_internal_batch_size(4);
+        assert_eq!(MultiAttribution::<Host>::model_calls(&ig, &[vec![2, 3], vec![2, 2]]).unwrap(), 3);
+        let maps = MultiAttribution::<Host>::attribute(&ig, &mut model, &inputs).unwrap();
+        assert_eq!(calls.get(), 3);
+        for (map, x) in maps.iter().zip([&x1, &x2]) {
+            assert_eq!(map.shape, x.shape);
+            assert!(map.data.iter().zip(&x.data).all(|(a, x)| (a - x).abs() < 1e-12), "{map:?} vs {x:?}");
+        }
+        let (_, delta) = ig.attribute_several_with_delta(&mut model, &inputs).unwrap();
+        assert_eq!(calls.get(), 3 + 4);
+        assert!(delta.len() == 2 && delta.iter().all(|d| d.abs() < 1e-12), "{delta:?}");
+    }
+
+    #[test]
+    fn a_batch_the_allocator_refuses_is_too_large_to_allocate() {
+        match batch_buffer(usize::MAX / 4) {
+            Err(Error::TooLargeToAllocate { what, values, hint, .. }) => {
+                assert_eq!(values, usize::MAX / 4);
+                assert_eq!(what, "the scaled inputs of one IntegratedGradients model call");
+                assert_eq!(hint, BATCH_HINT);
+            }
+            other => panic!("{:?}", other.map(|v| v.capacity())),
+        }
+        assert!(batch_buffer(12).unwrap().capacity() >= 12);
     }
 }

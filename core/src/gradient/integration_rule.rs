@@ -48,6 +48,32 @@ impl IntegrationRule {
         IntegrationRule::CaptumTrapezoid,
     ];
 
+    /// The most points of the Riemann and trapezoid rules (and so of every rule): `10⁶`.
+    ///
+    /// Their points cost `O(n)` (`10⁶` take about 10 ms and 16 MB), but each point is one
+    /// gradient row per example for the model, and more points cannot make the sum more
+    /// accurate than the model's arithmetic: a Riemann sum's error is `O(1/n)`, `10⁻⁶` here,
+    /// below an `f32` model's rounding, and the trapezoid's `O(1/n²)`.
+    pub const MAX_POINTS: usize = 1_000_000;
+
+    /// The most points of `GaussLegendre`: `10⁴`.
+    ///
+    /// Its nodes cost `O(n²)` (Newton's method on the `O(n)` Legendre recurrence for each of
+    /// the `n / 2` nodes of one sign), computed before the first model call: about 1 s at
+    /// `10⁴` points in a release build, 4 s at `2·10⁴`, some 100 s at `10⁵`. The rule
+    /// is exact for polynomials of degree `2n − 1`, so `10⁴` points are far more than any
+    /// integrand needs (Captum's default is 50).
+    pub const MAX_GAUSS_LEGENDRE_POINTS: usize = 10_000;
+
+    /// The most points the rule gives: [`MAX_GAUSS_LEGENDRE_POINTS`](Self::MAX_GAUSS_LEGENDRE_POINTS)
+    /// for `GaussLegendre`, [`MAX_POINTS`](Self::MAX_POINTS) for the others.
+    pub fn max_points(&self) -> usize {
+        match self {
+            IntegrationRule::GaussLegendre => Self::MAX_GAUSS_LEGENDRE_POINTS,
+            _ => Self::MAX_POINTS,
+        }
+    }
+
     /// The fewest points the rule works with: 2 for the trapezoids, 1 for the others.
     pub fn min_points(&self) -> usize {
         match self {
@@ -56,8 +82,10 @@ impl IntegrationRule {
         }
     }
 
-    /// The `n` points `α_k` and weights `w_k` of the rule, or an error naming the problem
-    /// when `n` is too small for it.
+    /// The `n` points `α_k` and weights `w_k` of the rule, for
+    /// [`min_points`](Self::min_points) `≤ n ≤` [`max_points`](Self::max_points):
+    /// [`Error::TooSmall`] when `n` is too small for the rule, [`Error::TooLarge`] when it is
+    /// above the rule's cap (checked before anything is computed or allocated).
     ///
     /// ```
     /// use tiled_occlusion_core::IntegrationRule;
@@ -67,7 +95,9 @@ impl IntegrationRule {
     /// # Ok::<(), tiled_occlusion_core::Error>(())
     /// ```
     pub fn points(&self, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-        Error::check_at_least(format!("the number of points of {self:?}"), n, self.min_points())?;
+        let setting = || format!("the number of points of {self:?}");
+        Error::check_at_least(setting(), n, self.min_points())?;
+        Error::check_at_most(setting(), n, self.max_points())?;
         let nf = n as f64;
         let uniform = |offset: f64| ((0..n).map(|k| (k as f64 + offset) / nf).collect(), vec![1.0 / nf; n]);
         Ok(match self {
@@ -112,6 +142,10 @@ fn legendre(n: usize, x: f64) -> (f64, f64) {
 /// The `n`-point Gauss–Legendre nodes `t` (increasing) and weights of `[−1, 1]`: the roots
 /// of `P_n` by Newton's method from Tricomi's estimate `cos(π(i − ¼)/(n + ½))`, weights
 /// `2 / ((1 − t²) P_n'(t)²)` with `P_n'(t) = n (t P_n(t) − P_{n−1}(t)) / (t² − 1)`.
+/// Only the `⌊n/2⌋` positive nodes are computed; the others are their mirror images
+/// `(−t, w)`, and for odd `n` the middle node is `t = 0` exactly. The cost is `O(n²)`
+/// (each Newton step runs the `O(n)` recurrence), which is why
+/// [`IntegrationRule::MAX_GAUSS_LEGENDRE_POINTS`] caps `n`.
 /// The library avoids the `gauss-quad` crate: it pulls in nalgebra and needs a newer Rust
 /// than ours.
 fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
@@ -120,7 +154,12 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
         let (p, q) = legendre(n, t);
         (p, nf * (t * p - q) / (t * t - 1.0))
     };
-    let mut nodes: Vec<(f64, f64)> = (1..=n)
+    let weight = |t: f64| {
+        let (_, dp) = derivative(t);
+        2.0 / ((1.0 - t * t) * dp * dp)
+    };
+    // The positive nodes, largest first (i = 1 … ⌊n/2⌋).
+    let positive: Vec<(f64, f64)> = (1..=n / 2)
         .map(|i| {
             let mut t = (std::f64::consts::PI * (i as f64 - 0.25) / (nf + 0.5)).cos();
             for _ in 0..100 {
@@ -131,12 +170,11 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
                     break;
                 }
             }
-            let (_, dp) = derivative(t);
-            (t, 2.0 / ((1.0 - t * t) * dp * dp))
+            (t, weight(t))
         })
         .collect();
-    nodes.reverse();
-    nodes
+    let middle = (n % 2 == 1).then(|| (0.0, weight(0.0)));
+    positive.iter().map(|&(t, w)| (-t, w)).chain(middle).chain(positive.iter().rev().copied()).collect()
 }
 
 #[cfg(test)]
@@ -198,5 +236,48 @@ mod tests {
         assert!(e.contains("points of RiemannTrapezoid") && e.contains("at least 2"), "{e}");
         let e = IntegrationRule::GaussLegendre.points(0).unwrap_err().to_string();
         assert!(e.contains("points of GaussLegendre") && e.contains("at least 1"), "{e}");
+    }
+
+    #[test]
+    fn too_many_points_are_too_large_errors_not_a_panic_or_a_hang() {
+        for rule in IntegrationRule::ALL {
+            for n in [usize::MAX, rule.max_points() + 1] {
+                match rule.points(n) {
+                    Err(Error::TooLarge { setting, value, maximum }) => {
+                        assert_eq!((value, maximum), (n, rule.max_points()), "{rule:?}");
+                        assert_eq!(setting, format!("the number of points of {rule:?}"));
+                    }
+                    other => panic!("{rule:?} with {n} points: {:?}", other.map(|(a, _)| a.len())),
+                }
+            }
+        }
+        assert_eq!(IntegrationRule::GaussLegendre.max_points(), 10_000);
+        assert_eq!(IntegrationRule::RiemannMiddle.max_points(), 1_000_000);
+    }
+
+    #[test]
+    fn the_most_points_of_a_riemann_rule_are_given() {
+        let n = IntegrationRule::MAX_POINTS;
+        let (alphas, weights) = IntegrationRule::RiemannMiddle.points(n).unwrap();
+        assert_eq!((alphas.len(), weights.len()), (n, n));
+        assert_eq!((alphas[0], alphas[n - 1]), (0.5 / n as f64, (n as f64 - 0.5) / n as f64));
+        assert!(weights.iter().all(|&w| w == 1.0 / n as f64));
+    }
+
+    #[test]
+    fn gauss_legendre_nodes_are_symmetric_about_zero() {
+        for n in [1, 2, 3, 4, 51, 200, 1001] {
+            let nodes = gauss_legendre(n);
+            assert_eq!(nodes.len(), n);
+            for (i, &(t, w)) in nodes.iter().enumerate() {
+                let (mirror, mirror_weight) = nodes[n - 1 - i];
+                assert_eq!((t, w), (-mirror, mirror_weight), "n {n}, node {i}");
+            }
+            if n % 2 == 1 {
+                assert_eq!(nodes[n / 2].0, 0.0, "n {n}");
+            }
+            assert!(nodes.windows(2).all(|p| p[0].0 < p[1].0), "n {n}");
+            assert!((nodes.iter().map(|(_, w)| w).sum::<f64>() - 2.0).abs() < 1e-12, "n {n}");
+        }
     }
 }

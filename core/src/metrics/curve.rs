@@ -12,7 +12,16 @@ pub struct PerturbationCurve {
     pub auc: f64,
 }
 
-/// Trapezoid area of `scores` at evenly spaced `x ∈ [0, 1]`.
+/// Trapezoid area of `scores` at evenly spaced `x ∈ [0, 1]`: for `n ≥ 2` scores,
+/// `AUC = Σ_{k<n−1} (s_k + s_{k+1}) / 2 · 1/(n − 1)`. One score is a constant curve (its area
+/// is that score); no score has area 0. A NaN score gives a NaN area.
+///
+/// ```
+/// use tiled_occlusion_core::metrics::trapezoid_auc;
+/// // (10 + 5)/2 · ½ + (5 + 0)/2 · ½
+/// assert_eq!(trapezoid_auc(&[10.0, 5.0, 0.0]), 5.0);
+/// assert_eq!(trapezoid_auc(&[3.0]), 3.0);
+/// ```
 pub fn trapezoid_auc(scores: &[f64]) -> f64 {
     if scores.len() < 2 {
         return scores.first().copied().unwrap_or(0.0);

@@ -1,7 +1,7 @@
 //! Scoring perturbed copies of one example with the model, as the curves record them.
 
 use crate::backend::{Backend, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::model::{Forward, ModelJobs};
 
 /// How a model output row becomes the score a curve records.
@@ -14,18 +14,30 @@ pub enum Score {
     Raw,
 }
 
-/// The host examples a curve scores: `count` of them, example `k` made by `row(k)` (one
-/// example of the input's per-example shape) when its batch is built, so only the batches
-/// in flight exist at once, never the whole curve.
+/// The host examples a curve scores: `count` points, each one example of `len` values (the
+/// input's per-example shape, row-major). Point 0 is written by `start`; point `k ≥ 1` is
+/// point `k − 1` changed in place by `advance(k, …)`. Points are made when their batch is
+/// built, each from the one before it, so only the batches in flight exist at once, never
+/// the whole curve, and a batch costs its own size plus the changes that lead to it.
 pub(crate) struct CurveRows<'a> {
-    /// Number of examples.
+    /// Number of points.
     pub count: usize,
-    /// Example `k < count`, row-major.
-    pub row: &'a dyn Fn(usize) -> Vec<f64>,
+    /// Values per point, `Π d`.
+    pub len: usize,
+    /// Writes point 0 into a row of `len` values.
+    pub start: &'a dyn Fn(&mut [f64]),
+    /// Turns point `k − 1` into point `k` (`1 ≤ k < count`), in place.
+    pub advance: &'a dyn Fn(usize, &mut [f64]),
 }
 
+/// What to change when a batch of curve points cannot be allocated.
+const BATCH_HINT: &str = "lower DeletionInsertion::batch or RegionPerturbation::batch";
+
 /// Evaluates the model on the host examples `rows`, `batch` at a time, and returns the score
-/// of `target` for each. The calls go through [`Forward::forward_jobs`], so a parallel model
+/// of `target` for each. A batch holds at most `rows.count` points (a larger `batch` is
+/// clamped to it); its buffer of `points × len` values is checked
+/// ([`Error::SizeOverflow`]) and allocated fallibly ([`Error::TooLargeToAllocate`]) before
+/// any point is made. The calls go through [`Forward::forward_jobs`], so a parallel model
 /// runs them side by side.
 pub(crate) fn scores<B: Backend>(
     model: &mut dyn Forward<Backend = B>,
@@ -37,7 +49,8 @@ pub(crate) fn scores<B: Backend>(
     batch: usize,
 ) -> Result<Vec<f64>> {
     let count = rows.count;
-    let jobs = ScoreJobs { like, example_shape, rows, batch: batch.max(1), target, score };
+    let batch = batch.clamp(1, count.max(1));
+    let jobs = ScoreJobs { like, example_shape, rows, batch, target, score };
     let mut out = Vec::with_capacity(count.min(1 << 16));
     model.forward_jobs(&jobs, &mut |_, scores| {
         out.extend(scores);
@@ -59,7 +72,7 @@ struct ScoreJobs<'a, B: Backend> {
 impl<B: Backend> ScoreJobs<'_, B> {
     /// The examples of call `index`.
     fn chunk(&self, index: usize) -> std::ops::Range<usize> {
-        let start = index * self.batch;
+        let start = index.saturating_mul(self.batch);
         start..self.rows.count.min(start.saturating_add(self.batch))
     }
 }
@@ -71,9 +84,24 @@ impl<B: Backend> ModelJobs<B> for ScoreJobs<'_, B> {
 
     fn build(&self, index: usize) -> Result<TensorOf<B>> {
         let chunk = self.chunk(index);
-        let mut shape = vec![chunk.len()];
+        let (rows, len) = (chunk.len(), self.rows.len);
+        let size = Error::checked_product("a batch of curve points (points × values per example)", &[rows, len])?;
+        let mut values = try_with_capacity("a batch of curve points", size, BATCH_HINT)?;
+        values.resize(size, 0.0);
+        for (r, k) in chunk.clone().enumerate() {
+            let (before, row) = values.split_at_mut(r * len);
+            let row = &mut row[..len];
+            if r == 0 {
+                (self.rows.start)(row);
+                (1..=k).for_each(|j| (self.rows.advance)(j, row));
+            } else {
+                row.copy_from_slice(&before[(r - 1) * len..]);
+                (self.rows.advance)(k, row);
+            }
+        }
+        let mut shape = Vec::with_capacity(1 + self.example_shape.len());
+        shape.push(rows);
         shape.extend_from_slice(self.example_shape);
-        let values: Vec<f64> = chunk.flat_map(|k| (self.rows.row)(k)).collect();
         B::from_f64_slice(self.like, &shape, &values)
     }
 
@@ -99,5 +127,60 @@ impl<B: Backend> ModelJobs<B> for ScoreJobs<'_, B> {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_host::{tensor, SumModel};
+
+    fn never(_: &mut [f64]) {
+        panic!("a point was made")
+    }
+
+    fn never_advance(_: usize, _: &mut [f64]) {
+        panic!("a point was made")
+    }
+
+    #[test]
+    fn a_batch_too_large_to_allocate_is_an_error() {
+        // `batch: usize::MAX` puts all 2^31 points of 2^31 values in one batch: 2^62 values,
+        // refused by the allocator before a point is made or the model called.
+        let like = tensor(&[1, 1], &[0.0]);
+        let rows = CurveRows { count: 1 << 31, len: 1 << 31, start: &never, advance: &never_advance };
+        let mut model = SumModel::default();
+        match scores(&mut model, &like, &[1 << 31], rows, 0, Score::Raw, usize::MAX) {
+            Err(Error::TooLargeToAllocate { values, bytes, hint, .. }) => {
+                assert_eq!((values, bytes, hint), (1 << 62, usize::MAX, BATCH_HINT));
+            }
+            other => panic!("expected TooLargeToAllocate, got {other:?}"),
+        }
+        assert!(model.calls.is_empty());
+    }
+
+    #[test]
+    fn a_batch_whose_size_overflows_is_an_error() {
+        // 2^33 points of 2^32 values: the batch (clamped to 2^33 points) holds 2^65 values.
+        let like = tensor(&[1, 1], &[0.0]);
+        let rows = CurveRows { count: 1 << 33, len: 1 << 32, start: &never, advance: &never_advance };
+        match scores(&mut SumModel::default(), &like, &[1 << 32], rows, 0, Score::Raw, 1 << 40) {
+            Err(Error::SizeOverflow { what, .. }) => assert!(what.contains("batch of curve points"), "{what}"),
+            other => panic!("expected SizeOverflow, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_point_is_the_one_before_it_advanced() {
+        // Point k of [0, 0, 0] has ones in its first k entries: sums 0, 1, 2, 3, whatever
+        // the batch (batches after the first start from point 0 and advance to their first).
+        let start = |row: &mut [f64]| row.fill(0.0);
+        let advance = |k: usize, row: &mut [f64]| row[k - 1] = 1.0;
+        for (batch, calls) in [(1, vec![1; 4]), (3, vec![3, 1]), (usize::MAX, vec![4])] {
+            let rows = CurveRows { count: 4, len: 3, start: &start, advance: &advance };
+            let mut model = SumModel::default();
+            let s = scores(&mut model, &tensor(&[1, 3], &[0.0; 3]), &[3], rows, 0, Score::Raw, batch).unwrap();
+            assert_eq!((s, model.calls), (vec![0.0, 1.0, 2.0, 3.0], calls), "batch {batch}");
+        }
     }
 }

@@ -72,7 +72,8 @@ impl<M> FusionGrad<M> {
         self
     }
 
-    /// `m ≥ 1` noisy copies of the input per copy of the parameters.
+    /// `m ≥ 1` noisy copies of the input per copy of the parameters (`N·m` must fit a `usize`,
+    /// as for [`NoiseTunnel::with_samples`]).
     pub fn with_input_samples(mut self, m: usize) -> Self {
         self.input_samples = m;
         self
@@ -127,10 +128,11 @@ impl<M> FusionGrad<M> {
 
     /// The SmoothGrad run of weight sample `i`.
     pub(crate) fn input_tunnel(&self, i: usize) -> NoiseTunnel<&M> {
-        let tunnel = NoiseTunnel::new(&self.inner)
+        let mut tunnel = NoiseTunnel::new(&self.inner)
             .with_samples(self.input_samples)
             .with_input_noise(self.input_noise)
             .with_seed(derive_seed(self.seed, &[2, i as u64]));
+        tunnel.samples_setting = "FusionGrad::with_input_samples";
         match self.input_batch_size {
             Some(b) => tunnel.with_samples_batch_size(b),
             None => tunnel,
@@ -195,7 +197,7 @@ impl<M> FusionGrad<M> {
         self.each_weight_sample(model, parameters_of::<B>, |i, model| {
             let mut sum = SampleMoments::new(size);
             self.input_tunnel(i).for_each_sample(model, inputs, counter, |n, _, row| sum.add(n * rows, row))?;
-            moments.add(0, &sum.mean());
+            moments.add(0, &sum.mean())?;
             Ok(())
         })?;
         Ok(moments.mean())
@@ -239,5 +241,35 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for FusionGrad<M> {
             return Ok(None);
         };
         Ok(Some(Box::new(self.with_inner(inner))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::attribution::Attribution;
+    use crate::error::Error;
+    use crate::test_host::Host;
+    use crate::{FusionGrad, Occlusion};
+
+    #[test]
+    fn more_noisy_input_copies_than_fit_a_usize_are_a_size_overflow_naming_the_setting() {
+        let fusion = FusionGrad::new(Occlusion::new([2]).with_strides(2)).with_input_samples(usize::MAX);
+        match Attribution::<Host>::model_calls(&fusion, &[2, 4]) {
+            Err(Error::SizeOverflow { what, detail }) => {
+                assert_eq!(what, "the noisy copies of NoiseTunnel");
+                assert_eq!(
+                    detail,
+                    format!(
+                        "2 examples × {} samples (FusionGrad::with_input_samples) is larger than {}",
+                        usize::MAX,
+                        usize::MAX
+                    )
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // One example: 10 weight samples × ceil(S / 2²²) calls of 3.
+        let calls = Attribution::<Host>::model_calls(&fusion, &[1, 4]).unwrap();
+        assert_eq!(calls, 10 * usize::MAX.div_ceil(1 << 22) * 3);
     }
 }

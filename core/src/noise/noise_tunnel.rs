@@ -54,6 +54,8 @@ pub struct NoiseTunnel<M> {
     pub(super) per_input: Option<Vec<InputNoise>>,
     pub(super) seed: u64,
     pub(super) given: Option<Vec<f64>>,
+    /// The builder method that set `samples`, for errors (FusionGrad's runs name its own).
+    pub(super) samples_setting: &'static str,
 }
 
 impl<M> NoiseTunnel<M> {
@@ -68,6 +70,7 @@ impl<M> NoiseTunnel<M> {
             per_input: None,
             seed: 0,
             given: None,
+            samples_setting: "NoiseTunnel::with_samples",
         }
     }
 
@@ -77,7 +80,9 @@ impl<M> NoiseTunnel<M> {
         self
     }
 
-    /// `S ≥ 1` noisy copies per example (Captum's `nt_samples`).
+    /// `S ≥ 1` noisy copies per example (Captum's `nt_samples`). The `N·S` copies of an input
+    /// of `N` examples must fit a `usize` (each names its noise stream): beyond,
+    /// [`Error::SizeOverflow`] before any model call.
     pub fn with_samples(mut self, samples: usize) -> Self {
         self.samples = samples;
         self
@@ -165,6 +170,7 @@ impl<M> NoiseTunnel<M> {
             per_input: self.per_input.clone(),
             seed: self.seed,
             given: self.given.clone(),
+            samples_setting: self.samples_setting,
         }
     }
 
@@ -174,9 +180,23 @@ impl<M> NoiseTunnel<M> {
 
     /// The sample ranges handled by each call of the inner method on an input of shape
     /// `input_shape`: `(b, count)`, partition `i < count` being `[i·b, min((i + 1)·b, S))`
-    /// (computed on demand, never listed).
+    /// (computed on demand, never listed). An [`Error::SizeOverflow`] when the `N·S` noisy
+    /// copies do not fit a `usize`: copy `n·S + s` is the index of its noise stream (and row of
+    /// given noise), which must not wrap.
     pub(crate) fn partitions(&self, input_shape: &[usize]) -> Result<(usize, usize)> {
-        Error::check_at_least("NoiseTunnel::with_samples", self.samples, 1)?;
+        Error::check_at_least(self.samples_setting, self.samples, 1)?;
+        let examples = input_shape.first().copied().unwrap_or(1);
+        if examples.checked_mul(self.samples).is_none() {
+            return Err(Error::SizeOverflow {
+                what: "the noisy copies of NoiseTunnel".into(),
+                detail: format!(
+                    "{examples} examples × {} samples ({}) is larger than {}",
+                    self.samples,
+                    self.samples_setting,
+                    usize::MAX
+                ),
+            });
+        }
         let size = match self.batch_size {
             Some(0) => {
                 return Err(Error::TooSmall {
@@ -214,8 +234,6 @@ impl<M> NoiseTunnel<M> {
         Ok(shape)
     }
 
-    /// Runs the inner method on every partition of noisy copies, and hands each sample's
-    /// attribution row to `each(n, s, row)`, for every example in increasing `s`.
     /// Appends the noisy copies `s ∈ range` of every example of the host input `x` (`size`
     /// values per example), example-major (rows `n·len + j`): the `given` noise, or draws of
     /// the stream `(seed, n·S + s)`.
@@ -232,6 +250,7 @@ impl<M> NoiseTunnel<M> {
     ) {
         for (n, row) in x.chunks(size.max(1)).enumerate() {
             for s in range.clone() {
+                // Below N·S, which `partitions` checked fits a usize.
                 let index = n * self.samples + s;
                 match given {
                     Some(given) => noise.apply_given(row, &given[index * size..(index + 1) * size], out),
@@ -250,12 +269,15 @@ impl<M> NoiseTunnel<M> {
         values.chunks(row.max(1)).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect()
     }
 
+    /// Runs the inner method on every partition of noisy copies of `inputs` and hands each
+    /// sample's attribution row to `each(n, s, row)`, for every example in increasing `s`; the
+    /// first error `each` returns ends the run.
     pub(crate) fn for_each_sample<B: Backend>(
         &self,
         model: &mut dyn Forward<Backend = B>,
         inputs: &Inputs<'_, B>,
         progress: &mut ProgressCounter<'_>,
-        mut each: impl FnMut(usize, usize, &[f64]),
+        mut each: impl FnMut(usize, usize, &[f64]) -> Result<()>,
     ) -> Result<()>
     where
         M: Attribution<B>,
@@ -293,6 +315,10 @@ impl<M> NoiseTunnel<M> {
         let baseline_host = per_example_baseline.as_ref().map(|(_, b)| B::to_f64_vec(b)).transpose()?;
         let values = examples.saturating_mul(partitions.0).saturating_mul(size);
         let mut noisy = try_with_capacity("a NoiseTunnel batch", values, "lower NoiseTunnel::with_samples_batch_size")?;
+        // The inner method for the copies of a call, built once per number of copies (every
+        // call but the last has `b`): a per-example mask repeated `b` times is as large as a
+        // batch, and was built again for every call.
+        let mut repeated = RepeatedInner::<dyn Attribution<B>>::new();
         for range in (0..partitions.1).map(|i| self.partition(partitions, i)) {
             let len = range.len();
             noisy.clear();
@@ -307,10 +333,10 @@ impl<M> NoiseTunnel<M> {
                 _ => None,
             };
             let baseline = expanded_baseline.as_ref().map_or(inputs.baseline, Baseline::Tensor);
-            let noisy_inputs = Inputs { input: &batch, baseline, target: inputs.target.repeat_interleave(len) };
+            let noisy_inputs = Inputs { input: &batch, baseline, target: inputs.target.repeat_interleave(len)? };
             // Per-example configuration of the inner method (a feature mask) follows the rows.
-            let repeated = self.inner.for_repeated_examples(&shape, len)?;
-            let inner: &dyn Attribution<B> = repeated.as_deref().unwrap_or(&self.inner);
+            let inner: &dyn Attribution<B> =
+                repeated.get(len, |len| self.inner.for_repeated_examples(&shape, len))?.unwrap_or(&self.inner);
             let a = inner.attribute_with_progress(model, &noisy_inputs, &mut progress.nested())?;
             let a = B::to_f64_vec(&a)?;
             if a.len() != noisy.len() {
@@ -322,11 +348,38 @@ impl<M> NoiseTunnel<M> {
             for n in 0..examples {
                 for (j, s) in range.clone().enumerate() {
                     let row = (n * len + j) * size;
-                    each(n, s, &a[row..row + size]);
+                    each(n, s, &a[row..row + size])?;
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// The inner method's form for the calls of one number of copies per example (what
+/// [`Attribution::for_repeated_examples`] or its multi-input twin gives), kept while the number
+/// stays the same: every call but the last has `b` copies, so it is built at most twice per run.
+pub(crate) struct RepeatedInner<T: ?Sized> {
+    built: Option<(usize, Option<Box<T>>)>,
+}
+
+impl<T: ?Sized> RepeatedInner<T> {
+    /// Nothing built yet.
+    pub(crate) fn new() -> Self {
+        RepeatedInner { built: None }
+    }
+
+    /// The form for `len` copies (`None`: the inner method serves as it is): the one kept, or
+    /// `build(len)`'s when the last one was for another number of copies.
+    pub(crate) fn get(
+        &mut self,
+        len: usize,
+        build: impl FnOnce(usize) -> Result<Option<Box<T>>>,
+    ) -> Result<Option<&T>> {
+        if self.built.as_ref().is_none_or(|(built_for, _)| *built_for != len) {
+            self.built = Some((len, build(len)?));
+        }
+        Ok(self.built.as_ref().and_then(|(_, inner)| inner.as_deref()))
     }
 }
 
@@ -346,7 +399,8 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
             inner.model_calls(&Self::noisy_shape(input_shape, len)?)
         };
         let full = calls(partitions.0)?;
-        let last_calls = calls(self.partition(partitions, partitions.1 - 1).len())?;
+        let last_len = self.partition(partitions, partitions.1 - 1).len();
+        let last_calls = if last_len == partitions.0 { full } else { calls(last_len)? };
         full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last_calls)).ok_or_else(overflow)
     }
 
@@ -374,5 +428,88 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
     fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
         let inner = self.inner.for_repeated_examples(input_shape, times)?;
         Ok(inner.map(|inner| Box::new(self.with_inner(inner)) as Box<dyn Attribution<B>>))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::attribution::{Attribution, Inputs, ProgressHook};
+    use crate::error::{Error, Result};
+    use crate::model::{FnModel, Forward};
+    use crate::test_host::{row_sums, sum_model, Host, HostTensor};
+    use crate::{NoiseTunnel, Occlusion};
+
+    #[test]
+    fn more_noisy_copies_than_fit_a_usize_are_a_size_overflow() {
+        // N = 2 examples × S = usize::MAX samples: the stream index n·S + s overflowed (a
+        // panic in debug, example 1 reusing example 0's streams in release).
+        let x = HostTensor::new(&[2, 4], (0..8).map(f64::from).collect());
+        let tunnel = NoiseTunnel::new(Occlusion::new([2]).with_strides(2)).with_samples(usize::MAX);
+        let calls = Attribution::<Host>::model_calls(&tunnel, &[2, 4]);
+        assert!(matches!(&calls, Err(Error::SizeOverflow { what, .. }) if what.contains("noisy copies")), "{calls:?}");
+        let mut model_calls = 0;
+        let mut model = FnModel::<Host, _>::new(|x: &HostTensor| {
+            model_calls += 1;
+            Ok::<_, String>(row_sums(x))
+        });
+        let result = tunnel.attribute(&mut model, &Inputs::new(&x));
+        assert!(matches!(result, Err(Error::SizeOverflow { .. })), "{result:?}");
+        assert_eq!(model_calls, 0);
+        // One example: N·S fits, and the count is arithmetic (2²¹ samples per call of 3 calls).
+        let calls = Attribution::<Host>::model_calls(&tunnel, &[1, 4]).unwrap();
+        assert_eq!(calls, usize::MAX.div_ceil(1 << 22) * 3);
+    }
+
+    /// Occlusion, counting how often it is asked for its repeated form.
+    struct CountsRepeats<'a>(Occlusion, &'a Cell<usize>);
+
+    impl Attribution<Host> for CountsRepeats<'_> {
+        fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
+            Attribution::<Host>::model_calls(&self.0, input_shape)
+        }
+
+        fn attribute_with_progress(
+            &self,
+            model: &mut dyn Forward<Backend = Host>,
+            inputs: &Inputs<'_, Host>,
+            progress: &mut dyn ProgressHook,
+        ) -> Result<HostTensor> {
+            self.0.attribute_with_progress(model, inputs, progress)
+        }
+
+        fn for_repeated_examples(
+            &self,
+            input_shape: &[usize],
+            times: usize,
+        ) -> Result<Option<Box<dyn Attribution<Host>>>> {
+            self.1.set(self.1.get() + 1);
+            Attribution::<Host>::for_repeated_examples(&self.0, input_shape, times)
+        }
+    }
+
+    #[test]
+    fn the_repeated_inner_method_is_built_once_per_partition_length() {
+        // 6 samples in 3 calls of 2: one length, so one repeated form for the count and one for
+        // the run (it was built for every partition, and twice for the count).
+        let repeats = Cell::new(0);
+        let tunnel = NoiseTunnel::new(CountsRepeats(Occlusion::new([2]), &repeats))
+            .with_samples(6)
+            .with_samples_batch_size(2)
+            .with_stdev(0.0);
+        assert_eq!(Attribution::<Host>::model_calls(&tunnel, &[1, 4]).unwrap(), 3 * 4);
+        assert_eq!(repeats.get(), 1);
+        repeats.set(0);
+        let x = HostTensor::new(&[1, 4], vec![1.0, 2.0, 3.0, 4.0]);
+        let a = tunnel.attribute(&mut sum_model(), &Inputs::new(&x)).unwrap();
+        // Window 2, strides 1 over a sum: drops 3, 5, 7, each position their mean.
+        assert_eq!(a.data, [3.0, 4.0, 6.0, 7.0]);
+        assert_eq!(repeats.get(), 2);
+        // 5 samples in calls of 2, 2 and 1: two lengths.
+        repeats.set(0);
+        let tunnel = tunnel.with_samples(5);
+        assert_eq!(Attribution::<Host>::model_calls(&tunnel, &[1, 4]).unwrap(), 3 * 4);
+        assert_eq!(repeats.get(), 2);
     }
 }

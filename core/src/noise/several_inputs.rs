@@ -3,8 +3,9 @@
 
 use crate::attribution::{Baseline, MultiAttribution, MultiInputs, ProgressCounter, ProgressHook};
 use crate::backend::{packed_shape, Backend, TensorOf};
-use crate::error::{Error, Result};
+use crate::error::{try_with_capacity, Error, Result};
 use crate::model::{MultiForward, Parameters};
+use crate::noise::noise_tunnel::RepeatedInner;
 use crate::noise::{derive_seed, FusionGrad, NoiseTunnel, NoiseTunnelType, SampleMoments};
 
 impl<M> NoiseTunnel<M> {
@@ -20,7 +21,11 @@ impl<M> NoiseTunnel<M> {
 /// every input, per-example baselines, targets and masks follow the rows, and the moments are
 /// taken per input: one SmoothGrad, SmoothGradSq or VarGrad map per input.
 impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> {
+    /// `Σ_partitions M.model_calls((N·len, d^i…) for every input)`; an error for no input.
     fn model_calls(&self, input_shapes: &[Vec<usize>]) -> Result<usize> {
+        if input_shapes.is_empty() {
+            return Err(Error::InvalidSetting { setting: "MultiInputs::new".into(), reason: "no input given".into() });
+        }
         let partitions = self.partitions(&packed_shape(input_shapes)?)?;
         self.noises(input_shapes.len())?;
         let calls = |len: usize| -> Result<usize> {
@@ -30,7 +35,8 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
             inner.model_calls(&shapes)
         };
         let full = calls(partitions.0)?;
-        let last = calls(self.partition(partitions, partitions.1 - 1).len())?;
+        let last_len = self.partition(partitions, partitions.1 - 1).len();
+        let last = if last_len == partitions.0 { full } else { calls(last_len)? };
         full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last)).ok_or_else(|| Error::SizeOverflow {
             what: "the number of NoiseTunnel model calls".into(),
             detail: format!("{} partitions of the samples", partitions.1),
@@ -50,6 +56,7 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
             });
         }
         let shapes = inputs.shapes();
+        // Checks that there is an input, that every shape is valid and the sizes fit.
         let total = MultiAttribution::<B>::model_calls(self, &shapes)?;
         let noises = self.noises(shapes.len())?;
         let partitions = self.partitions(&packed_shape(&shapes)?)?;
@@ -79,13 +86,20 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
             .collect::<Result<Vec<_>>>()?;
         let mut counter = ProgressCounter::new(progress, total);
         let mut moments: Vec<SampleMoments> = sizes.iter().map(|&size| SampleMoments::new(examples * size)).collect();
+        // The inner method for the copies of a call, built once per number of copies.
+        let mut repeated = RepeatedInner::<dyn MultiAttribution<B>>::new();
         for range in (0..partitions.1).map(|i| self.partition(partitions, i)) {
             let len = range.len();
             let mut noisy = Vec::with_capacity(shapes.len());
             for (i, (host, &size)) in hosts.iter().zip(&sizes).enumerate() {
-                let mut rows = Vec::new();
+                // `N·len` rows of `size` values: the rows fit (`noisy_shape`), the values are
+                // checked here and allocated without aborting.
+                let shape = Self::noisy_shape(&shapes[i], len)?;
+                let values = Error::checked_product("a NoiseTunnel batch", &[shape[0], size])?;
+                let mut rows =
+                    try_with_capacity("a NoiseTunnel batch", values, "lower NoiseTunnel::with_samples_batch_size")?;
                 self.fill_noisy_rows(&noises[i], self.input_seed(i), None, host, size, range.clone(), &mut rows);
-                noisy.push(B::from_f64_slice(inputs.inputs[i], &Self::noisy_shape(&shapes[i], len)?, &rows)?);
+                noisy.push(B::from_f64_slice(inputs.inputs[i], &shape, &rows)?);
             }
             let expanded = per_example_baselines
                 .iter()
@@ -105,10 +119,16 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
                 .map(|(given, expanded)| expanded.as_ref().map_or(*given, Baseline::Tensor));
             let noisy_inputs = MultiInputs::new(noisy.iter())
                 .with_baselines(baselines)
-                .with_target(inputs.target.repeat_interleave(len));
-            let repeated = self.inner.for_repeated_examples(&shapes, len)?;
-            let inner: &dyn MultiAttribution<B> = repeated.as_deref().unwrap_or(&self.inner);
+                .with_target(inputs.target.repeat_interleave(len)?);
+            let inner: &dyn MultiAttribution<B> =
+                repeated.get(len, |len| self.inner.for_repeated_examples(&shapes, len))?.unwrap_or(&self.inner);
             let maps = inner.attribute_with_progress(model, &noisy_inputs, &mut counter.nested())?;
+            if maps.len() != shapes.len() {
+                return Err(Error::InvalidSetting {
+                    setting: "the method NoiseTunnel wraps".into(),
+                    reason: format!("it returned {} map(s) for {} input(s)", maps.len(), shapes.len()),
+                });
+            }
             for (i, map) in maps.iter().enumerate() {
                 let values = B::to_f64_vec(map)?;
                 let size = sizes[i];
@@ -125,7 +145,7 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
                 for n in 0..examples {
                     for j in 0..len {
                         let row = (n * len + j) * size;
-                        moments[i].add(n * size, &values[row..row + size]);
+                        moments[i].add(n * size, &values[row..row + size])?;
                     }
                 }
             }
@@ -191,7 +211,7 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for FusionGrad<M> {
             let tunnel = self.input_tunnel(i);
             let maps = MultiAttribution::<B>::attribute_with_progress(&tunnel, model, inputs, &mut counter.nested())?;
             for (moments, map) in moments.iter_mut().zip(&maps) {
-                moments.add(0, &B::to_f64_vec(map)?);
+                moments.add(0, &B::to_f64_vec(map)?)?;
             }
             Ok(())
         })?;
@@ -211,5 +231,88 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for FusionGrad<M> {
     ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
         let inner = self.inner().for_repeated_examples(input_shapes, times)?;
         Ok(inner.map(|inner| Box::new(self.with_inner(inner)) as Box<dyn MultiAttribution<B>>))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::attribution::{MultiAttribution, MultiInputs, ProgressHook};
+    use crate::error::{Error, Result};
+    use crate::model::MultiForward;
+    use crate::test_host::{multi_sum_model, Host, HostTensor};
+    use crate::NoiseTunnel;
+
+    /// A method of several inputs that returns each input as its map, with `extra` more copies
+    /// of the last map (`-1`: the last map left out); one model call.
+    struct Maps(isize);
+
+    impl MultiAttribution<Host> for Maps {
+        fn model_calls(&self, _: &[Vec<usize>]) -> Result<usize> {
+            Ok(1)
+        }
+
+        fn attribute_with_progress(
+            &self,
+            model: &mut dyn MultiForward<Backend = Host>,
+            inputs: &MultiInputs<'_, Host>,
+            progress: &mut dyn ProgressHook,
+        ) -> Result<Vec<HostTensor>> {
+            let batch: Vec<HostTensor> = inputs.inputs.iter().map(|&t| t.clone()).collect();
+            model.forward(&batch).map_err(Error::Model)?;
+            progress.on_model_calls(1, 1);
+            let mut maps = batch;
+            match self.0 {
+                -1 => drop(maps.pop()),
+                extra => (0..extra).for_each(|_| maps.push(maps[maps.len() - 1].clone())),
+            }
+            Ok(maps)
+        }
+    }
+
+    fn two_inputs() -> (HostTensor, HostTensor) {
+        (HostTensor::new(&[1, 3], vec![1.0; 3]), HostTensor::new(&[1, 2], vec![2.0; 2]))
+    }
+
+    #[test]
+    fn the_wrapped_method_returns_one_map_per_input() {
+        let (a, b) = two_inputs();
+        let inputs = MultiInputs::new([&a, &b]);
+        let run = |extra| {
+            NoiseTunnel::new(Maps(extra)).with_stdev(0.0).with_samples(2).attribute(&mut multi_sum_model(), &inputs)
+        };
+        // The right number: the inputs themselves (no noise).
+        let maps = run(0).unwrap();
+        assert_eq!(maps, [a.clone(), b.clone()]);
+        // One map short was an all-zero map for input 1; one extra was an index out of bounds.
+        for (extra, got) in [(-1, 1), (1, 3)] {
+            match run(extra) {
+                Err(Error::InvalidSetting { setting, reason }) => {
+                    assert_eq!(setting, "the method NoiseTunnel wraps");
+                    assert_eq!(reason, format!("it returned {got} map(s) for 2 input(s)"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn no_inputs_is_an_error() {
+        let tunnel = NoiseTunnel::new(Maps(0));
+        let no_input = |r: Result<()>| matches!(r, Err(Error::InvalidSetting { setting, reason }) if setting == "MultiInputs::new" && reason == "no input given");
+        assert!(no_input(MultiAttribution::<Host>::model_calls(&tunnel, &[]).map(|_| ())));
+        assert!(no_input(tunnel.attribute(&mut multi_sum_model(), &MultiInputs::<Host>::new([])).map(|_| ())));
+    }
+
+    #[test]
+    fn more_noisy_copies_than_fit_a_usize_are_a_size_overflow() {
+        let (a, b) = (HostTensor::new(&[2, 3], vec![1.0; 6]), HostTensor::new(&[2, 2], vec![2.0; 4]));
+        let tunnel = NoiseTunnel::new(Maps(0)).with_samples(usize::MAX);
+        let calls = MultiAttribution::<Host>::model_calls(&tunnel, &[vec![2, 3], vec![2, 2]]);
+        assert!(matches!(&calls, Err(Error::SizeOverflow { what, .. }) if what.contains("noisy copies")), "{calls:?}");
+        let result = tunnel.attribute(&mut multi_sum_model(), &MultiInputs::new([&a, &b]));
+        assert!(matches!(result, Err(Error::SizeOverflow { .. })), "{result:?}");
+        // One example fits: 2²⁴ / 5 values per sample, one call each.
+        let calls = MultiAttribution::<Host>::model_calls(&tunnel, &[vec![1, 3], vec![1, 2]]).unwrap();
+        assert_eq!(calls, usize::MAX.div_ceil((1 << 24) / 5));
     }
 }

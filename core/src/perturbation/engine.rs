@@ -106,12 +106,13 @@ impl<B: Backend> OcclusionRun<'_, B> {
         let mut sums = Vec::new();
         let reference = self.output_drops(model, progress, 0..calls, &mut |rows, j, deltas| {
             if sums.is_empty() {
-                sums = vec![0.0; rows * size];
+                sums = zeroed_sums(rows, size)?;
             }
             add_region_drop(&mut sums, example_shape, &self.schedule.region(j), deltas);
+            Ok(())
         })?;
         if sums.is_empty() {
-            sums = vec![0.0; reference.len() * size];
+            sums = zeroed_sums(reference.len(), size)?;
         }
         let mut shape = vec![reference.len()];
         shape.extend_from_slice(example_shape);
@@ -121,13 +122,13 @@ impl<B: Backend> OcclusionRun<'_, B> {
     /// Calls the model on the unperturbed input (returning the reference scores `τ(F(X))`, one
     /// per row of the sums) and then for the perturbed calls `calls` (call `c` occludes regions
     /// `[c·P, min((c+1)·P, R))`), handing every region's drops `Δ_j` to `on_drop(rows, j, Δ_j)`
-    /// in region order.
+    /// in region order (an error of `on_drop` stops the run).
     pub(crate) fn output_drops(
         &self,
         model: &mut dyn Forward<Backend = B>,
         progress: &mut ProgressCounter<'_>,
         calls: Range<usize>,
-        on_drop: &mut dyn FnMut(usize, usize, &[f64]),
+        on_drop: &mut OnDrop<'_>,
     ) -> Result<Vec<f64>> {
         let examples = self.input_shape[0];
         let example_shape = &self.input_shape[1..];
@@ -168,13 +169,31 @@ impl<B: Backend> OcclusionRun<'_, B> {
                 for (m, delta) in deltas.iter_mut().enumerate() {
                     *delta = reference[m] - scores[j * rows + m];
                 }
-                on_drop(rows, first + j, &deltas);
+                on_drop(rows, first + j, &deltas)?;
             }
             progress.advance(1);
             Ok(())
         })?;
         Ok(reference)
     }
+}
+
+/// What a run does with each region's drops: `on_drop(rows, j, Δ_j)`.
+pub(crate) type OnDrop<'a> = dyn FnMut(usize, usize, &[f64]) -> Result<()> + 'a;
+
+/// The zeroed drop sums `(rows, d…)` of `size = Π d` values per row: the rows are the model's
+/// (`N` examples, or a batch-level output's `M` scores, which the model chooses), so their
+/// product is checked and allocated fallibly (a model returning 20 000 scores for an input of
+/// 10^5 values asked for 16 GB and aborted).
+pub(crate) fn zeroed_sums(rows: usize, size: usize) -> Result<Vec<f64>> {
+    let values = Error::checked_product("the drop sums (output rows × positions)", &[rows, size])?;
+    let mut sums = crate::error::try_with_capacity(
+        "the drop sums (output rows × positions)",
+        values,
+        "a batch-level output has one row of sums per score: give the model fewer outputs",
+    )?;
+    sums.resize(values, 0.0);
+    Ok(sums)
 }
 
 /// `S[m, p] += Δ[m]` for every row `m` of `sums` (`(rows, d…)`, row-major) and every position
@@ -226,5 +245,20 @@ impl<B: Backend> ModelJobs<B> for RegionJobs<'_, '_, B> {
     fn score(&self, index: usize, output: &TensorOf<B>) -> Result<Vec<f64>> {
         let rows = self.regions_in(index) * self.examples;
         self.scores.read(&B::to_f64_vec(output)?, &B::shape(output), rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zeroed_sums;
+    use crate::error::Error;
+
+    #[test]
+    fn drop_sums_the_model_makes_huge_are_errors_not_aborts() {
+        assert_eq!(zeroed_sums(2, 3).ok(), Some(vec![0.0; 6]));
+        // A batch-level output of 2^23 scores on an input of 2^22 values: 2^48 bytes, more than
+        // any address space (it was `vec![0.0; rows * size]`, an abort).
+        assert!(matches!(zeroed_sums(1 << 23, 1 << 22), Err(Error::TooLargeToAllocate { .. })));
+        assert!(matches!(zeroed_sums(usize::MAX, 2), Err(Error::SizeOverflow { .. })));
     }
 }

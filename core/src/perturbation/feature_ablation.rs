@@ -29,17 +29,23 @@ use crate::perturbation::{FeatureMask, MaskLayout, RegionSchedule};
 pub struct FeatureAblation {
     mask: Option<FeatureMask>,
     perturbations_per_eval: usize,
+    /// Copies of every example the input holds in place, `r`: rows `[n·r, (n+1)·r)` are
+    /// copies of example `n`, and a per-example mask's map `n` serves them all. 1, but in the
+    /// form [`Attribution::for_repeated_examples`] gives wrappers that batch noisy copies
+    /// (the mask is not repeated: a mask of 10^6 ids around 500 samples per call was 4 GB
+    /// for a cost query).
+    repeats: usize,
 }
 
 impl FeatureAblation {
     /// FeatureAblation over the groups of `mask`.
     pub fn new(mask: FeatureMask) -> Self {
-        FeatureAblation { mask: Some(mask), perturbations_per_eval: 1 }
+        FeatureAblation { mask: Some(mask), perturbations_per_eval: 1, repeats: 1 }
     }
 
     /// FeatureAblation with every element its own group.
     pub fn per_element() -> Self {
-        FeatureAblation { mask: None, perturbations_per_eval: 1 }
+        FeatureAblation { mask: None, perturbations_per_eval: 1, repeats: 1 }
     }
 
     /// Sets `P`, the number of occluded copies of the batch per model call.
@@ -58,34 +64,80 @@ impl FeatureAblation {
         self.mask.as_ref()
     }
 
-    /// The groups for an input of shape `input_shape`, after checking every parameter.
-    pub fn groups(&self, input_shape: &[usize]) -> Result<GroupSchedule> {
+    /// The checks every use makes: the input's shape, `P`, the mask's shape against the input
+    /// (with `r` copies of each example, a per-example mask of `N` maps for `N · r` rows).
+    /// Returns the mask and its layout, and the positions per example.
+    fn checked(&self, input_shape: &[usize]) -> Result<(Option<(&FeatureMask, MaskLayout)>, usize)> {
         check_input_shape(input_shape)?;
         Error::check_at_least("FeatureAblation::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
-        let example_shape = &input_shape[1..];
-        let size = Error::checked_product("the number of elements per example", example_shape)?;
-        let Some(mask) = &self.mask else {
-            return Ok(GroupSchedule::PerElement { example_shape: example_shape.to_vec(), size });
-        };
-        if mask.layout(input_shape)? == MaskLayout::Shared {
-            let groups = group_positions(mask.ids());
-            return Ok(GroupSchedule::Shared(groups.into_values().collect()));
+        let size = Error::checked_product("the number of elements per example", &input_shape[1..])?;
+        let Some(mask) = &self.mask else { return Ok((None, size)) };
+        if self.repeats == 1 {
+            return Ok((Some((mask, mask.layout(input_shape)?)), size));
         }
+        // Only a per-example mask is kept with copies: its maps serve r rows each.
+        let mut original = input_shape.to_vec();
+        original[0] = input_shape[0] / self.repeats;
+        if input_shape[0] % self.repeats != 0 || mask.layout(&original)? != MaskLayout::PerExample {
+            return Err(Error::FeatureMaskShape {
+                mask_shape: mask.shape().to_vec(),
+                input_shape: input_shape.to_vec(),
+            });
+        }
+        Ok((Some((mask, MaskLayout::PerExample)), size))
+    }
+
+    /// The groups for an input of shape `input_shape`, after checking every parameter.
+    pub fn groups(&self, input_shape: &[usize]) -> Result<GroupSchedule> {
+        let example_shape = &input_shape.get(1..).unwrap_or_default();
+        let (mask, size) = match self.checked(input_shape)? {
+            (None, size) => return Ok(GroupSchedule::PerElement { example_shape: example_shape.to_vec(), size }),
+            (Some((mask, MaskLayout::Shared)), _) => {
+                let groups = group_positions(mask.ids());
+                return Ok(GroupSchedule::Shared(groups.into_values().collect()));
+            }
+            (Some((mask, MaskLayout::PerExample)), size) => (mask, size),
+        };
         // Sparse: each group keeps only the examples it occurs in, so the schedule is as large
         // as the mask (a dense group × example table of a mask with distinct ids per example
-        // grew as N² · d: a 640 KB mask asked for about 38 GB).
+        // grew as N² · d: a 640 KB mask asked for about 38 GB). With copies, as large as the
+        // batch of copies the run builds anyway.
         let mut groups: BTreeMap<i64, Vec<(usize, Vec<usize>)>> = BTreeMap::new();
         for (n, ids) in mask.ids().chunks(size).enumerate() {
             for (id, positions) in group_positions(ids) {
-                groups.entry(id).or_default().push((n, positions));
+                let entry = groups.entry(id).or_default();
+                for copy in 1..self.repeats {
+                    entry.push((n * self.repeats + copy - 1, positions.clone()));
+                }
+                entry.push((n * self.repeats + self.repeats - 1, positions));
             }
         }
         Ok(GroupSchedule::PerExample { examples: input_shape[0], groups: groups.into_values().collect() })
     }
 
+    /// `G`, the number of groups for an input of shape `input_shape`: the distinct ids of the
+    /// mask (whatever the copies of each example), or `Π d` without one. Checks what
+    /// [`FeatureAblation::groups`] checks, and makes none of the groups.
+    pub fn group_count(&self, input_shape: &[usize]) -> Result<usize> {
+        match self.checked(input_shape)? {
+            (None, size) => Ok(size),
+            (Some((mask, _)), _) => {
+                let mut ids = crate::error::try_with_capacity(
+                    "the ids of a feature mask",
+                    mask.ids().len(),
+                    "the mask is larger than this machine can sort",
+                )?;
+                ids.extend_from_slice(mask.ids());
+                ids.sort_unstable();
+                ids.dedup();
+                Ok(ids.len())
+            }
+        }
+    }
+
     /// Model calls for an input of shape `input_shape`: `1 + ceil(G / P)`.
     pub fn model_calls(&self, input_shape: &[usize]) -> Result<usize> {
-        run_model_calls(self.groups(input_shape)?.len(), self.perturbations_per_eval)
+        run_model_calls(self.group_count(input_shape)?, self.perturbations_per_eval)
     }
 }
 
@@ -175,12 +227,15 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
         B::from_f64_slice(inputs.input, &drops.shape, &drops.sums)
     }
 
-    /// A per-example mask `(N, d…)` is repeated to `(N·times, d…)`; a shared mask serves as it is.
+    /// A per-example mask `(N, d…)` serves `N·times` rows, map `n` the rows `[n·times,
+    /// (n+1)·times)` (kept as it is, not repeated); a shared mask serves as it is.
     fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
-        match &self.mask {
-            Some(mask) if mask.layout(input_shape)? == MaskLayout::PerExample => Ok(Some(Box::new(FeatureAblation {
-                mask: Some(mask.repeat_interleave(times)?),
+        Error::check_at_least("the copies of every example", times, 1)?;
+        match self.checked(input_shape)?.0 {
+            Some((_, MaskLayout::PerExample)) => Ok(Some(Box::new(FeatureAblation {
+                mask: self.mask.clone(),
                 perturbations_per_eval: self.perturbations_per_eval,
+                repeats: Error::checked_product("the copies of every example", &[self.repeats, times])?,
             }))),
             _ => Ok(None),
         }
@@ -190,8 +245,54 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
 #[cfg(test)]
 mod tests {
     use super::{FeatureAblation, GroupSchedule};
+    use crate::attribution::Attribution;
     use crate::backend::Region;
     use crate::perturbation::{FeatureMask, RegionSchedule};
+    use crate::test_host::Host;
+
+    #[test]
+    fn copies_of_examples_share_their_map_of_the_mask() {
+        // Against the mask repeated by hand (FeatureMask::repeat_interleave): the same groups.
+        let mask = FeatureMask::new([2, 3], [0, 0, 1, 1, 2, 2]).unwrap();
+        let method = FeatureAblation::new(mask.clone());
+        let repeated = Attribution::<Host>::for_repeated_examples(&method, &[2, 3], 3).unwrap().unwrap();
+        let by_hand = FeatureAblation::new(mask.repeat_interleave(3).unwrap());
+        let lists = |s: &GroupSchedule| {
+            (0..s.len())
+                .map(|j| match s.region(j) {
+                    Region::PerExample(lists) => lists.iter().map(|l| l.to_vec()).collect::<Vec<_>>(),
+                    _ => panic!("a per-example region"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let copies = FeatureAblation { repeats: 3, ..method.clone() };
+        assert_eq!(lists(&copies.groups(&[6, 3]).unwrap()), lists(&by_hand.groups(&[6, 3]).unwrap()));
+        assert_eq!(repeated.model_calls(&[6, 3]).ok(), Some(1 + 3));
+        // Copies of copies multiply; a batch that is not N · r rows is refused.
+        let twice = Attribution::<Host>::for_repeated_examples(&copies, &[6, 3], 2).unwrap().unwrap();
+        assert_eq!(twice.model_calls(&[12, 3]).ok(), Some(1 + 3));
+        assert!(copies.groups(&[5, 3]).is_err() && copies.model_calls(&[4, 3]).is_err());
+        assert!(Attribution::<Host>::for_repeated_examples(&method, &[2, 3], 0).is_err());
+        // A shared mask serves copies as it is.
+        let shared = FeatureAblation::new(FeatureMask::new([3], [0, 1, 1]).unwrap());
+        assert!(Attribution::<Host>::for_repeated_examples(&shared, &[2, 3], 3).unwrap().is_none());
+        // 10^6 distinct ids around 500 copies per call: counted from the mask alone (it was
+        // the mask repeated 500 times and its groups, 4 GB and an abort, for a cost query).
+        let (n, d) = (2, 500_000);
+        let big = FeatureAblation::new(FeatureMask::new([n, d], (0..(n * d) as i64).collect::<Vec<_>>()).unwrap());
+        let copies = Attribution::<Host>::for_repeated_examples(&big, &[n, d], 500).unwrap().unwrap();
+        assert_eq!(copies.model_calls(&[n * 500, d]).ok(), Some(1 + n * d));
+    }
+
+    #[test]
+    fn the_group_count_is_the_number_of_groups() {
+        let shared = FeatureAblation::new(FeatureMask::new([4], [7, -1, 7, 3]).unwrap());
+        let per_example = FeatureAblation::new(FeatureMask::new([2, 2], [5, 5, 6, 5]).unwrap());
+        for (method, shape) in [(&shared, [3, 4]), (&per_example, [2, 2]), (&FeatureAblation::per_element(), [2, 5])] {
+            assert_eq!(method.group_count(&shape).unwrap(), method.groups(&shape).unwrap().len(), "{method:?}");
+        }
+        assert_eq!(shared.group_count(&[3, 4]).ok(), Some(3));
+    }
 
     #[test]
     fn per_example_groups_hold_only_the_examples_they_occur_in() {

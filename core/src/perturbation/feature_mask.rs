@@ -20,10 +20,18 @@ pub struct FeatureMask {
 }
 
 impl FeatureMask {
-    /// A mask of `shape` holding `ids` row-major; an error if the lengths differ.
+    /// A mask of `shape` holding `ids` row-major; an error if the lengths differ
+    /// ([`Error::FeatureMaskLength`]) or the shape's product overflows ([`Error::SizeOverflow`];
+    /// it wrapped, and `[2^63, 2]` took an empty list of ids).
+    ///
+    /// ```
+    /// use tiled_occlusion_core::{Error, FeatureMask};
+    /// assert!(FeatureMask::new([2, 2], vec![0, 0, 1, 1]).is_ok());
+    /// assert!(matches!(FeatureMask::new([1 << 63, 2], vec![]), Err(Error::SizeOverflow { .. })));
+    /// ```
     pub fn new(shape: impl Into<Vec<usize>>, ids: impl Into<Vec<i64>>) -> Result<Self> {
         let (shape, ids) = (shape.into(), ids.into());
-        let expected: usize = shape.iter().product();
+        let expected = Error::checked_product("the positions of a feature mask", &shape)?;
         if ids.len() != expected {
             return Err(Error::FeatureMaskLength { shape, got: ids.len(), expected });
         }

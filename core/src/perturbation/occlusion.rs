@@ -85,7 +85,7 @@ impl Occlusion {
                 if s > w && w != d {
                     return Err(Error::StrideLargerThanWindow { dim: r, stride: s, window: w });
                 }
-                Ok(AxisWindows::new(d, w, s, 0, 1))
+                AxisWindows::new(d, w, s, 0, 1)
             })
             .collect::<Result<Vec<_>>>()?;
         WindowSchedule::new("the number of Occlusion windows", axes)
@@ -94,13 +94,13 @@ impl Occlusion {
 
 /// Number of windows of the one-phase `schedule` covering each per-example position,
 /// row-major: `Π_r |{j : p_r ∈ range_{r,j}}|` (the input exists, so its size fits).
-pub(crate) fn coverage(schedule: &WindowSchedule) -> Vec<f64> {
-    let per_dim: Vec<Vec<f64>> = schedule.axes().iter().map(|axis| axis.coverage(0)).collect();
+pub(crate) fn coverage(schedule: &WindowSchedule) -> Result<Vec<f64>> {
+    let per_dim = schedule.axes().iter().map(|axis| axis.coverage(0)).collect::<Result<Vec<_>>>()?;
     let mut out = vec![1.0];
     for c in &per_dim {
         out = out.iter().flat_map(|a| c.iter().map(move |b| a * b)).collect();
     }
-    out
+    Ok(out)
 }
 
 /// Divides every example's row of `sums` by the per-position coverage `weights`.
@@ -123,7 +123,7 @@ impl<B: Backend> Attribution<B> for Occlusion {
     ) -> Result<TensorOf<B>> {
         let shape = B::shape(inputs.input);
         let schedule = self.schedule(&shape)?;
-        let weights = coverage(&schedule);
+        let weights = coverage(&schedule)?;
         let mut drops =
             output_drop_sums_of_inputs(model, inputs, &shape, &schedule, self.perturbations_per_eval, progress)?;
         divide_by_coverage(&mut drops.sums, &weights);

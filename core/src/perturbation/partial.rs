@@ -14,9 +14,9 @@ use std::ops::Range;
 
 use crate::attribution::{Attribution, Inputs, NoProgress, ProgressCounter, ProgressHook, ResolvedBaseline};
 use crate::backend::{Backend, TensorOf};
-use crate::error::{try_with_capacity, Error, Result};
+use crate::error::{try_reserve, Error, Result};
 use crate::model::Forward;
-use crate::perturbation::engine::{add_region_drop, run_model_calls, OcclusionRun};
+use crate::perturbation::engine::{add_region_drop, run_model_calls, zeroed_sums, OcclusionRun};
 use crate::perturbation::occlusion::{coverage, divide_by_coverage};
 use crate::perturbation::{Aggregation, FeatureAblation, Occlusion, RegionSchedule, TiledOcclusion, TilingMode};
 
@@ -189,7 +189,7 @@ impl PartRun for Occlusion {
     }
 
     fn normalise(&self, shape: &[usize], sums: &mut [f64]) -> Result<()> {
-        divide_by_coverage(sums, &coverage(&self.schedule(shape)?));
+        divide_by_coverage(sums, &coverage(&self.schedule(shape)?)?);
         Ok(())
     }
 }
@@ -283,8 +283,15 @@ fn attribute_part_of<B: Backend, M: PartRun + std::fmt::Debug>(
     // The drops grow with the calls made (R·rows values for the whole run, far less than the
     // batches the calls evaluate).
     let mut drops = Vec::new();
-    let reference =
-        run.output_drops(model, &mut counter, calls, &mut |_, _, deltas| drops.extend_from_slice(deltas))?;
+    let reference = run.output_drops(model, &mut counter, calls, &mut |rows, _, deltas| {
+        if drops.capacity() == 0 {
+            // The part's regions × the model's rows, once the model has said its rows.
+            let values = Error::checked_product("the drops of a partial run", &[last - first, rows])?;
+            try_reserve(&mut drops, "the drops of a partial run", values, "split the run into more parts")?;
+        }
+        drops.extend_from_slice(deltas);
+        Ok(())
+    })?;
     Ok(PartialAttribution {
         part,
         fingerprint,
@@ -371,9 +378,7 @@ fn merge_parts_of<B: Backend, M: PartRun + std::fmt::Debug>(
     }
     let example_shape = &shape[1..];
     let size = Error::checked_product("the elements per example", example_shape)?;
-    let total = Error::checked_product("the merged map", &[rows, size])?;
-    let mut sums = try_with_capacity("the merged map", total, "merge fewer rows at a time")?;
-    sums.resize(total, 0.0);
+    let mut sums = zeroed_sums(rows, size)?;
     for (regions, p) in checked {
         for (j, deltas) in regions.zip(p.drops.chunks(rows.max(1))) {
             add_region_drop(&mut sums, example_shape, &schedule.region(j), deltas);

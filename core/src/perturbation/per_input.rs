@@ -71,7 +71,7 @@ impl PartMethod for Occlusion {
     }
 
     fn part_divisors(&self, input_shape: &[usize]) -> Result<Option<Vec<f64>>> {
-        Ok(Some(crate::perturbation::occlusion::coverage(&self.schedule(input_shape)?)))
+        Ok(Some(crate::perturbation::occlusion::coverage(&self.schedule(input_shape)?)?))
     }
 }
 
@@ -290,6 +290,55 @@ macro_rules! windowed_per_input {
 windowed_per_input!(Occlusion);
 windowed_per_input!(TiledOcclusion);
 
+/// New feature ids, distinct from every id of the given masks and from each other: counting up
+/// from the largest id given (the ids after it, then, past `i64::MAX`, from `i64::MIN` on),
+/// skipping the ids taken. `max + i` overflowed (a mask holding `i64::MAX`): a panic, or, wrapped,
+/// an input's elements merged into another input's group.
+struct FreshIds {
+    /// The masks' ids, sorted, without repeats.
+    taken: Vec<i64>,
+    /// The next id to try; every id issued lies between the first `next` and this one, so the
+    /// walk meets an issued id again only after `2^64` steps.
+    next: i64,
+    /// The ids issued so far.
+    issued: u64,
+}
+
+impl FreshIds {
+    fn new<'a>(ids: impl Iterator<Item = &'a i64>) -> FreshIds {
+        let mut taken: Vec<i64> = ids.copied().collect();
+        taken.sort_unstable();
+        taken.dedup();
+        let next = taken.last().map_or(1, |max| max.wrapping_add(1));
+        FreshIds { taken, next, issued: 0 }
+    }
+
+    /// `count` ids neither taken nor issued before (`2^64` ids exist in all).
+    fn take(&mut self, count: usize) -> Result<Vec<i64>> {
+        let free = u64::MAX - (self.taken.len() as u64).saturating_add(self.issued).saturating_sub(1);
+        if count as u64 > free {
+            return Err(Error::SizeOverflow {
+                what: "the feature ids of the inputs without a mask".into(),
+                detail: format!("{count} new ids, but only {free} of the 2^64 ids are free"),
+            });
+        }
+        let mut fresh = crate::error::try_with_capacity(
+            "the feature ids of an input without a mask",
+            count,
+            "give the input a mask",
+        )?;
+        while fresh.len() < count {
+            let id = self.next;
+            self.next = id.wrapping_add(1);
+            if self.taken.binary_search(&id).is_err() {
+                fresh.push(id);
+            }
+        }
+        self.issued += count as u64;
+        Ok(fresh)
+    }
+}
+
 impl PerInput<FeatureAblation> {
     /// The one FeatureAblation of the packed inputs `(N, D)`: ids global across the inputs;
     /// an input without a mask gets one new id per element.
@@ -309,8 +358,7 @@ impl PerInput<FeatureAblation> {
             });
         }
         let per_example = layouts.contains(&Some(MaskLayout::PerExample));
-        let mut next =
-            self.methods.iter().filter_map(|m| m.mask()).flat_map(|m| m.ids().iter().copied()).max().unwrap_or(0);
+        let mut fresh_ids = FreshIds::new(self.methods.iter().filter_map(|m| m.mask()).flat_map(|m| m.ids()));
         // Per input, its ids per example (rows of N, or one shared row).
         let mut rows: Vec<Vec<i64>> = vec![Vec::new(); if per_example { examples } else { 1 }];
         for ((method, shape), layout) in self.methods.iter().zip(shapes).zip(&layouts) {
@@ -320,11 +368,7 @@ impl PerInput<FeatureAblation> {
                     mask.ids().chunks(size.max(1)).map(<[i64]>::to_vec).collect()
                 }
                 (Some(mask), _) => vec![mask.ids().to_vec()],
-                (None, _) => {
-                    let fresh = (1..=size as i64).map(|i| next + i).collect();
-                    next += size as i64;
-                    vec![fresh]
-                }
+                (None, _) => vec![fresh_ids.take(size)?],
             };
             for (n, row) in rows.iter_mut().enumerate() {
                 row.extend_from_slice(&own[if own.len() == 1 { 0 } else { n }]);

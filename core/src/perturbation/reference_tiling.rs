@@ -31,6 +31,20 @@ pub(crate) struct ReferenceTiling {
 impl ReferenceTiling {
     pub(crate) fn new(window: &[usize], k: &[usize], steps: &[usize], input_shape: &[usize]) -> Result<Self> {
         let padding: Vec<usize> = k.iter().zip(steps).map(|(&k, &s)| if k > 1 { s } else { 0 }).collect();
+        // The padded frame `d_r + 2 p_r` holds every position of every phase: it must fit, so the
+        // phases' bounds below cannot overflow (`d + lo` overflowed for d near usize::MAX).
+        for (r, &p) in padding.iter().enumerate() {
+            let d = input_shape[r + 1];
+            if p.checked_mul(2).and_then(|two_p| d.checked_add(two_p)).is_none() {
+                return Err(Error::SizeOverflow {
+                    what: "the reference mode's padded input".into(),
+                    detail: format!(
+                        "dimension {r} of {d} positions padded by {p} on each side is larger than {}",
+                        usize::MAX
+                    ),
+                });
+            }
+        }
         // Phase lengths shrink with φ beyond phase 0: check the last phase first, so a `k`
         // far too large is an error before anything proportional to it is made. Once every
         // phase holds a window, `k_r ≤ d_r`, and the phases are bounded by the input's size.
@@ -91,7 +105,7 @@ impl ReferenceTiling {
             .iter()
             .enumerate()
             .map(|(r, &f)| AxisWindows::new(self.slices[r][f].1, self.window[r], self.window[r], 0, 1))
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         WindowSchedule::new("the number of windows of a reference-mode phase", axes)
     }
 
@@ -151,7 +165,7 @@ impl ReferenceTiling {
             y_input_shape.extend_from_slice(&y_shape);
             let y_tensor = B::from_f64_slice(inputs.input, &y_input_shape, &y)?;
             let schedule = self.schedule(&phase)?;
-            let weights = coverage(&schedule);
+            let weights = coverage(&schedule)?;
             let run = OcclusionRun {
                 input: &y_tensor,
                 input_shape: &y_input_shape,

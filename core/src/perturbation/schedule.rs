@@ -38,7 +38,7 @@ pub trait RegionSchedule: Sync {
 /// ```
 /// use tiled_occlusion_core::perturbation::AxisWindows;
 /// // Window 4 on 8 positions, two phases shifted by 2: [0,4) [4,8) and [0,2) [2,6) [6,8).
-/// let axis = AxisWindows::new(8, 4, 4, 2, 2);
+/// let axis = AxisWindows::new(8, 4, 4, 2, 2).unwrap();
 /// assert_eq!((axis.count(0), axis.count(1), axis.total()), (2, 3, 5));
 /// assert_eq!(axis.range(1, 0), (0, 2));
 /// assert_eq!(axis.range(1, 2), (6, 8));
@@ -76,10 +76,30 @@ fn floor_sum(mut n: u128, mut m: u128, mut a: u128, mut b: u128) -> u128 {
 }
 
 impl AxisWindows {
-    /// The windows of a dimension of size `size` (all arguments `≥ 1` but `shift`, and
-    /// `(phases − 1)·shift < window`, as the methods check first).
-    pub fn new(size: usize, window: usize, stride: usize, shift: usize, phases: usize) -> Self {
-        AxisWindows { size, window, stride, shift, phases }
+    /// The windows of a dimension of size `size`: all arguments `≥ 1` but `shift`
+    /// ([`Error::TooSmall`]), and `(phases − 1)·shift < window` ([`Error::InvalidSetting`]), so
+    /// every phase starts inside the first window and a phase has at most `size + 1` windows
+    /// (a stride of 0 divided by zero; a shift past the window made counts that do not fit).
+    ///
+    /// ```
+    /// use tiled_occlusion_core::{perturbation::AxisWindows, Error};
+    /// assert!(matches!(AxisWindows::new(8, 4, 0, 0, 1), Err(Error::TooSmall { .. })));
+    /// assert!(matches!(AxisWindows::new(1, 1, 1, usize::MAX, 3), Err(Error::InvalidSetting { .. })));
+    /// ```
+    pub fn new(size: usize, window: usize, stride: usize, shift: usize, phases: usize) -> Result<Self> {
+        for (name, value) in [("size", size), ("window", window), ("stride", stride), ("phases", phases)] {
+            Error::check_at_least(format!("AxisWindows::new {name}"), value, 1)?;
+        }
+        if (phases as u128 - 1) * shift as u128 >= window as u128 {
+            return Err(Error::InvalidSetting {
+                setting: "AxisWindows::new shift".into(),
+                reason: format!(
+                    "(phases − 1) · shift = {} · {shift} must be smaller than the window {window}",
+                    phases - 1
+                ),
+            });
+        }
+        Ok(AxisWindows { size, window, stride, shift, phases })
     }
 
     /// Number of phases.
@@ -130,22 +150,28 @@ impl AxisWindows {
         (lo as usize, hi as usize)
     }
 
-    /// How many windows of phase `phase` cover each position, `d` counts.
-    pub fn coverage(&self, phase: usize) -> Vec<f64> {
-        let mut steps = vec![0i64; self.size + 1];
+    /// How many windows of phase `phase` cover each position, `d` counts
+    /// ([`Error::TooLargeToAllocate`] for a `d` this machine cannot hold).
+    pub fn coverage(&self, phase: usize) -> Result<Vec<f64>> {
+        let mut steps = crate::error::try_with_capacity(
+            "the window coverage of a dimension",
+            self.size.saturating_add(1),
+            "the dimension is larger than any input this machine can hold",
+        )?;
+        steps.resize(self.size + 1, 0i64);
         for j in 0..self.count(phase) {
             let (lo, hi) = self.range(phase, j);
             steps[lo] += 1;
             steps[hi] -= 1;
         }
         let mut running = 0i64;
-        steps[..self.size]
+        Ok(steps[..self.size]
             .iter()
             .map(|&step| {
                 running += step;
                 running as f64
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -266,7 +292,7 @@ mod tests {
         for d in 1..14 {
             for w in 1..16 {
                 for k in (1..=w).filter(|k| w % k == 0) {
-                    let axis = AxisWindows::new(d, w, w, w / k, k);
+                    let axis = AxisWindows::new(d, w, w, w / k, k).unwrap();
                     let mut before = 0u128;
                     for p in 0..k {
                         assert_eq!(axis.windows_before(p), before, "d {d} w {w} k {k} φ {p}");
@@ -279,7 +305,7 @@ mod tests {
                 for s in 1..=w.min(d) {
                     if w <= d {
                         // Captum's Occlusion: starts 0, s, 2s, … until the window reaches d.
-                        let axis = AxisWindows::new(d, w, s, 0, 1);
+                        let axis = AxisWindows::new(d, w, s, 0, 1).unwrap();
                         let starts: Vec<usize> = listed(&axis)[0].iter().map(|r| r.0).collect();
                         let expected: Vec<usize> = (0..(d - w).div_ceil(s) + 1).map(|j| j * s).collect();
                         assert_eq!(starts, expected, "d {d} w {w} s {s}");
@@ -294,12 +320,12 @@ mod tests {
         for d in 1..12 {
             for w in 1..10 {
                 for k in (1..=w).filter(|k| w % k == 0) {
-                    let axis = AxisWindows::new(d, w, w, w / k, k);
+                    let axis = AxisWindows::new(d, w, w, w / k, k).unwrap();
                     for (p, windows) in listed(&axis).iter().enumerate() {
                         assert_eq!(windows.first().map(|r| r.0), Some(0));
                         assert_eq!(windows.last().map(|r| r.1), Some(d));
                         assert!(windows.windows(2).all(|pair| pair[0].1 == pair[1].0), "φ {p}: {windows:?}");
-                        assert_eq!(axis.coverage(p), vec![1.0; d]);
+                        assert_eq!(axis.coverage(p).ok(), Some(vec![1.0; d]));
                     }
                 }
             }
@@ -310,7 +336,7 @@ mod tests {
     fn boxes_are_enumerated_phase_by_phase_row_major() {
         // Two dimensions, (5, 4), windows (2, 4) with k (2, 2): per dimension the phases'
         // windows, then every phase tuple's grid in row-major order.
-        let axes = vec![AxisWindows::new(5, 2, 2, 1, 2), AxisWindows::new(4, 4, 4, 2, 2)];
+        let axes = vec![AxisWindows::new(5, 2, 2, 1, 2).unwrap(), AxisWindows::new(4, 4, 4, 2, 2).unwrap()];
         let schedule = WindowSchedule::new("boxes", axes.clone()).unwrap();
         let per_dim: Vec<_> = axes.iter().map(listed).collect();
         let mut expected = Vec::new();
@@ -337,7 +363,7 @@ mod tests {
     fn huge_schedules_are_arithmetic_and_overflow_is_an_error() {
         // A billion phases of a window of a billion on 8 positions: counted, not listed. Phase
         // φ has ceil((8 + φ) / 10⁹) windows: 2 for the last 7 phases, 1 for the others.
-        let axis = AxisWindows::new(8, 1_000_000_000, 1_000_000_000, 1, 1_000_000_000);
+        let axis = AxisWindows::new(8, 1_000_000_000, 1_000_000_000, 1, 1_000_000_000).unwrap();
         assert_eq!(axis.total(), 1_000_000_000 + 7);
         let schedule = WindowSchedule::new("windows", vec![axis]).unwrap();
         assert_eq!(schedule.len(), 1_000_000_007);
@@ -346,9 +372,25 @@ mod tests {
         assert_eq!((last.start, last.end), (vec![1], vec![8]));
         let before_last = schedule.window(schedule.len() - 2);
         assert_eq!((before_last.start, before_last.end), (vec![0], vec![1]));
-        let wide = AxisWindows::new(1 << 40, 1, 1, 0, 1);
+        let wide = AxisWindows::new(1 << 40, 1, 1, 0, 1).unwrap();
         let e = WindowSchedule::new("the number of windows", vec![wide; 2]).unwrap_err();
         assert!(matches!(e, Error::SizeOverflow { .. }), "{e:?}");
         assert!(e.to_string().starts_with("the number of windows overflows"), "{e}");
+    }
+
+    #[test]
+    fn axis_windows_refuse_what_their_arithmetic_cannot_take() {
+        // A stride or window of 0 divided by zero; a shift past the window (1 · usize::MAX · 2)
+        // gave a count of usize::MAX windows on 1 position; a coverage of 2^40 positions asked
+        // for 8 TB and aborted.
+        assert!(matches!(AxisWindows::new(8, 4, 0, 0, 1), Err(Error::TooSmall { .. })));
+        assert!(matches!(AxisWindows::new(8, 0, 1, 0, 1), Err(Error::TooSmall { .. })));
+        assert!(matches!(AxisWindows::new(8, 4, 4, 0, 0), Err(Error::TooSmall { .. })));
+        assert!(matches!(AxisWindows::new(0, 1, 1, 0, 1), Err(Error::TooSmall { .. })));
+        assert!(matches!(AxisWindows::new(1, 1, 1, usize::MAX, 3), Err(Error::InvalidSetting { .. })));
+        assert!(matches!(AxisWindows::new(8, 4, 4, 2, 3), Err(Error::InvalidSetting { .. })));
+        let huge = AxisWindows::new(1 << 40, 1 << 40, 1, 0, 1).unwrap();
+        assert_eq!(huge.count(0), 1);
+        assert!(matches!(huge.coverage(0), Err(Error::TooLargeToAllocate { .. })));
     }
 }

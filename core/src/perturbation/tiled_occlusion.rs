@@ -117,9 +117,10 @@ impl TiledOcclusion {
     /// [`Error::SizeOverflow`] when their number does not fit a `usize`.
     pub fn shifted_schedule(&self, input_shape: &[usize]) -> Result<WindowSchedule> {
         let (k, steps) = self.check(input_shape)?;
-        let axes =
-            (0..k.len()).map(|r| AxisWindows::new(input_shape[r + 1], self.window[r], self.window[r], steps[r], k[r]));
-        WindowSchedule::new("the number of TiledOcclusion windows", axes.collect())
+        let axes = (0..k.len())
+            .map(|r| AxisWindows::new(input_shape[r + 1], self.window[r], self.window[r], steps[r], k[r]))
+            .collect::<Result<Vec<_>>>()?;
+        WindowSchedule::new("the number of TiledOcclusion windows", axes)
     }
 
     /// `P`.
