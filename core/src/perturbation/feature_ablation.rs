@@ -64,10 +64,22 @@ impl FeatureAblation {
         self.mask.as_ref()
     }
 
+    /// The same method for an input holding `repeats` copies of every example in place (see
+    /// the field): the form wrappers' copies need, without repeating the mask.
+    pub(crate) fn with_repeats(mut self, repeats: usize) -> Self {
+        self.repeats = repeats;
+        self
+    }
+
+    /// `r`, the copies of every example its input holds (1 but for wrappers' copies).
+    pub(crate) fn repeats(&self) -> usize {
+        self.repeats
+    }
+
     /// The checks every use makes: the input's shape, `P`, the mask's shape against the input
     /// (with `r` copies of each example, a per-example mask of `N` maps for `N · r` rows).
     /// Returns the mask and its layout, and the positions per example.
-    fn checked(&self, input_shape: &[usize]) -> Result<(Option<(&FeatureMask, MaskLayout)>, usize)> {
+    pub(crate) fn checked(&self, input_shape: &[usize]) -> Result<(Option<(&FeatureMask, MaskLayout)>, usize)> {
         check_input_shape(input_shape)?;
         Error::check_at_least("FeatureAblation::with_perturbations_per_eval", self.perturbations_per_eval, 1)?;
         let size = Error::checked_product("the number of elements per example", &input_shape[1..])?;
@@ -237,6 +249,7 @@ impl<B: Backend> Attribution<B> for FeatureAblation {
                 perturbations_per_eval: self.perturbations_per_eval,
                 repeats: Error::checked_product("the copies of every example", &[self.repeats, times])?,
             }))),
+
             _ => Ok(None),
         }
     }

@@ -351,16 +351,22 @@ impl PerInput<FeatureAblation> {
         }
         let mut layouts = Vec::with_capacity(shapes.len());
         for (method, shape) in self.methods.iter().zip(shapes) {
-            crate::attribution::check_input_shape(shape)?;
-            layouts.push(match method.mask() {
-                Some(mask) => Some(mask.layout(shape)?),
-                None => None,
-            });
+            layouts.push(method.checked(shape)?.0.map(|(_, layout)| layout));
         }
         let per_example = layouts.contains(&Some(MaskLayout::PerExample));
+        // Copies of every example a wrapper batches (`r`, the same for every per-example mask,
+        // which keeps its N maps): the packed mask has N rows and serves the N · r.
+        let repeats = self.methods.iter().map(FeatureAblation::repeats).max().unwrap_or(1);
+        if self.methods.iter().zip(&layouts).any(|(m, l)| *l == Some(MaskLayout::PerExample) && m.repeats() != repeats)
+        {
+            return Err(Error::InvalidSetting {
+                setting: "PerInput".into(),
+                reason: "the inputs' FeatureAblations hold different copies of every example".into(),
+            });
+        }
         let mut fresh_ids = FreshIds::new(self.methods.iter().filter_map(|m| m.mask()).flat_map(|m| m.ids()));
         // Per input, its ids per example (rows of N, or one shared row).
-        let mut rows: Vec<Vec<i64>> = vec![Vec::new(); if per_example { examples } else { 1 }];
+        let mut rows: Vec<Vec<i64>> = vec![Vec::new(); if per_example { examples / repeats } else { 1 }];
         for ((method, shape), layout) in self.methods.iter().zip(shapes).zip(&layouts) {
             let size: usize = shape[1..].iter().product();
             let own: Vec<Vec<i64>> = match (method.mask(), layout) {
@@ -375,9 +381,10 @@ impl PerInput<FeatureAblation> {
             }
         }
         let width: usize = shapes.iter().map(|s| s[1..].iter().product::<usize>()).sum();
-        let mask_shape = if per_example { vec![examples, width] } else { vec![width] };
+        let (mask_shape, repeats) =
+            if per_example { (vec![examples / repeats, width], repeats) } else { (vec![width], 1) };
         let mask = FeatureMask::new(mask_shape, rows.concat())?;
-        Ok(FeatureAblation::new(mask).with_perturbations_per_eval(per_eval))
+        Ok(FeatureAblation::new(mask).with_perturbations_per_eval(per_eval).with_repeats(repeats))
     }
 
     /// Model calls for inputs of shapes `input_shapes`: `1 + ceil(G / P)` for the `G` ids of
@@ -404,7 +411,8 @@ impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
         attribute_packed(model, inputs, &schedule, None, ablation.perturbations_per_eval(), progress)
     }
 
-    /// Every per-example mask `(N, d^i…)` repeated to `(N·times, d^i…)`.
+    /// Every per-example mask `(N, d^i…)` serving `N·times` rows, map `n` the rows `[n·times,
+    /// (n+1)·times)` (kept as it is, not repeated).
     fn for_repeated_examples(
         &self,
         input_shapes: &[Vec<usize>],
@@ -414,15 +422,60 @@ impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
         let mut repeated = Vec::with_capacity(self.methods.len());
         let mut any = false;
         for (method, shape) in self.methods.iter().zip(input_shapes) {
-            match method.mask() {
-                Some(mask) if mask.layout(shape)? == MaskLayout::PerExample => {
+            Error::check_at_least("the copies of every example", times, 1)?;
+            match method.checked(shape)?.0 {
+                Some((_, MaskLayout::PerExample)) => {
                     any = true;
-                    let p = method.perturbations_per_eval();
-                    repeated.push(FeatureAblation::new(mask.repeat_interleave(times)?).with_perturbations_per_eval(p));
+                    let repeats = Error::checked_product("the copies of every example", &[method.repeats(), times])?;
+                    repeated.push(method.clone().with_repeats(repeats));
                 }
                 _ => repeated.push(method.clone()),
             }
         }
         Ok(any.then(|| Box::new(PerInput::new(repeated)) as Box<dyn MultiAttribution<B>>))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::attribution::MultiAttribution;
+    use crate::backend::{packed_shape, Region};
+    use crate::perturbation::RegionSchedule;
+    use crate::test_host::Host;
+    use crate::{FeatureAblation, FeatureMask, NoiseTunnel, PerInput};
+
+    /// The packed groups' per-example lists, region by region.
+    fn lists(method: &PerInput<FeatureAblation>, shapes: &[Vec<usize>]) -> Vec<Vec<Vec<usize>>> {
+        let schedule = method.packed_ablation(shapes).unwrap().groups(&packed_shape(shapes).unwrap()).unwrap();
+        (0..schedule.len())
+            .map(|j| match schedule.region(j) {
+                Region::PerExample(lists) => lists.iter().map(|l| l.to_vec()).collect(),
+                other => panic!("a per-example region, got {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copies_of_examples_share_the_packed_mask() {
+        // Input 0 with a per-example mask, input 1 without: three copies of each example give
+        // the groups of the mask repeated by hand (FeatureMask::repeat_interleave).
+        let mask = FeatureMask::new([2, 2], [0, 1, 1, 2]).unwrap();
+        let method = PerInput::new([FeatureAblation::new(mask.clone()), FeatureAblation::per_element()]);
+        let copies = [vec![6, 2], vec![6, 3]];
+        let repeated = MultiAttribution::<Host>::for_repeated_examples(&method, &[vec![2, 2], vec![2, 3]], 3)
+            .unwrap()
+            .expect("a per-example mask has a repeated form");
+        let by_hand =
+            PerInput::new([FeatureAblation::new(mask.repeat_interleave(3).unwrap()), FeatureAblation::per_element()]);
+        let ours = PerInput::new([FeatureAblation::new(mask).with_repeats(3), FeatureAblation::per_element()]);
+        assert_eq!(lists(&ours, &copies), lists(&by_hand, &copies));
+        assert_eq!(repeated.model_calls(&copies).ok(), by_hand.model_calls(&copies).ok());
+        // 10^6 distinct ids around 500 copies per call: the cost query counts the ids of the
+        // mask once (it repeated the mask 500 times first: 4 GB).
+        let (n, d) = (2, 500_000);
+        let big = FeatureMask::new([n, d], (0..(n * d) as i64).collect::<Vec<_>>()).unwrap();
+        let method = PerInput::new([FeatureAblation::new(big), FeatureAblation::per_element()]);
+        let tunnel = NoiseTunnel::new(method).with_samples(500).with_samples_batch_size(500);
+        assert_eq!(MultiAttribution::<Host>::model_calls(&tunnel, &[vec![n, d], vec![n, 3]]).ok(), Some(1 + n * d + 3));
     }
 }
