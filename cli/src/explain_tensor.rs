@@ -41,7 +41,8 @@ pub struct ExplainTensorArgs {
     #[arg(value_name = "INPUT.npy|FOLDER")]
     pub inputs: Vec<PathBuf>,
 
-    /// A file listing more inputs, one path per line (relative to the list's folder).
+    /// A file listing more inputs, one path per line (relative to the list's folder; to the
+    /// working folder for a stream, `<(find …)` or `/dev/stdin`).
     #[arg(long, value_name = "FILE")]
     pub list: Vec<PathBuf>,
 

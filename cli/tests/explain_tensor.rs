@@ -474,6 +474,32 @@ fn a_killed_dataset_run_restarts_without_recomputing_finished_inputs() {
     assert_eq!(leftovers, 0, "no temporary file is left");
 }
 
+/// A list read from a stream (`--list <(find …)`, `/dev/stdin`) names paths relative to the
+/// working folder: they were looked for in `/dev/fd` ("does not exist").
+#[test]
+fn a_list_from_a_stream_is_relative_to_the_working_folder() {
+    let dir = scratch("stream_list");
+    let inputs = linear_dataset(&dir, 2);
+    let mut child = Command::new(binary())
+        .current_dir(&dir)
+        .args(["explain-tensor", "--list", "/dev/stdin", "--model", &model("linear.onnx"), "--runtime", "tract"])
+        .args(["--output", "out"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(
+        &mut child.stdin.take().expect("stdin"),
+        b"inputs/x000.npy\n# a comment\ninputs/x001.npy\n",
+    )
+    .expect("the list");
+    let o = child.wait_with_output().expect("runs");
+    succeeded(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2 inputs explained"));
+    assert!(inputs.join("x000.npy").is_file() && dir.join("out/x001.occlusion.npy").is_file());
+}
+
 /// A rerun skips a finished input only when its map was made from the same settings and files:
 /// a rerun with another baseline file, an edited input or another window kept the first run's
 /// maps and reported them as its own, and the methods' runs shared one summary per input (the
