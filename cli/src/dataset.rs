@@ -108,10 +108,12 @@ pub fn collect(paths: &[PathBuf], lists: &[PathBuf]) -> Result<Vec<PathBuf>, Cli
     for list in lists {
         let text =
             read_bounded_text(list, MAX_LIST_BYTES).or_else(|e| usage(format!("--list {}: {e}", list.display())))?;
-        // Paths are relative to the list's folder; a list that is a stream (`--list
-        // <(find …)`, `/dev/stdin`) has none, and its paths are relative to the working folder
-        // (they were looked for in /dev/fd).
-        let folder = if list.is_file() { list.parent().unwrap_or(Path::new(".")) } else { Path::new("") };
+        // Paths are relative to the list's folder; a list that is a stream or a descriptor
+        // (`--list <(find …)`, `/dev/stdin`, also when it is a file redirected there) has none,
+        // and its paths are relative to the working folder (they were looked for in /dev/fd).
+        let descriptor = list.starts_with("/dev") || list.starts_with("/proc");
+        let folder =
+            if list.is_file() && !descriptor { list.parent().unwrap_or(Path::new(".")) } else { Path::new("") };
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {

@@ -37,8 +37,8 @@ pub struct EvaluateArgs {
     /// The insertion start's Gaussian blur, in pixels.
     #[arg(long, default_value_t = 5.0)]
     pub blur: f64,
-    /// AOPC patch side in pixels, at most the input's smallest side [default: 16, or that side
-    /// when smaller].
+    /// AOPC patch side in pixels, at most the input's largest side (a patch wider than a side
+    /// is cropped to it) [default: 16, or that side when smaller].
     #[arg(long)]
     pub patch: Option<usize>,
     /// AOPC: number of patches removed, at most the patches the input holds [default: 20, or
@@ -56,7 +56,7 @@ pub struct EvaluateArgs {
     pub quiet: bool,
 }
 
-/// AOPC's patch side when `--patch` is not given (or the input's smallest side when smaller).
+/// AOPC's patch side when `--patch` is not given (or the input's largest side when smaller).
 pub const DEFAULT_PATCH: usize = 16;
 
 /// AOPC's patches removed when `--regions` is not given (or all the input holds when fewer).
@@ -105,11 +105,13 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), CliError> {
     }
     // AOPC's patches tile the input; a patch wider than the input or more regions than patches
     // were clamped in silence, and the table named an AOPC that was not computed.
-    // The defaults shrink to a small input; values given are refused.
-    let side = spatial.iter().copied().min().unwrap_or(1).max(1);
+    // The defaults shrink to a small input; values given are refused. A patch wider than one
+    // side is cropped to it (one patch across that side); wider than every side, it is the
+    // whole input.
+    let side = spatial.iter().copied().max().unwrap_or(1).max(1);
     let patch = match args.patch {
         Some(p) if p > side => {
-            return usage(format!("--patch {p}: use at most the model input's smallest side, {side} pixels"))
+            return usage(format!("--patch {p}: use at most the model input's largest side, {side} pixels"))
         }
         Some(p) => p,
         None => DEFAULT_PATCH.min(side),

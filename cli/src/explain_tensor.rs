@@ -460,12 +460,15 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
         for stale in [&map_path, &summary_path] {
             let _ = std::fs::remove_file(partial_path(stale));
         }
-        // An `.npz` member's checksum is its archive's.
+        // An `.npz` member's checksum is its archive's. A part writes no summary, so needs none.
         let input_file = npz_member(path).map_or_else(|| path.clone(), |(file, _)| file);
-        let checksum = format!(
-            "{:016x}",
-            settings_checksum(model_checksum, run_checksum, &settings, &files, file_checksum(&input_file)?)
-        );
+        let checksum = match mode {
+            Mode::Part(_) => String::new(),
+            _ => format!(
+                "{:016x}",
+                settings_checksum(model_checksum, run_checksum, &settings, &files, file_checksum(&input_file)?)
+            ),
+        };
         // A finished input (its summary is written last) made from the same settings and files
         // is not recomputed; one made from others is, and says so.
         if matches!(mode, Mode::Whole) && summary_path.is_file() && map_path.is_file() {

@@ -355,6 +355,10 @@ fn hostile_inputs_are_refused_before_any_work() {
     let mut nan = explain(&[pic], &[]);
     nan[3] = nan_model.to_string();
     check(nan, 1, "not all finite");
+    // A device as the model: "does not exist" said nothing true.
+    let mut device = explain(&[pic], &[]);
+    device[3] = "/dev/zero".to_string();
+    check(device, 1, "/dev/zero is not a regular file");
     // A model finite on the photo but not on its occluded copies (log(x + 1) at baseline -1):
     // the maps are written, and the run fails naming them (it exited 0 with maps of NaN).
     let log_model = fixture("log_classifier.onnx");
@@ -425,7 +429,7 @@ fn hostile_inputs_are_refused_before_any_work() {
     refused(evaluate(&["--baseline", "NaN"]), 2, "not a finite f32 value");
     refused(evaluate(&["--steps", "257"]), 2, "at most the 256 pixels");
     // AOPC on 16×16: patches of 17 or 21 of the 16 patches of 4 were clamped in silence.
-    refused(evaluate(&["--patch", "17"]), 2, "--patch 17: use at most the model input's smallest side, 16 pixels");
+    refused(evaluate(&["--patch", "17"]), 2, "--patch 17: use at most the model input's largest side, 16 pixels");
     refused(evaluate(&["--patch", "4", "--regions", "17"]), 2, "holds 16 patches of 4 pixels");
     refused(evaluate(&["--patch", "5", "--regions", "17"]), 2, "holds 16 patches of 5 pixels");
     refused(evaluate(&["--config", "tiled:4:3"]), 2, "not divisible");

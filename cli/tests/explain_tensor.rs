@@ -498,6 +498,17 @@ fn a_list_from_a_stream_is_relative_to_the_working_folder() {
     succeeded(&o);
     assert!(String::from_utf8_lossy(&o.stdout).contains("2 inputs explained"));
     assert!(inputs.join("x000.npy").is_file() && dir.join("out/x001.occlusion.npy").is_file());
+    // A file redirected to /dev/stdin (a regular file there, in /proc/self/fd): the same.
+    std::fs::write(dir.join("list.txt"), "inputs/x001.npy\n").expect("list");
+    let o = Command::new(binary())
+        .current_dir(&dir)
+        .args(["explain-tensor", "--list", "/dev/stdin", "--model", &model("linear.onnx"), "--runtime", "tract"])
+        .args(["--output", "redirected"])
+        .stdin(std::fs::File::open(dir.join("list.txt")).expect("open"))
+        .output()
+        .expect("runs");
+    succeeded(&o);
+    assert!(dir.join("redirected/x001.occlusion.npy").is_file());
 }
 
 /// A rerun skips a finished input only when its map was made from the same settings and files:

@@ -388,6 +388,15 @@ pub fn try_with_capacity<T>(what: &str, values: usize, hint: &'static str) -> Re
     Ok(v)
 }
 
+/// `values` copies of `value`, allocated fallibly ([`Error::TooLargeToAllocate`] naming `what`
+/// and `hint` when the allocator refuses, see [`try_with_capacity`]): zeroed sums, masks and
+/// divisors of a size the settings or the model chose.
+pub(crate) fn try_filled<T: Clone>(what: &str, values: usize, value: T, hint: &'static str) -> Result<Vec<T>> {
+    let mut v = try_with_capacity(what, values, hint)?;
+    v.resize(values, value);
+    Ok(v)
+}
+
 /// Room in `v` for `values` more elements, or [`Error::TooLargeToAllocate`] naming `what` and
 /// `hint` when the allocator refuses (see [`try_with_capacity`]).
 ///

@@ -62,6 +62,10 @@ pub fn extreme_sizes_are_counted_or_named_errors<T: TestBackend>() {
     // debug builds; wrapped, a phase "too short" that was not).
     let reference = TiledOcclusion::new([2], [2]).with_mode(TilingMode::Reference);
     expect_overflow::<T>("reference mode on (1, usize::MAX)", calls::<T>(&reference, &[1, usize::MAX]));
+    // Four phases on usize::MAX − 2 positions: the padded frame fits, and phase 3's bound
+    // d + 3 overflowed; the four phases' 2⁶² windows each do not fit a usize together.
+    let reference = TiledOcclusion::new([4], [4]).with_mode(TilingMode::Reference);
+    expect_overflow::<T>("reference mode on (1, usize::MAX − 2)", calls::<T>(&reference, &[1, usize::MAX - 2]));
     // 2⁴⁰ samples asked in one batch: one partition; 2⁴⁰ partitions of one sample: counted,
     // not listed. By default a batch holds at most 2²⁴ values: 2²² samples of 4 values, so
     // 2¹⁸ partitions of 1 + 4 calls.

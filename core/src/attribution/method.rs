@@ -34,8 +34,9 @@ pub trait Attribution<B: Backend> {
     /// shape `input_shape = (N, d…)` `times` times in place (rows `[n·times, (n+1)·times)` of
     /// the new input hold copies of example `n`), as NoiseTunnel and FusionGrad do with their
     /// noisy copies: configuration given per example, such as a FeatureAblation mask of shape
-    /// `(N, d…)`, is repeated the same way (Captum's `repeat_interleave`). `None` (the default)
-    /// when the method has no per-example configuration and serves unchanged.
+    /// `(N, d…)`, follows the rows the same way (Captum's `repeat_interleave`; FeatureAblation
+    /// keeps its mask and serves map `n` to the `times` copies of example `n`). `None` (the
+    /// default) when the method has no per-example configuration and serves unchanged.
     fn for_repeated_examples(&self, input_shape: &[usize], times: usize) -> Result<Option<Box<dyn Attribution<B>>>> {
         let _ = (input_shape, times);
         Ok(None)

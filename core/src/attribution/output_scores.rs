@@ -47,8 +47,8 @@ impl OutputScores {
             (_, true) => vec![1],
             (_, false) => output_shape.to_vec(),
         };
-        // An output of no value (shape (0,), or (0, C)) has no score to explain: it gave an
-        // empty map, Ok.
+        // An output of no value (shape (0,), or (0, C)) has no score to explain (it used to
+        // return Ok with an empty map).
         if rows_shape[0] == 0 {
             return Err(Error::BatchLevelOutput {
                 output_shape: output_shape.to_vec(),

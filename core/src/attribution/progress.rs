@@ -63,11 +63,13 @@ impl<'a> ProgressCounter<'a> {
     /// `(done, total)` is reported as `(self.done + done, self.total)`.
     ///
     /// The inner count may restart: a method that runs another one twice with the hook it was
-    /// given reports `1, 2, …, c` twice. A `done` below the last one reported is taken as such
-    /// a restart, `done` new calls, so the outer count keeps growing by the calls made
-    /// (`1, …, 2c`) and never goes down; a repeated `done` adds nothing.
+    /// given reports `1, 2, …, c` twice. A `done` below the last one reported, or any `done`
+    /// after a report that finished its run (`done = total`), is taken as such a restart,
+    /// `done` new calls, so the outer count keeps growing by the calls made (`1, …, 2c`, also
+    /// for runs of one call) and never goes down; a repeated `done` of an unfinished run adds
+    /// nothing.
     pub fn nested(&mut self) -> NestedProgress<'_, 'a> {
-        NestedProgress { outer: self, last: 0 }
+        NestedProgress { outer: self, last: 0, finished: false }
     }
 }
 
@@ -76,13 +78,17 @@ pub struct NestedProgress<'c, 'a> {
     outer: &'c mut ProgressCounter<'a>,
     /// The inner `done` last reported.
     last: usize,
+    /// Whether that report finished its run (`done = total`).
+    finished: bool,
 }
 
 impl ProgressHook for NestedProgress<'_, '_> {
-    fn on_model_calls(&mut self, done: usize, _total: usize) {
-        // Calls since the last report; below it, the inner count restarted from 0.
-        let calls = done.checked_sub(self.last).unwrap_or(done);
+    fn on_model_calls(&mut self, done: usize, total: usize) {
+        // Calls since the last report; below it, or after a finished run, the inner count
+        // restarted from 0.
+        let calls = if self.finished { done } else { done.checked_sub(self.last).unwrap_or(done) };
         self.last = done;
+        self.finished = done >= total;
         self.outer.advance(calls);
     }
 }
@@ -147,13 +153,17 @@ mod tests {
                 for done in [1, 2, 1, 1, 3] {
                     nested.on_model_calls(done, 3);
                 }
+                // Two runs of one call each (Saliency run twice): 1 of 1, then 1 of 1 again.
+                nested.on_model_calls(1, 1);
+                nested.on_model_calls(1, 1);
             }
-            assert_eq!(counter.done(), 5);
+            assert_eq!(counter.done(), 7);
             counter.advance(usize::MAX);
             assert_eq!(counter.done(), usize::MAX);
             counter.nested().on_model_calls(4, 4);
             assert_eq!(counter.done(), usize::MAX);
         }
-        assert_eq!(seen, [(1, 10), (2, 10), (3, 10), (3, 10), (5, 10), (usize::MAX, 10), (usize::MAX, 10)]);
+        let counts = [1, 2, 3, 3, 5, 6, 7, usize::MAX, usize::MAX];
+        assert_eq!(seen, counts.iter().map(|&done| (done, 10)).collect::<Vec<_>>());
     }
 }

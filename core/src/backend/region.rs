@@ -1,6 +1,6 @@
 //! Regions of an example that get occluded, and batches of them for one model call.
 
-use crate::error::{try_with_capacity, Error, Result, PER_EVAL_HINT};
+use crate::error::{try_filled, Error, Result, PER_EVAL_HINT};
 
 /// A box of per-example positions: `[start_r, end_r)` in every per-example dimension `r`,
 /// already cropped to the input.
@@ -105,7 +105,7 @@ impl Region<'_> {
             Region::Box(b) => {
                 if b.start.len() != example_shape.len() || b.end.len() != example_shape.len() {
                     return out(format!(
-                        "the box [{:?}, {:?}) has not the rank of the example shape {example_shape:?}",
+                        "the box [{:?}, {:?}) does not have the rank of the example shape {example_shape:?}",
                         b.start, b.end
                     ));
                 }
@@ -208,8 +208,7 @@ impl RegionBatch<'_> {
         self.check()?;
         let size: usize = self.example_shape.iter().product();
         let values = self.rows() * size;
-        let mut mask = try_with_capacity("the dense occlusion mask", values, PER_EVAL_HINT)?;
-        mask.resize(values, false);
+        let mut mask = try_filled("the dense occlusion mask", values, false, PER_EVAL_HINT)?;
         for (j, region) in self.regions.iter().enumerate() {
             for n in 0..self.examples {
                 let row = &mut mask[(j * self.examples + n) * size..][..size];

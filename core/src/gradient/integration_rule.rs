@@ -280,4 +280,27 @@ mod tests {
             assert!((nodes.iter().map(|(_, w)| w).sum::<f64>() - 2.0).abs() < 1e-12, "n {n}");
         }
     }
+
+    #[test]
+    fn gauss_legendre_nodes_equal_the_closed_forms_and_integrate_high_degrees() {
+        // n = 5 in closed form: 0 and ±√(5 ∓ 2√(10/7))/3, weights 128/225 and (322 ± 13√70)/900.
+        let r = (10.0f64 / 7.0).sqrt();
+        let inner = (5.0 - 2.0 * r).sqrt() / 3.0;
+        let outer = (5.0 + 2.0 * r).sqrt() / 3.0;
+        let (w_inner, w_outer) = ((322.0 + 13.0 * 70f64.sqrt()) / 900.0, (322.0 - 13.0 * 70f64.sqrt()) / 900.0);
+        let expected = [(-outer, w_outer), (-inner, w_inner), (0.0, 128.0 / 225.0), (inner, w_inner), (outer, w_outer)];
+        for ((t, w), (te, we)) in gauss_legendre(5).into_iter().zip(expected) {
+            assert!((t - te).abs() < 1e-15 && (w - we).abs() < 1e-15, "({t}, {w}) against ({te}, {we})");
+        }
+        // At large n (the rewrite's target): ∫_{-1}^{1} t^{2j} dt = 2/(2j + 1), exact for
+        // 2j ≤ 2n − 1, here up to degree 40 at n = 1001 and n = 10⁴.
+        for n in [1001, 10_000] {
+            let nodes = gauss_legendre(n);
+            for j in [0, 1, 5, 20] {
+                let sum: f64 = nodes.iter().map(|&(t, w)| w * t.powi(2 * j)).sum();
+                let exact = 2.0 / (2 * j + 1) as f64;
+                assert!((sum - exact).abs() < 1e-11, "n {n}, degree {}: {sum} against {exact}", 2 * j);
+            }
+        }
+    }
 }

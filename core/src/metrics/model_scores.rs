@@ -1,7 +1,7 @@
 //! Scoring perturbed copies of one example with the model, as the curves record them.
 
 use crate::backend::{Backend, TensorOf};
-use crate::error::{try_with_capacity, Error, Result};
+use crate::error::{try_filled, Error, Result};
 use crate::model::{Forward, ModelJobs};
 
 /// How a model output row becomes the score a curve records.
@@ -86,8 +86,7 @@ impl<B: Backend> ModelJobs<B> for ScoreJobs<'_, B> {
         let chunk = self.chunk(index);
         let (rows, len) = (chunk.len(), self.rows.len);
         let size = Error::checked_product("a batch of curve points (points × values per example)", &[rows, len])?;
-        let mut values = try_with_capacity("a batch of curve points", size, BATCH_HINT)?;
-        values.resize(size, 0.0);
+        let mut values = try_filled("a batch of curve points", size, 0.0, BATCH_HINT)?;
         for (r, k) in chunk.clone().enumerate() {
             let (before, row) = values.split_at_mut(r * len);
             let row = &mut row[..len];

@@ -1,7 +1,7 @@
 //! Region-perturbation AOPC (Samek et al. 2017).
 
 use crate::backend::{row_major_strides, Backend, TensorOf};
-use crate::error::{try_with_capacity, Error, Result};
+use crate::error::{try_filled, Error, Result};
 use crate::metrics::geometry::{check_finite, ranking, SMALLER_MAP};
 use crate::metrics::model_scores::{scores, CurveRows};
 use crate::metrics::{MapGeometry, Score};
@@ -67,8 +67,7 @@ impl RegionPerturbation {
         let spatial_strides = row_major_strides(spatial);
         let grid_strides = row_major_strides(&grid);
         let sums = geometry.position_sums(attribution)?;
-        let mut patch_sums = try_with_capacity("the patch sums of a map", patches, SMALLER_MAP)?;
-        patch_sums.resize(patches, 0.0);
+        let mut patch_sums = try_filled("the patch sums of a map", patches, 0.0, SMALLER_MAP)?;
         for (p, s) in sums.iter().enumerate() {
             let cell: usize =
                 (0..spatial.len()).map(|k| (p / spatial_strides[k]) % spatial[k] / self.patch * grid_strides[k]).sum();

@@ -457,7 +457,7 @@ mod tests {
         let result = tunnel.attribute(&mut model, &Inputs::new(&x));
         assert!(matches!(result, Err(Error::SizeOverflow { .. })), "{result:?}");
         assert_eq!(model_calls, 0);
-        // One example: N·S fits, and the count is arithmetic (2²¹ samples per call of 3 calls).
+        // One example: N·S fits, and the count is arithmetic (2²² samples per call of 3 calls).
         let calls = Attribution::<Host>::model_calls(&tunnel, &[1, 4]).unwrap();
         assert_eq!(calls, usize::MAX.div_ceil(1 << 22) * 3);
     }

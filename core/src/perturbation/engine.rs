@@ -106,13 +106,13 @@ impl<B: Backend> OcclusionRun<'_, B> {
         let mut sums = Vec::new();
         let reference = self.output_drops(model, progress, 0..calls, &mut |rows, j, deltas| {
             if sums.is_empty() {
-                sums = zeroed_sums(rows, size)?;
+                sums = zeroed_sums(rows, size, OUTPUT_ROWS_HINT)?;
             }
             add_region_drop(&mut sums, example_shape, &self.schedule.region(j), deltas);
             Ok(())
         })?;
         if sums.is_empty() {
-            sums = zeroed_sums(reference.len(), size)?;
+            sums = zeroed_sums(reference.len(), size, OUTPUT_ROWS_HINT)?;
         }
         let mut shape = vec![reference.len()];
         shape.extend_from_slice(example_shape);
@@ -185,16 +185,14 @@ pub(crate) type OnDrop<'a> = dyn FnMut(usize, usize, &[f64]) -> Result<()> + 'a;
 /// (`N` examples, or a batch-level output's `M` scores, which the model chooses), so their
 /// product is checked and allocated fallibly (a model returning 20 000 scores for an input of
 /// 10^5 values asked for 16 GB and aborted).
-pub(crate) fn zeroed_sums(rows: usize, size: usize) -> Result<Vec<f64>> {
+/// `hint` says what to change.
+pub(crate) fn zeroed_sums(rows: usize, size: usize, hint: &'static str) -> Result<Vec<f64>> {
     let values = Error::checked_product("the drop sums (output rows × positions)", &[rows, size])?;
-    let mut sums = crate::error::try_with_capacity(
-        "the drop sums (output rows × positions)",
-        values,
-        "a batch-level output has one row of sums per score: give the model fewer outputs",
-    )?;
-    sums.resize(values, 0.0);
-    Ok(sums)
+    crate::error::try_filled("the drop sums (output rows × positions)", values, 0.0, hint)
 }
+
+/// The hint of the drop sums of a run, whose rows the model chooses.
+const OUTPUT_ROWS_HINT: &str = "a batch-level output has one row of sums per score: give the model fewer outputs";
 
 /// `S[m, p] += Δ[m]` for every row `m` of `sums` (`(rows, d…)`, row-major) and every position
 /// `p` of `region` in row `m` (a batch-level row reads the shared region): the one place drop
@@ -255,10 +253,11 @@ mod tests {
 
     #[test]
     fn drop_sums_the_model_makes_huge_are_errors_not_aborts() {
-        assert_eq!(zeroed_sums(2, 3).ok(), Some(vec![0.0; 6]));
+        let zeroed = |rows, size| zeroed_sums(rows, size, "a hint");
+        assert_eq!(zeroed(2, 3).ok(), Some(vec![0.0; 6]));
         // A batch-level output of 2^23 scores on an input of 2^22 values: 2^48 bytes, more than
         // any address space (it was `vec![0.0; rows * size]`, an abort).
-        assert!(matches!(zeroed_sums(1 << 23, 1 << 22), Err(Error::TooLargeToAllocate { .. })));
-        assert!(matches!(zeroed_sums(usize::MAX, 2), Err(Error::SizeOverflow { .. })));
+        assert!(matches!(zeroed(1 << 23, 1 << 22), Err(Error::TooLargeToAllocate { hint: "a hint", .. })));
+        assert!(matches!(zeroed(usize::MAX, 2), Err(Error::SizeOverflow { .. })));
     }
 }

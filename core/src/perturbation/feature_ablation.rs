@@ -25,7 +25,7 @@ use crate::perturbation::{FeatureMask, MaskLayout, RegionSchedule};
 /// let mask = FeatureMask::new([4], [0, 0, 1, 1]).unwrap();
 /// assert_eq!(FeatureAblation::new(mask).model_calls(&[3, 4]).unwrap(), 1 + 2);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct FeatureAblation {
     mask: Option<FeatureMask>,
     perturbations_per_eval: usize,
@@ -35,6 +35,20 @@ pub struct FeatureAblation {
     /// (the mask is not repeated: a mask of 10^6 ids around 500 samples per call was 4 GB
     /// for a cost query).
     repeats: usize,
+}
+
+/// The settings, with the copies of every example only when there are some: the form of
+/// earlier versions otherwise, since partial runs fingerprint a method by it (parts made before
+/// would no longer merge).
+impl std::fmt::Debug for FeatureAblation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = f.debug_struct("FeatureAblation");
+        s.field("mask", &self.mask).field("perturbations_per_eval", &self.perturbations_per_eval);
+        if self.repeats != 1 {
+            s.field("repeats", &self.repeats);
+        }
+        s.finish()
+    }
 }
 
 impl FeatureAblation {
@@ -112,8 +126,9 @@ impl FeatureAblation {
         };
         // Sparse: each group keeps only the examples it occurs in, so the schedule is as large
         // as the mask (a dense group × example table of a mask with distinct ids per example
-        // grew as N² · d: a 640 KB mask asked for about 38 GB). With copies, as large as the
-        // batch of copies the run builds anyway.
+        // grew as N² · d: a 640 KB mask asked for about 38 GB). With `r` copies, `r` entries per
+        // example and group, each with its positions (what the mask repeated `r` times gave);
+        // the cost query (`group_count`) makes none of them.
         let mut groups: BTreeMap<i64, Vec<(usize, Vec<usize>)>> = BTreeMap::new();
         for (n, ids) in mask.ids().chunks(size).enumerate() {
             for (id, positions) in group_positions(ids) {
@@ -298,12 +313,21 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_print_as_before_without_copies() {
+        // Partial runs fingerprint a method by its Debug form: parts of earlier versions merge.
+        let method = FeatureAblation::per_element().with_perturbations_per_eval(4);
+        assert_eq!(format!("{method:?}"), "FeatureAblation { mask: None, perturbations_per_eval: 4 }");
+        assert!(format!("{:?}", method.with_repeats(3)).ends_with("perturbations_per_eval: 4, repeats: 3 }"));
+    }
+
+    #[test]
     fn the_group_count_is_the_number_of_groups() {
         let shared = FeatureAblation::new(FeatureMask::new([4], [7, -1, 7, 3]).unwrap());
         let per_example = FeatureAblation::new(FeatureMask::new([2, 2], [5, 5, 6, 5]).unwrap());
         for (method, shape) in [(&shared, [3, 4]), (&per_example, [2, 2]), (&FeatureAblation::per_element(), [2, 5])] {
             assert_eq!(method.group_count(&shape).unwrap(), method.groups(&shape).unwrap().len(), "{method:?}");
         }
+        // Ids 7, −1, 3, counted by hand.
         assert_eq!(shared.group_count(&[3, 4]).ok(), Some(3));
     }
 

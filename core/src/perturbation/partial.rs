@@ -378,7 +378,7 @@ fn merge_parts_of<B: Backend, M: PartRun + std::fmt::Debug>(
     }
     let example_shape = &shape[1..];
     let size = Error::checked_product("the elements per example", example_shape)?;
-    let mut sums = zeroed_sums(rows, size)?;
+    let mut sums = zeroed_sums(rows, size, "merge fewer rows at a time")?;
     for (regions, p) in checked {
         for (j, deltas) in regions.zip(p.drops.chunks(rows.max(1))) {
             add_region_drop(&mut sums, example_shape, &schedule.region(j), deltas);

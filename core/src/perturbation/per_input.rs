@@ -178,9 +178,7 @@ fn check_count(methods: usize, inputs: usize) -> Result<()> {
 
 /// `size` copies of `value`, allocated fallibly.
 fn filled(value: f64, size: usize) -> Result<Vec<f64>> {
-    let mut out = crate::error::try_with_capacity("the divisors of an input's sums", size, "use smaller inputs")?;
-    out.resize(size, value);
-    Ok(out)
+    crate::error::try_filled("the divisors of an input's sums", size, value, "use smaller inputs")
 }
 
 /// The packed schedule of the methods on inputs of `shapes` (every size and their sum checked
@@ -361,7 +359,9 @@ impl PerInput<FeatureAblation> {
         {
             return Err(Error::InvalidSetting {
                 setting: "PerInput".into(),
-                reason: "the inputs' FeatureAblations hold different copies of every example".into(),
+                reason: "internal: the inputs' FeatureAblations were made for different copies of every example \
+                         (only wrappers make copies; please report this)"
+                    .into(),
             });
         }
         let mut fresh_ids = FreshIds::new(self.methods.iter().filter_map(|m| m.mask()).flat_map(|m| m.ids()));
@@ -419,10 +419,10 @@ impl<B: Backend> MultiAttribution<B> for PerInput<FeatureAblation> {
         times: usize,
     ) -> Result<Option<Box<dyn MultiAttribution<B>>>> {
         check_count(self.methods.len(), input_shapes.len())?;
+        Error::check_at_least("the copies of every example", times, 1)?;
         let mut repeated = Vec::with_capacity(self.methods.len());
         let mut any = false;
         for (method, shape) in self.methods.iter().zip(input_shapes) {
-            Error::check_at_least("the copies of every example", times, 1)?;
             match method.checked(shape)?.0 {
                 Some((_, MaskLayout::PerExample)) => {
                     any = true;

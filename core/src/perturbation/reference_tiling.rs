@@ -31,17 +31,15 @@ pub(crate) struct ReferenceTiling {
 impl ReferenceTiling {
     pub(crate) fn new(window: &[usize], k: &[usize], steps: &[usize], input_shape: &[usize]) -> Result<Self> {
         let padding: Vec<usize> = k.iter().zip(steps).map(|(&k, &s)| if k > 1 { s } else { 0 }).collect();
-        // The padded frame `d_r + 2 p_r` holds every position of every phase: it must fit, so the
-        // phases' bounds below cannot overflow (`d + lo` overflowed for d near usize::MAX).
+        // The padded frame `d_r + p_r` (padding before the input) holds every position of every
+        // phase: it must fit, so the phases' bounds below cannot overflow (`d + lo` overflowed
+        // for d near usize::MAX).
         for (r, &p) in padding.iter().enumerate() {
             let d = input_shape[r + 1];
-            if p.checked_mul(2).and_then(|two_p| d.checked_add(two_p)).is_none() {
+            if d.checked_add(p).is_none() {
                 return Err(Error::SizeOverflow {
                     what: "the reference mode's padded input".into(),
-                    detail: format!(
-                        "dimension {r} of {d} positions padded by {p} on each side is larger than {}",
-                        usize::MAX
-                    ),
+                    detail: format!("dimension {r} of {d} positions padded by {p} is larger than {}", usize::MAX),
                 });
             }
         }
@@ -71,7 +69,8 @@ impl ReferenceTiling {
                 (0..k[r])
                     .map(|phase| {
                         let lo = phase * steps[r];
-                        let hi = (d + lo).min(d + padding[r]);
+                        // min(d + lo, d + p) without the sum d + lo (which overflowed).
+                        let hi = d + lo.min(padding[r]);
                         let length = hi.saturating_sub(lo);
                         if length < window[r] {
                             return Err(Error::ReferencePhaseTooShort { dim: r, phase, length, window: window[r] });

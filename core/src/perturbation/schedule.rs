@@ -153,12 +153,12 @@ impl AxisWindows {
     /// How many windows of phase `phase` cover each position, `d` counts
     /// ([`Error::TooLargeToAllocate`] for a `d` this machine cannot hold).
     pub fn coverage(&self, phase: usize) -> Result<Vec<f64>> {
-        let mut steps = crate::error::try_with_capacity(
+        let mut steps = crate::error::try_filled(
             "the window coverage of a dimension",
             self.size.saturating_add(1),
+            0i64,
             "the dimension is larger than any input this machine can hold",
         )?;
-        steps.resize(self.size + 1, 0i64);
         for j in 0..self.count(phase) {
             let (lo, hi) = self.range(phase, j);
             steps[lo] += 1;

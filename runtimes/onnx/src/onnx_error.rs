@@ -29,9 +29,16 @@ exists (`nvidia-smi -L`) and has free memory, and use fewer sessions (--sessions
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OnnxError {
-    /// The model file does not exist or is not a regular file (a folder, a device, a pipe).
-    #[error("model file {} does not exist or is not a file", path.display())]
+    /// The model file does not exist.
+    #[error("model file {} does not exist", path.display())]
     MissingModel {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The path given as the model exists but is not a regular file (a device, a pipe): a
+    /// model is read whole, and a stream may never end.
+    #[error("{} is not a regular file (a device or a pipe?), so it cannot be an ONNX model file", path.display())]
+    ModelNotAFile {
         /// The path given.
         path: PathBuf,
     },
@@ -379,6 +386,6 @@ mod tests {
             assert!(text.contains(wanted) && !text.contains(unwanted), "{device}: {text}");
         }
         let other = OnnxError::MissingModel { path: PathBuf::from("m.onnx") };
-        assert_eq!(other.for_device(Device::Cuda(0)).to_string(), "model file m.onnx does not exist or is not a file");
+        assert_eq!(other.for_device(Device::Cuda(0)).to_string(), "model file m.onnx does not exist");
     }
 }

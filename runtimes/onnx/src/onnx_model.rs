@@ -93,8 +93,11 @@ impl OnnxModel {
         if path.is_dir() {
             return Err(OnnxError::ModelIsFolder { path: path.to_path_buf() });
         }
-        if !path.is_file() {
+        if !path.exists() {
             return Err(OnnxError::MissingModel { path: path.to_path_buf() });
+        }
+        if !path.is_file() {
+            return Err(OnnxError::ModelNotAFile { path: path.to_path_buf() });
         }
         let device = options.plan.device;
         if options.tf32 && !device.is_gpu() {
