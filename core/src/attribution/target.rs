@@ -47,14 +47,36 @@ pub enum Contrast {
     MeanOfOthers,
 }
 
+/// The most entries of a list a target's text shows (errors quote targets: one of 2·10⁵
+/// indices made a message of 600 KB).
+const SHOWN_ENTRIES: usize = 8;
+
+/// `[a, b, …]`, with the first [`SHOWN_ENTRIES`] entries and the count of all when longer.
+fn abbreviated<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+    let shown: Vec<String> = items.iter().take(SHOWN_ENTRIES).map(show).collect();
+    if items.len() > SHOWN_ENTRIES {
+        format!("[{}, … ({} entries)]", shown.join(", "), items.len())
+    } else {
+        format!("[{}]", shown.join(", "))
+    }
+}
+
+/// The target as text, lists abbreviated to their first entries and their length.
+///
+/// ```
+/// use tiled_occlusion_core::Target;
+/// assert_eq!(Target::PerExample(vec![3, 1]).to_string(), "PerExample([3, 1])");
+/// assert_eq!(Target::PerExample(vec![0; 100]).to_string(), "PerExample([0, 0, 0, 0, 0, 0, 0, 0, … (100 entries)])");
+/// ```
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index = |t: &Vec<usize>| abbreviated(t, |i| i.to_string());
         match self {
             Target::None => write!(f, "None"),
             Target::Class(c) => write!(f, "Class({c})"),
-            Target::Index(t) => write!(f, "Index({t:?})"),
-            Target::PerExample(t) => write!(f, "PerExample({t:?})"),
-            Target::PerExampleIndex(t) => write!(f, "PerExampleIndex({t:?})"),
+            Target::Index(t) => write!(f, "Index({})", index(t)),
+            Target::PerExample(t) => write!(f, "PerExample({})", abbreviated(t, |c| c.to_string())),
+            Target::PerExampleIndex(t) => write!(f, "PerExampleIndex({})", abbreviated(t, index)),
             Target::Contrastive { class, against: Contrast::Class(o) } => write!(f, "Contrastive({class} vs {o})"),
             Target::Contrastive { class, against: Contrast::MeanOfOthers } => {
                 write!(f, "Contrastive({class} vs mean of others)")
