@@ -140,8 +140,15 @@ impl FixedInput {
     /// declared dimension but the batch axis, and a batch axis of size 1. A batch axis the
     /// model declares as a number `d` is repeated to every call's rows, so it needs calls of
     /// exactly `d` rows: `call_batch` ([`ModelSignature::call_batch`](crate::ModelSignature::call_batch))
-    /// must be `d`.
-    pub(crate) fn check(&self, declared: &TensorSignature, call_batch: BatchDimension) -> Result<(), OnnxError> {
+    /// must be `d`. A value passed whole may not have an axis declared with `batch_symbol`, the
+    /// symbol of the explained input's batch (that axis follows every call's rows), unless the
+    /// calls' rows are fixed at its size.
+    pub(crate) fn check(
+        &self,
+        declared: &TensorSignature,
+        call_batch: BatchDimension,
+        batch_symbol: Option<&str>,
+    ) -> Result<(), OnnxError> {
         let given = self.value.element();
         if declared.element != given && !(given == "f32" && declared.is_f32) {
             return Err(OnnxError::FixedInputType {
@@ -188,6 +195,14 @@ impl FixedInput {
                 }
             } else if d.is_some_and(|d| d != s) {
                 return Err(refuse(format!("axis {axis} is declared {} but has size {s}", d.unwrap_or(0))));
+            } else if let Some(symbol) = batch_symbol.filter(|b| {
+                self.batch_axis.is_none() && declared.symbols.get(axis).is_some_and(|s| s.as_deref() == Some(*b))
+            }) {
+                if call_batch != BatchDimension::Fixed(s) {
+                    return Err(refuse(format!(
+                        "its axis {axis} is declared `{symbol}`, the explained input's batch, so it follows the rows of each call; passed whole it keeps size {s}: give it for one example (size 1) repeated along axis {axis} (with_batch_axis({axis}), @{axis})"
+                    )));
+                }
             }
         }
         Ok(())
@@ -244,7 +259,13 @@ mod tests {
     use crate::onnx_error::OnnxError;
 
     fn declared(element: &str, dims: &[Option<usize>]) -> TensorSignature {
-        TensorSignature { name: "s".into(), element: element.into(), is_f32: element == "f32", dims: dims.to_vec() }
+        TensorSignature {
+            name: "s".into(),
+            element: element.into(),
+            is_f32: element == "f32",
+            dims: dims.to_vec(),
+            symbols: vec![None; dims.len()],
+        }
     }
 
     #[test]
@@ -266,24 +287,26 @@ mod tests {
     fn types_ranks_dimensions_and_batch_sizes_are_checked() {
         let f = |shape: &[usize]| FixedInput::per_example("s", ArrayD::<f32>::zeros(IxDyn(shape)));
         let any = BatchDimension::Symbolic;
-        assert!(f(&[1, 3]).check(&declared("f32", &[None, Some(3)]), any).is_ok());
+        assert!(f(&[1, 3]).check(&declared("f32", &[None, Some(3)]), any, None).is_ok());
         // A batch axis declared as a number fits calls of exactly that many rows.
-        assert!(f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), BatchDimension::Fixed(1)).is_ok());
+        assert!(f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), BatchDimension::Fixed(1), None).is_ok());
         assert!(f(&[2, 1, 3])
             .with_batch_axis(1)
-            .check(&declared("f32", &[Some(2), Some(4), None]), BatchDimension::Fixed(4))
+            .check(&declared("f32", &[Some(2), Some(4), None]), BatchDimension::Fixed(4), None)
             .is_ok());
         let errors = [
-            f(&[1, 3]).check(&declared("i64", &[None, Some(3)]), any),
-            f(&[1, 4]).check(&declared("f32", &[None, Some(3)]), any),
-            f(&[2, 3]).check(&declared("f32", &[None, Some(3)]), any),
-            f(&[1, 3, 1]).check(&declared("f32", &[None, Some(3)]), any),
-            f(&[3]).with_batch_axis(1).check(&declared("f32", &[None]), any),
+            f(&[1, 3]).check(&declared("i64", &[None, Some(3)]), any, None),
+            f(&[1, 4]).check(&declared("f32", &[None, Some(3)]), any, None),
+            f(&[2, 3]).check(&declared("f32", &[None, Some(3)]), any, None),
+            f(&[1, 3, 1]).check(&declared("f32", &[None, Some(3)]), any, None),
+            f(&[3]).with_batch_axis(1).check(&declared("f32", &[None]), any, None),
             // A batch axis declared as a number the calls' rows are not.
-            f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), any),
-            f(&[2, 1, 3])
-                .with_batch_axis(1)
-                .check(&declared("f32", &[Some(2), Some(1), None]), BatchDimension::Fixed(8)),
+            f(&[1, 3]).check(&declared("f32", &[Some(1), Some(3)]), any, None),
+            f(&[2, 1, 3]).with_batch_axis(1).check(
+                &declared("f32", &[Some(2), Some(1), None]),
+                BatchDimension::Fixed(8),
+                None,
+            ),
         ];
         for e in errors {
             match e {

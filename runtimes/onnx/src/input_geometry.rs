@@ -55,7 +55,9 @@ impl InputGeometry {
     ///
     /// The layout is `layout` when given; otherwise NCHW when dimension 1 is 1 or 3 and
     /// dimension 3 is not, NHWC the other way round, and an error when both or neither are.
-    /// Symbolic height and width take `size` (a square input).
+    /// Symbolic height and width take `size` (a square input). A `size` other than a declared
+    /// height or width is an [`OnnxError::InputSizeFixed`] (it would be ignored on that axis),
+    /// and a declared height or width of 0 an [`OnnxError::EmptyImage`].
     ///
     /// ```
     /// use tiled_occlusion_onnx::{InputGeometry, Layout};
@@ -89,9 +91,14 @@ impl InputGeometry {
             Some(c @ (1 | 3)) => c,
             other => return Err(OnnxError::Channels { declared: declared.to_vec(), layout, channels: other }),
         };
+        if h == Some(0) || w == Some(0) {
+            return Err(OnnxError::EmptyImage { declared: declared.to_vec() });
+        }
+        let both = h.is_some() && w.is_some();
         let (height, width) = match (h, w, size) {
-            (Some(h), Some(w), Some(s)) if s != h || s != w => {
-                return Err(OnnxError::InputSizeFixed { declared: declared.to_vec(), size: s })
+            // A size applies to both axes: a declared axis it differs from would ignore it.
+            (Some(d), _, Some(s)) | (_, Some(d), Some(s)) if s != d => {
+                return Err(OnnxError::InputSizeFixed { declared: declared.to_vec(), size: s, both })
             }
             (Some(h), Some(w), _) => (h, w),
             (_, _, Some(s)) if s > 0 => (h.unwrap_or(s), w.unwrap_or(s)),
@@ -139,6 +146,60 @@ mod tests {
             Err(OnnxError::InputSizeFixed { size: 64, .. })
         ));
         assert_eq!(InputGeometry::detect(&fixed, None, Some(16)).ok().map(|g| g.height), Some(16));
+    }
+
+    #[test]
+    fn a_size_other_than_one_declared_axis_is_refused() {
+        // Width declared 5, height symbolic: size 7 was taken for the height and ignored for
+        // the width (a 7 × 5 input).
+        for declared in [[None, Some(3), None, Some(5)], [None, Some(3), Some(5), None]] {
+            match InputGeometry::detect(&declared, None, Some(7)) {
+                Err(e @ OnnxError::InputSizeFixed { size: 7, both: false, .. }) => assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "the model's input {} declares its height or width as a number other than the input size 7 \
+                         (the size is the side of a square, and cannot change a declared axis): give the declared size",
+                        crate::declared_text(&declared)
+                    )
+                ),
+                other => panic!("{declared:?}: {other:?}"),
+            }
+            let g = InputGeometry::detect(&declared, None, Some(5)).ok();
+            assert_eq!(g.map(|g| (g.height, g.width)), Some((5, 5)));
+        }
+        let nhwc = [None, None, Some(5), Some(1)];
+        assert!(matches!(InputGeometry::detect(&nhwc, None, Some(7)), Err(OnnxError::InputSizeFixed { size: 7, .. })));
+    }
+
+    #[test]
+    fn a_declared_height_or_width_of_zero_is_refused() {
+        for declared in
+            [[None, Some(3), Some(0), Some(0)], [None, Some(3), Some(0), None], [None, Some(4), Some(0), Some(1)]]
+        {
+            match InputGeometry::detect(&declared, None, Some(4)) {
+                Err(e @ OnnxError::EmptyImage { .. }) => assert!(e.to_string().contains("of 0"), "{e}"),
+                other => panic!("{declared:?}: {other:?}"),
+            }
+        }
+        let e = InputGeometry::detect(&[None, Some(3), Some(0), Some(0)], None, None).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("the model's input [?, 3, 0, 0] declares a height or width of 0: an image needs at least one pixel each way")
+        );
+    }
+
+    #[test]
+    fn messages_print_declared_shapes_without_rust_debug_forms() {
+        let channels = InputGeometry::detect(&[None, None, None, None], Some(Layout::Nchw), Some(4)).err();
+        assert_eq!(
+            channels.map(|e| e.to_string()).as_deref(),
+            Some("the model's input [?, ?, ?, ?] read as NCHW has a symbolic number of channels; images have 1 or 3 (check the layout)")
+        );
+        let sixteen = InputGeometry::detect(&[None, Some(16), Some(8), Some(8)], Some(Layout::Nchw), None).err();
+        assert_eq!(
+            sixteen.map(|e| e.to_string()).as_deref(),
+            Some("the model's input [?, 16, 8, 8] read as NCHW has 16 channels; images have 1 or 3 (check the layout)")
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! How the per-example input shape is decided: as declared, given explicitly, or read as an
 //! image (layout, channels, size).
 
+use ndarray::{ArrayD, IxDyn};
+
 use crate::input_geometry::{InputGeometry, Layout};
 use crate::model_signature::BatchDimension;
 use crate::onnx_error::OnnxError;
@@ -73,9 +75,33 @@ pub(crate) fn check_call_size(batch: BatchDimension, example: &[usize]) -> Resul
     }
 }
 
+/// An empty `Vec` with room for `len` values of `T`, or [`OnnxError::OutOfMemory`] naming
+/// `what` and `shape` when the system refuses the memory (never an abort).
+pub(crate) fn try_buffer<T>(len: usize, what: &'static str, shape: &[usize]) -> Result<Vec<T>, OnnxError> {
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).map_err(|_| OnnxError::OutOfMemory {
+        what,
+        shape: shape.to_vec(),
+        bytes: len.checked_mul(std::mem::size_of::<T>()),
+    })?;
+    Ok(buffer)
+}
+
+/// Zeros of `shape`, allocated fallibly: [`OnnxError::OutOfMemory`] naming `what` when the
+/// system refuses the memory, [`OnnxError::SizeOverflow`] when the element count overflows.
+pub(crate) fn try_zeros(shape: &[usize], what: &'static str) -> Result<ArrayD<f32>, OnnxError> {
+    let len = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| OnnxError::SizeOverflow { shape: shape.to_vec() })?;
+    let mut values = try_buffer(len, what, shape)?;
+    values.resize(len, 0.0f32);
+    ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|_| OnnxError::SizeOverflow { shape: shape.to_vec() })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{check_call_size, InputSpec, MAX_VALUES_PER_CALL};
+    use super::{check_call_size, try_zeros, InputSpec, MAX_VALUES_PER_CALL};
     use crate::model_signature::BatchDimension::{Fixed, Symbolic};
     use crate::onnx_error::OnnxError;
 
@@ -122,5 +148,26 @@ mod tests {
                 other => panic!("{rows} × {example:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn buffers_the_system_cannot_give_are_errors_not_aborts() {
+        assert_eq!(try_zeros(&[2, 3], "the probe example").map(|z| z.sum()).ok(), Some(0.0));
+        // 2^60 f32 values (2^62 bytes: below isize::MAX, beyond any address space): the
+        // allocator refuses; 2^61 (2^63 bytes): the capacity overflows isize. Both named, no abort.
+        for (shape, bytes) in
+            [(vec![1usize << 30, 1 << 30], Some(1usize << 62)), (vec![1 << 31, 1 << 30], Some(1 << 63))]
+        {
+            match try_zeros(&shape, "the probe example") {
+                Err(e @ OnnxError::OutOfMemory { .. }) => {
+                    let OnnxError::OutOfMemory { what, shape: s, bytes: b } = &e else { unreachable!() };
+                    assert_eq!((*what, s, *b), ("the probe example", &shape, bytes));
+                    let text = e.to_string();
+                    assert!(text.contains("cannot allocate the probe example") && text.contains("--size"), "{text}");
+                }
+                other => panic!("{shape:?}: {:?}", other.map(|z| z.len())),
+            }
+        }
+        assert!(matches!(try_zeros(&[usize::MAX, 2], "x"), Err(OnnxError::SizeOverflow { .. })));
     }
 }

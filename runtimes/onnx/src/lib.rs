@@ -31,7 +31,14 @@
 //! rows of a batch in one call; a fixed batch runs in chunks of its size. The per-example
 //! shape is the declared one, an explicit one ([`OnnxOptions::example_shape`]) or an image's
 //! ([`OnnxOptions::image`], [`InputGeometry::detect`]). Loading checks all of this with typed
-//! errors and one call on a zero example.
+//! errors (a declared batch of 0, a negative dimension, softmax over one value per example
+//! among them) and one call on a zero example, allocated fallibly ([`OnnxError::OutOfMemory`]).
+//! Declared shapes print as [`declared_text`] writes them (`[?, 3, ?]`).
+//!
+//! # Softmax
+//! [`softmax_rows`] (and [`OnnxOptions::softmax`]) normalises each example's values together:
+//! the classes of `(N, classes)`. `−∞` entries beside finite ones get 0; a row holding NaN or
+//! `+∞`, or `−∞` only, is NaN throughout (no distribution to take, and none made up).
 //!
 //! # Execution plan
 //! [`ExecutionPlan`]: inference sessions × intra-op threads per session × rows per model call.
@@ -71,6 +78,7 @@
 #[cfg(not(any(feature = "tract", feature = "ort")))]
 compile_error!("tiled-occlusion-onnx needs at least one runtime: enable the `tract` or the `ort` feature");
 
+mod declared_dims;
 mod device;
 mod execution_plan;
 mod fixed_input;
@@ -97,7 +105,7 @@ pub use execution_plan::{
 pub use fixed_input::{FixedInput, FixedValue};
 pub use input_geometry::{InputGeometry, Layout};
 pub use input_spec::{InputSpec, MAX_VALUES_PER_CALL};
-pub use model_signature::{BatchDimension, ModelSignature, TensorSignature};
+pub use model_signature::{declared_text, BatchDimension, ModelSignature, TensorSignature};
 pub use onnx_error::{OnnxError, GPU_LIBRARY_FIX, GPU_SESSION_FIX, ORT_LIBRARY_FIX};
 pub use onnx_model::OnnxModel;
 pub use onnx_options::OnnxOptions;

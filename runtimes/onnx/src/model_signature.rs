@@ -16,6 +16,20 @@ pub struct TensorSignature {
     pub is_f32: bool,
     /// The dimensions, `None` where symbolic (empty when the rank is unknown).
     pub dims: Vec<Option<usize>>,
+    /// The name of each symbolic dimension, where the model names it (`Some("N")`), in the
+    /// order of `dims` (`None` for numbers and unnamed ones; empty when the rank is unknown).
+    pub symbols: Vec<Option<String>>,
+}
+
+/// Declared dimensions as messages print them: numbers as they are, `?` where symbolic
+/// (`[?, 3, ?]`).
+///
+/// ```
+/// assert_eq!(tiled_occlusion_onnx::declared_text(&[None, Some(3), None]), "[?, 3, ?]");
+/// ```
+pub fn declared_text(dims: &[Option<usize>]) -> String {
+    let dims: Vec<String> = dims.iter().map(|d| d.map_or_else(|| "?".to_string(), |d| d.to_string())).collect();
+    format!("[{}]", dims.join(", "))
 }
 
 /// How the first input dimension, the batch, is declared.
@@ -29,7 +43,8 @@ pub enum BatchDimension {
 
 impl BatchDimension {
     /// The rows every runtime call must hold: `Some(max(n, 1))` for a fixed batch `n`, `None`
-    /// for a symbolic one (any number).
+    /// for a symbolic one (any number). (A model declaring a batch of 0 does not load:
+    /// [`OnnxError::ZeroBatch`].)
     ///
     /// ```
     /// use tiled_occlusion_onnx::BatchDimension;
@@ -97,9 +112,17 @@ impl ModelSignature {
         if !missing.is_empty() {
             return Err(OnnxError::InputsWithoutValue { missing, explained: input.name.clone() });
         }
+        if input.dims.first() == Some(&Some(0)) {
+            return Err(OnnxError::ZeroBatch { name: input.name.clone(), axis: 0 });
+        }
         let call = self.call_batch(explained, fixed);
+        let batch_symbol = input.symbols.first().and_then(Option::as_deref);
         for f in fixed {
-            f.check(&self.inputs[index_of(&f.name)?], call)?;
+            let declared = &self.inputs[index_of(&f.name)?];
+            if let Some(axis) = f.batch_axis.filter(|&a| declared.dims.get(a) == Some(&Some(0))) {
+                return Err(OnnxError::ZeroBatch { name: f.name.clone(), axis });
+            }
+            f.check(declared, call, batch_symbol)?;
         }
         Ok(explained)
     }
@@ -161,7 +184,13 @@ mod tests {
     use crate::onnx_error::OnnxError;
 
     fn tensor(name: &str, element: &str, dims: &[Option<usize>]) -> TensorSignature {
-        TensorSignature { name: name.into(), element: element.into(), is_f32: element == "f32", dims: dims.to_vec() }
+        TensorSignature {
+            name: name.into(),
+            element: element.into(),
+            is_f32: element == "f32",
+            dims: dims.to_vec(),
+            symbols: vec![None; dims.len()],
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::device::Device;
 use crate::input_geometry::Layout;
+use crate::model_signature::declared_text;
 use crate::runtime_choice::Runtime;
 
 /// What to do when ONNX Runtime's library is missing or unusable.
@@ -103,7 +104,8 @@ pub enum OnnxError {
     },
     /// A fixed input's shape does not fit the declared one.
     #[error(
-        "fixed input `{name}` of shape {shape:?} does not fit the declared {declared:?} (None: symbolic): {reason}"
+        "fixed input `{name}` of shape {shape:?} does not fit the declared {} (?: symbolic): {reason}",
+        declared_text(declared)
     )]
     FixedInputShape {
         /// The input's name.
@@ -153,25 +155,28 @@ pub enum OnnxError {
         element: String,
     },
     /// The declared input has fewer than two dimensions.
-    #[error("the model's input has {} dimensions ({declared:?}); it must be (N, d_1, …, d_m) with m ≥ 1", declared.len())]
+    #[error("the model's input has {} dimensions ({}); it must be (N, d_1, …, d_m) with m ≥ 1", declared.len(), declared_text(declared))]
     InputRank {
         /// The declared dimensions (`None` where symbolic).
         declared: Vec<Option<usize>>,
     },
     /// An image model's input does not have four dimensions.
-    #[error("the model's input has {} dimensions ({declared:?}); an image classifier takes 4: (N, C, H, W) or (N, H, W, C)", declared.len())]
+    #[error("the model's input has {} dimensions ({}); an image classifier takes 4: (N, C, H, W) or (N, H, W, C)", declared.len(), declared_text(declared))]
     ImageRank {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
     },
     /// The layout of an image input cannot be told from its shape.
-    #[error("cannot tell whether the model's input {declared:?} is NCHW or NHWC: choose the layout (--layout nchw or --layout nhwc)")]
+    #[error(
+        "cannot tell whether the model's input {} is NCHW or NHWC: choose the layout (--layout nchw or --layout nhwc)",
+        declared_text(declared)
+    )]
     AmbiguousLayout {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
     },
     /// An image input's channel dimension is not 1 or 3.
-    #[error("the model's input {declared:?} read as {layout} has {channels:?} channels; images have 1 or 3 (check the layout)")]
+    #[error("the model's input {} read as {layout} has {} channels; images have 1 or 3 (check the layout)", declared_text(declared), channels.map_or_else(|| "a symbolic number of".to_string(), |c| c.to_string()))]
     Channels {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
@@ -181,22 +186,31 @@ pub enum OnnxError {
         channels: Option<usize>,
     },
     /// Per-example dimensions are symbolic and nothing fixes them.
-    #[error("the model's input {declared:?} has symbolic per-example dimensions: give the input size (--size N) or the example shape")]
+    #[error("the model's input {} (?: symbolic) has symbolic per-example dimensions: give the input size (--size N) or the example shape", declared_text(declared))]
     UnknownInputSize {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
     },
-    /// An input size was given for an image input whose height and width are both declared,
-    /// and differ from it (it would be ignored).
-    #[error("the model's input {declared:?} fixes its height and width, so the input size {size} cannot apply: leave --size out")]
+    /// An input size was given for an image input that declares its height or width as a
+    /// number other than the size (the size, a square's side, would be ignored on that axis).
+    #[error("the model's input {} {}", declared_text(declared), if *both {
+        format!("fixes its height and width, so the input size {size} cannot apply: leave --size out")
+    } else {
+        format!("declares its height or width as a number other than the input size {size} (the size is the side of a square, and cannot change a declared axis): give the declared size")
+    })]
     InputSizeFixed {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
         /// The size given.
         size: usize,
+        /// Whether both height and width are declared (else one of them).
+        both: bool,
     },
     /// The example shape asked for contradicts the declared input.
-    #[error("the example shape {example:?} does not fit the model's declared input {declared:?}")]
+    #[error(
+        "the example shape {example:?} does not fit the model's declared input {} (?: symbolic; every dimension ≥ 1)",
+        declared_text(declared)
+    )]
     ExampleShape {
         /// The per-example shape asked for.
         example: Vec<usize>,
@@ -210,6 +224,55 @@ pub enum OnnxError {
         got: Vec<usize>,
         /// The per-example shape the model takes.
         example: Vec<usize>,
+    },
+    /// An image input declares a height or width of 0.
+    #[error(
+        "the model's input {} declares a height or width of 0: an image needs at least one pixel each way",
+        declared_text(declared)
+    )]
+    EmptyImage {
+        /// The declared dimensions.
+        declared: Vec<Option<usize>>,
+    },
+    /// An input declares its batch axis as 0: every call would hold no rows.
+    #[error("the model declares input `{name}` with a batch (axis {axis}) of 0 rows, so no call can hold an example; export it with a symbolic batch (N) or a batch ≥ 1")]
+    ZeroBatch {
+        /// The input's name.
+        name: String,
+        /// The batch axis.
+        axis: usize,
+    },
+    /// A declared dimension is negative (the model file is invalid: a dimension is a size or
+    /// a symbol).
+    #[error("the model declares {kind} `{name}` with dimension {axis} = {value}, a negative size; a dimension is a number ≥ 0 or a symbol (re-export the model)")]
+    NegativeDimension {
+        /// `"input"` or `"output"`.
+        kind: &'static str,
+        /// The input's or output's name.
+        name: String,
+        /// The axis.
+        axis: usize,
+        /// The declared value.
+        value: i64,
+    },
+    /// Softmax was asked for on an output with one value per example, whose softmax is 1
+    /// whatever the model returns.
+    #[error("softmax over the model's output `{name}` of shape {shape:?} gives 1 for every example (one value per example): softmax needs at least 2 classes; leave softmax out")]
+    SoftmaxOneClass {
+        /// The output's name.
+        name: String,
+        /// The output's shape for one example.
+        shape: Vec<usize>,
+    },
+    /// The system refused memory for a buffer of the size asked for.
+    #[error("cannot allocate {what} of shape {shape:?} ({} bytes): the system refused the memory; give a smaller example shape or input size (--size), or fewer rows per call", bytes.map_or_else(|| "more than usize::MAX".to_string(), |b| b.to_string()))]
+    OutOfMemory {
+        /// What the buffer is for (`"the probe example"`, `"a padded call"`).
+        what: &'static str,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// Its size in bytes (`None` when it overflows `usize`).
+        bytes: Option<usize>,
     },
     /// A product of sizes overflows `usize`.
     #[error("the input size {shape:?} overflows")]

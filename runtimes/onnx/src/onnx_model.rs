@@ -15,6 +15,7 @@ use crate::fixed_input::{CallData, CallInput};
 use crate::input_geometry::InputGeometry;
 #[cfg(any(feature = "tract", feature = "ort"))]
 use crate::input_spec::check_call_size;
+use crate::input_spec::{try_buffer, try_zeros};
 use crate::model_signature::{BatchDimension, ModelSignature};
 use crate::onnx_error::OnnxError;
 use crate::onnx_options::OnnxOptions;
@@ -87,7 +88,10 @@ fn cores() -> usize {
 
 impl OnnxModel {
     /// Loads the model at `path` as `options` say, and checks it with one call on a zero
-    /// example: the output must be `(1, classes)` with `classes ≥ 1`.
+    /// example: the output must be `(1, classes)` with `classes ≥ 1` (`classes ≥ 2` with
+    /// [`OnnxOptions::softmax`], whose softmax of one value per example is always 1:
+    /// [`OnnxError::SoftmaxOneClass`]). The zero example is allocated fallibly: memory the
+    /// system refuses is an [`OnnxError::OutOfMemory`], never an abort.
     pub fn load(path: impl AsRef<Path>, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         let path = path.as_ref();
         if path.is_dir() {
@@ -127,8 +131,12 @@ impl OnnxModel {
                 other => other?,
             },
         };
-        let probe = ArrayD::zeros(IxDyn(&[&[1][..], &model.example_shape].concat()));
+        // One row (a fixed batch pads it to its rows in `run_rows`, fallibly too).
+        let probe = try_zeros(&[&[1][..], &model.example_shape].concat(), "the zero example that checks the model")?;
         model.classes = model.run_rows(&probe)?.shape()[1];
+        if model.softmax && model.classes == 1 {
+            return Err(OnnxError::SoftmaxOneClass { name: model.output_name().to_string(), shape: vec![1, 1] });
+        }
         Ok(model)
     }
 
@@ -165,7 +173,7 @@ impl OnnxModel {
     #[cfg(feature = "tract")]
     fn load_tract(path: &Path, options: &OnnxOptions) -> Result<OnnxModel, OnnxError> {
         let graph = TractGraph::read(path)?;
-        let signature = graph.signature();
+        let signature = graph.signature()?;
         let explained = signature.explained_input(options.explained_input.as_deref(), &options.fixed_inputs)?;
         let (example_shape, _) = options.input.resolve(&signature.inputs[explained].dims)?;
         let output = signature.output_index(options.output.as_deref())?;
@@ -350,6 +358,10 @@ impl OnnxModel {
         let mut classes = (self.classes > 0).then_some(self.classes);
         let mut out = Vec::new();
         let mut padded = Vec::new();
+        if !rows.is_multiple_of(chunk) {
+            let shape: Vec<usize> = [&[chunk][..], &self.example_shape].concat();
+            padded = try_buffer(chunk.saturating_mul(per_row), "a call padded to the model's fixed batch", &shape)?;
+        }
         for start in (0..rows).step_by(chunk) {
             let take = chunk.min(rows - start);
             let rows_data = &data[start * per_row..(start + take) * per_row];

@@ -146,13 +146,38 @@ fn locate(explicit: Option<&Path>) -> (Candidate, Vec<String>) {
     (Candidate::System(system), looked)
 }
 
+/// `error`'s message followed by its sources' (libloading's own says only "dlopen failed"; the
+/// loader's reason is its source).
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text = format!("{text}: {e}");
+        source = e.source();
+    }
+    text
+}
+
+/// A path given as the library that exists but is not a file: a folder or something else
+/// (a device, a pipe), said as such rather than "not found".
+fn not_a_file(path: &Path) -> Option<OnnxError> {
+    let reason = if path.is_dir() {
+        "it is a folder, not a library file (give the libonnxruntime.so.* file inside it)"
+    } else if path.exists() && !path.is_file() {
+        "it is not a regular file (a device or a pipe?)"
+    } else {
+        return None;
+    };
+    Some(OnnxError::OrtLibraryUnusable { path: path.to_path_buf(), reason: reason.into(), fix: ORT_LIBRARY_FIX })
+}
+
 /// Opens `file` and reads the version it reports, without `ort`.
 fn probe_version(file: &Path) -> Result<String, String> {
     // SAFETY: loading a library runs its initialisers; the file is the user's chosen ONNX
     // Runtime. The symbol's type is the C API's `const OrtApiBase* OrtGetApiBase(void)`, and
     // `GetVersionString` returns a static NUL-terminated string.
     unsafe {
-        let library = libloading::Library::new(file).map_err(|e| e.to_string())?;
+        let library = libloading::Library::new(file).map_err(|e| with_sources(&e))?;
         let get_base = library
             .get::<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase>(b"OrtGetApiBase\0")
             .map_err(|_| "it does not export OrtGetApiBase, so it is not ONNX Runtime".to_string())?;
@@ -184,6 +209,9 @@ fn minor_version(version: &str) -> Option<u32> {
 fn check_candidate(candidate: &Candidate, looked: &[String]) -> Result<(PathBuf, String), OnnxError> {
     let (path, version) = match candidate {
         Candidate::Given(path) | Candidate::Found(path) => {
+            if let Some(e) = not_a_file(path) {
+                return Err(e);
+            }
             if !path.is_file() {
                 return Err(OnnxError::OrtLibraryMissing { looked: looked.to_vec(), fix: ORT_LIBRARY_FIX });
             }
@@ -232,6 +260,9 @@ pub(crate) fn ort_environment(
     let (candidate, looked) = locate(explicit);
     if let Some(done) = loaded.as_ref() {
         if let Candidate::Given(path) = &candidate {
+            if let Some(e) = not_a_file(path) {
+                return Err(e);
+            }
             if !path.is_file() {
                 return Err(OnnxError::OrtLibraryMissing { looked, fix: ORT_LIBRARY_FIX });
             }

@@ -10,6 +10,7 @@ use ort::ep::{ExecutionProvider, ExecutionProviderDispatch, CUDA};
 use ort::session::{Session, SessionInputValue};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
+use crate::declared_dims::check_negative_dims;
 use crate::device::Device;
 use crate::execution_plan::ExecutionPlan;
 use crate::fixed_input::{CallData, CallInput};
@@ -34,26 +35,50 @@ fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
     OnnxError::Runtime { runtime: Runtime::Ort, action, reason: reason.to_string() }
 }
 
-fn tensor_signature(name: &str, dtype: &ValueType) -> TensorSignature {
+/// The declared input or output (`kind`) `name`. ONNX Runtime reports a symbolic dimension as
+/// −1; one below is declared negative, an [`OnnxError::NegativeDimension`].
+fn tensor_signature(name: &str, dtype: &ValueType, kind: &'static str) -> Result<TensorSignature, OnnxError> {
     match dtype {
-        ValueType::Tensor { ty, shape, .. } => TensorSignature {
-            name: name.to_string(),
-            element: ty.to_string(),
-            is_f32: *ty == TensorElementType::Float32,
-            dims: shape.iter().map(|&d| usize::try_from(d).ok()).collect(),
-        },
-        other => {
-            TensorSignature { name: name.to_string(), element: other.to_string(), is_f32: false, dims: Vec::new() }
+        ValueType::Tensor { ty, shape, dimension_symbols } => {
+            if let Some((axis, &value)) = shape.iter().enumerate().find(|(_, &d)| d < -1) {
+                return Err(OnnxError::NegativeDimension { kind, name: name.to_string(), axis, value });
+            }
+            Ok(TensorSignature {
+                name: name.to_string(),
+                element: ty.to_string(),
+                is_f32: *ty == TensorElementType::Float32,
+                dims: shape.iter().map(|&d| usize::try_from(d).ok()).collect(),
+                symbols: shape
+                    .iter()
+                    .enumerate()
+                    .map(|(axis, &d)| dimension_symbols.get(axis).filter(|s| d < 0 && !s.is_empty()).cloned())
+                    .collect(),
+            })
         }
+        other => Ok(TensorSignature {
+            name: name.to_string(),
+            element: other.to_string(),
+            is_f32: false,
+            dims: Vec::new(),
+            symbols: Vec::new(),
+        }),
     }
 }
 
 /// The inputs and outputs `session` declares.
-fn signature(session: &Session) -> ModelSignature {
-    ModelSignature {
-        inputs: session.inputs().iter().map(|i| tensor_signature(i.name(), i.dtype())).collect(),
-        outputs: session.outputs().iter().map(|o| tensor_signature(o.name(), o.dtype())).collect(),
-    }
+fn signature(session: &Session) -> Result<ModelSignature, OnnxError> {
+    Ok(ModelSignature {
+        inputs: session
+            .inputs()
+            .iter()
+            .map(|i| tensor_signature(i.name(), i.dtype(), "input"))
+            .collect::<Result<_, _>>()?,
+        outputs: session
+            .outputs()
+            .iter()
+            .map(|o| tensor_signature(o.name(), o.dtype(), "output"))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 /// The library cannot run on `device`: `fix` is [`GPU_LIBRARY_FIX`] when the provider is
@@ -110,6 +135,7 @@ impl OrtSessions {
             runtime: Runtime::Ort,
             reason: e.to_string(),
         })?;
+        check_negative_dims(&bytes)?;
         let unreadable =
             |reason: String| OnnxError::UnreadableModel { path: path.to_path_buf(), runtime: Runtime::Ort, reason };
         // One session on `providers`; a panic inside `ort` becomes an error.
@@ -162,7 +188,7 @@ impl OrtSessions {
             parameter: "sessions",
             value: 0,
             reason: "use at least 1".into(),
-        })?;
+        })??;
         let pool = OrtSessions {
             sessions: sessions.into_iter().map(Mutex::new).collect(),
             next: AtomicUsize::new(0),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
+use crate::declared_dims::check_negative_dims;
 use crate::fixed_input::{CallData, FixedInput};
 use crate::model_signature::{ModelSignature, TensorSignature};
 use crate::onnx_error::OnnxError;
@@ -33,27 +34,63 @@ fn failure(action: &'static str, reason: impl ToString) -> OnnxError {
     OnnxError::Runtime { runtime: Runtime::Tract, action, reason: reason.to_string() }
 }
 
-fn tensor_signature(model: &InferenceModel, outlet: OutletId, name: String) -> TensorSignature {
+/// The declared input or output (`kind`) at `outlet`; a negative dimension is an
+/// [`OnnxError::NegativeDimension`].
+fn tensor_signature(
+    model: &InferenceModel,
+    outlet: OutletId,
+    name: String,
+    kind: &'static str,
+) -> Result<TensorSignature, OnnxError> {
     let Ok(fact) = model.outlet_fact(outlet) else {
-        return TensorSignature { name, element: "unknown".into(), is_f32: true, dims: Vec::new() };
+        return Ok(TensorSignature {
+            name,
+            element: "unknown".into(),
+            is_f32: true,
+            dims: Vec::new(),
+            symbols: Vec::new(),
+        });
     };
     let datum = fact.datum_type.concretize();
-    TensorSignature {
+    let mut dims = Vec::new();
+    let mut symbols = Vec::new();
+    for (axis, d) in fact.shape.dims().enumerate() {
+        let d = d.concretize();
+        match d.as_ref().and_then(|d| d.as_i64()) {
+            Some(value) if value < 0 => return Err(OnnxError::NegativeDimension { kind, name, axis, value }),
+            Some(value) => {
+                dims.push(usize::try_from(value).ok());
+                symbols.push(None);
+            }
+            None => {
+                dims.push(None);
+                symbols.push(match d {
+                    Some(TDim::Sym(symbol)) => Some(symbol.to_string()),
+                    _ => None,
+                });
+            }
+        }
+    }
+    Ok(TensorSignature {
         name,
         element: datum.map_or_else(|| "unknown".to_string(), |d| format!("{d:?}").to_lowercase()),
         // An undeclared element type is checked when the model runs.
         is_f32: datum.is_none_or(|d| d == f32::datum_type()),
-        dims: fact
-            .shape
-            .dims()
-            .map(|d| d.concretize().and_then(|d| d.as_i64()).and_then(|d| usize::try_from(d).ok()))
-            .collect(),
-    }
+        dims,
+        symbols,
+    })
 }
 
 impl TractGraph {
     /// Parses the model at `path`.
     pub(crate) fn read(path: &Path) -> Result<TractGraph, OnnxError> {
+        let bytes = std::fs::read(path).map_err(|e| OnnxError::UnreadableModel {
+            path: path.to_path_buf(),
+            runtime: Runtime::Tract,
+            reason: e.to_string(),
+        })?;
+        check_negative_dims(&bytes)?;
+        drop(bytes);
         let model = tract_onnx::onnx().model_for_path(path).map_err(|e| OnnxError::UnreadableModel {
             path: path.to_path_buf(),
             runtime: Runtime::Tract,
@@ -62,21 +99,25 @@ impl TractGraph {
         Ok(TractGraph { model })
     }
 
-    /// The declared inputs and outputs.
-    pub(crate) fn signature(&self) -> ModelSignature {
+    /// The declared inputs and outputs (a negative dimension is an
+    /// [`OnnxError::NegativeDimension`]).
+    pub(crate) fn signature(&self) -> Result<ModelSignature, OnnxError> {
         let m = &self.model;
         let inputs = m.input_outlets().map(|o| o.to_vec()).unwrap_or_default();
         let outputs = m.output_outlets().map(|o| o.to_vec()).unwrap_or_default();
-        ModelSignature {
-            inputs: inputs.iter().map(|&o| tensor_signature(m, o, m.node(o.node).name.clone())).collect(),
+        Ok(ModelSignature {
+            inputs: inputs
+                .iter()
+                .map(|&o| tensor_signature(m, o, m.node(o.node).name.clone(), "input"))
+                .collect::<Result<_, _>>()?,
             outputs: outputs
                 .iter()
                 .map(|&o| {
                     let name = m.outlet_label(o).map_or_else(|| m.node(o.node).name.clone(), str::to_string);
-                    tensor_signature(m, o, name)
+                    tensor_signature(m, o, name, "output")
                 })
-                .collect(),
-        }
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     /// Keeps output `output` only, fixes input `explained` to `(rows, example…)` and each fixed
@@ -121,7 +162,18 @@ impl TractPlan {
     /// Runs the plan on `data` of `shape` (`shape[0] == self.rows`) as the explained input,
     /// the fixed inputs at their values, and returns the output's shape and values.
     pub(crate) fn run(&self, shape: &[usize], data: &[f32]) -> Result<(Vec<usize>, Vec<f32>), OnnxError> {
-        let input: TValue = Tensor::from_shape(shape, data).map_err(|e| failure("take the input", e))?.into();
+        // tract panics when the system refuses a tensor's memory: that is an error here.
+        let copy = std::panic::catch_unwind(|| Tensor::from_shape(shape, data));
+        let input: TValue = match copy {
+            Ok(tensor) => tensor.map_err(|e| failure("take the input", e))?.into(),
+            Err(_) => {
+                return Err(OnnxError::OutOfMemory {
+                    what: "tract's copy of the input",
+                    shape: shape.to_vec(),
+                    bytes: data.len().checked_mul(std::mem::size_of::<f32>()),
+                })
+            }
+        };
         let mut inputs = TVec::with_capacity(self.values.len());
         for (i, value) in self.values.iter().enumerate() {
             match value {

@@ -22,10 +22,25 @@ fn library_lookup_errors_fallbacks_and_reuse() {
         Err(e @ OnnxError::OrtLibraryMissing { .. }) => assert_names_the_fix(&e, "tiled-occlusion-no-such-dir"),
         other => panic!("{other:?}"),
     }
-    // A file that is not a library.
+    // A file that is not a library: the loader's reason is said (it was only "dlopen failed").
     let not_a_library = fixture("linear.onnx");
     match load_ort_library(Some(&not_a_library)) {
-        Err(e @ OnnxError::OrtLibraryUnusable { .. }) => assert_names_the_fix(&e, "linear.onnx"),
+        Err(e @ OnnxError::OrtLibraryUnusable { .. }) => {
+            assert_names_the_fix(&e, "linear.onnx");
+            if cfg!(target_os = "linux") {
+                let text = e.to_string();
+                assert!(text.contains("dlopen failed: ") && text.contains("linear.onnx: "), "{text}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    // A folder is said to be one (it was "not found").
+    let folder = fixture("");
+    match load_ort_library(Some(&folder)) {
+        Err(e @ OnnxError::OrtLibraryUnusable { .. }) => {
+            assert_names_the_fix(&e, "fixtures");
+            assert!(e.to_string().contains("it is a folder, not a library file"), "{e}");
+        }
         other => panic!("{other:?}"),
     }
     // `auto` falls back to tract and says why; `ort` reports the error.
@@ -56,6 +71,8 @@ fn library_lookup_errors_fallbacks_and_reuse() {
         assert!(matches!(load_ort_library(Some(&other)), Err(OnnxError::OrtLibraryConflict { .. })));
     }
     assert_eq!(load_ort_library(Some(&library.path)).unwrap(), library);
+    // Once loaded too.
+    assert!(matches!(load_ort_library(Some(&folder)), Err(OnnxError::OrtLibraryUnusable { .. })));
     let model = OnnxModel::load(fixture("linear.onnx"), &OnnxOptions::default()).unwrap();
     assert_eq!(model.runtime(), Runtime::Ort);
     assert_eq!(model.ort_library(), Some(&library));

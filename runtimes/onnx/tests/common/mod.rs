@@ -1,6 +1,8 @@
 //! Fixtures and the runtimes to test on.
 #![allow(dead_code)]
 
+pub mod hand_model;
+
 use std::path::PathBuf;
 
 use tiled_occlusion_onnx::{OnnxModel, OnnxOptions, RuntimeChoice};
