@@ -175,7 +175,28 @@ pub fn multi_model<'c, B: Backend>(
     model: HostModel,
     calls: &'c Cell<usize>,
 ) -> impl tiled_occlusion_core::MultiForward<Backend = B> + 'c {
+    budgeted_multi_model(model, calls, None)
+}
+
+/// [`multi_model`] with a value budget, as
+/// [`HostForward::value_budget`](crate::HostForward::value_budget) for one input: a call that would take the values
+/// evaluated so far (`Σ` of the packed batches' sizes) past `budget` returns
+/// [`HostForward::BUDGET_SPENT`](crate::HostForward::BUDGET_SPENT) before reading the batch.
+pub fn budgeted_multi_model<'c, B: Backend>(
+    model: HostModel,
+    calls: &'c Cell<usize>,
+    budget: Option<usize>,
+) -> impl tiled_occlusion_core::MultiForward<Backend = B> + 'c {
+    let mut values = 0usize;
     FnMultiModel::<B, _>::new(move |xs: &[TensorOf<B>]| -> Result<TensorOf<B>, ModelError> {
+        let batch = xs.iter().try_fold(0usize, |acc, x| {
+            B::shape(x).iter().try_fold(1usize, |a, &d| a.checked_mul(d)).and_then(|n| acc.checked_add(n))
+        });
+        match (batch.and_then(|b| b.checked_add(values)), budget) {
+            (Some(v), Some(budget)) if v <= budget => values = v,
+            (_, Some(_)) => return Err(crate::HostForward::<B>::BUDGET_SPENT.into()),
+            (v, None) => values = v.unwrap_or(usize::MAX),
+        }
         calls.set(calls.get() + 1);
         let (x, packed) = packed_rows::<B>(xs)?;
         let (y, shape) = model.eval(&x, &packed)?;
@@ -472,6 +493,8 @@ pub fn noise_tunnel_of_several_inputs<T: TestBackend>() {
             check::<T>("input 0 without noise of its own", &host::<T>(&maps[0]), &host::<T>(&plain[0]))?;
             // Half precision may round a small weight's shift away: the move is checked from f32 on.
             let moved = max_abs_diff(&host::<T>(&maps[1]), &host::<T>(&plain[1]));
+            // `max_abs_diff` is infinite for a NaN: a moved map must still be finite.
+            prop_assert!(moved.is_finite(), "input 1's map under noise is not finite: {:?}", host::<T>(&maps[1]));
             prop_assert!(moved > 0.0 || T::TOLERANCE > 1e-4, "input 1's map did not move under noise");
         }
         Ok(())

@@ -14,7 +14,7 @@ use tiled_occlusion_core::{
 use crate::host_model::{HostForward, HostModel};
 use crate::properties::check_strategy;
 use crate::scenario::{scenarios, Scenario};
-use crate::test_backend::{close, host, max_abs_diff, tensor, BoxedMethod, TestBackend};
+use crate::test_backend::{abs_diff, close, host, max_abs_diff, nan_as_inf, tensor, BoxedMethod, TestBackend};
 
 /// A scenario with noise settings.
 #[derive(Clone, Debug)]
@@ -509,7 +509,13 @@ pub fn captum_noise_tunnel_parity<T: TestBackend>() {
         let mut model = HostForward::<T::B>::new(HostModel::Sq { a: vec![1.0; 3] });
         let map = tunnel.attribute(&mut model, &Inputs::new(&x)).unwrap_or_else(|e| panic!("{}: {e}", T::NAME));
         let got = host::<T>(&map);
-        let error = got.iter().zip(&want).map(|(g, w)| ((g - w) / w).abs()).fold(0.0_f64, f64::max);
+        // A NaN (from the map, or a length that differs) is an infinite error, never dropped by
+        // `f64::max`.
+        let error = if got.len() == want.len() {
+            got.iter().zip(&want).map(|(&g, &w)| abs_diff(g, w) / w.abs()).fold(0.0_f64, |m, e| m.max(nan_as_inf(e)))
+        } else {
+            f64::INFINITY
+        };
         assert!(
             error <= tolerance.max(T::TOLERANCE),
             "{}: {kind:?}: max relative error {error:.3e}\n got {got:?}\nwant {want:?}",

@@ -1,11 +1,14 @@
 //! Runs fixture files against a backend:
 //! `conformance --backend ndarray FILE.json…` prints one line per case with its max error,
 //! ends with `N passed, M failed`, and exits non-zero if a case failed or a file could not
-//! be read.
+//! be read. A file longer than `fixtures::MAX_FIXTURE_BYTES` (1 GiB), or a directory, is
+//! refused with a message; so is a case asking for more than `fixtures::MAX_CASE_MODEL_CALLS`
+//! (10⁶) model calls.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use tiled_occlusion_testsuite::fixtures::{run_file, CaseOutcome};
+use tiled_occlusion_testsuite::fixtures::{read_fixture_file, run_file, CaseOutcome, MAX_FIXTURE_BYTES};
 #[allow(unused_imports)] // unused in a build with no backend feature
 use tiled_occlusion_testsuite::markers;
 use tiled_occlusion_testsuite::TestBackend;
@@ -67,11 +70,19 @@ fn main() -> ExitCode {
         [flag, backend, files @ ..] if flag == "--backend" && !files.is_empty() => (backend.as_str(), files),
         _ => return usage(),
     };
+    // A closed stdout (`conformance … | head`) ends the run as a failure, not a panic.
+    match run_files(backend, files, &mut std::io::stdout().lock()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) | Err(_) => ExitCode::FAILURE,
+    }
+}
+
+/// Runs every file, printing a line per case and the totals to `out`: whether all passed and
+/// every file could be read.
+fn run_files(backend: &str, files: &[String], out: &mut impl Write) -> std::io::Result<bool> {
     let (mut passed, mut failed, mut unreadable) = (0usize, 0usize, 0usize);
     for file in files {
-        let outcomes = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read {file}: {e}"))
-            .and_then(|t| run(backend, &t));
+        let outcomes = read_fixture_file(std::path::Path::new(file), MAX_FIXTURE_BYTES).and_then(|t| run(backend, &t));
         let outcomes = match outcomes {
             Ok(o) => o,
             Err(e) => {
@@ -83,8 +94,8 @@ fn main() -> ExitCode {
         for o in outcomes {
             let status = if o.passed() { "ok  " } else { "FAIL" };
             match &o.max_error {
-                Ok(e) => println!("{status} {file}: {}: max error {e:.3e} (bound {:.3e})", o.name, o.bound),
-                Err(e) => println!("{status} {file}: {}: {e}", o.name),
+                Ok(e) => writeln!(out, "{status} {file}: {}: max error {e:.3e} (bound {:.3e})", o.name, o.bound)?,
+                Err(e) => writeln!(out, "{status} {file}: {}: {e}", o.name)?,
             }
             if o.passed() {
                 passed += 1;
@@ -93,10 +104,6 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 || unreadable > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    writeln!(out, "{passed} passed, {failed} failed")?;
+    Ok(failed == 0 && unreadable == 0)
 }

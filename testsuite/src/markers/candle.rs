@@ -9,6 +9,7 @@ use tiled_occlusion_core::model::ModelError;
 use tiled_occlusion_core::Forward;
 
 use crate::markers::{Cpu, DeviceKind, TestDevice};
+use crate::test_backend::{checked_elements, row_length};
 use crate::{GradientTestBackend, TestBackend};
 
 /// The candle device of `kind`; CUDA device 0 is opened once, so that every tensor of a test
@@ -28,6 +29,7 @@ fn device(kind: DeviceKind) -> Result<Device, String> {
 }
 
 fn tensor(shape: &[usize], data: &[f64], dtype: DType, kind: DeviceKind) -> Result<Tensor, String> {
+    checked_elements(shape, data.len())?;
     let device = device(kind)?;
     Tensor::from_slice(data, shape, &Device::Cpu)
         .and_then(|t| t.to_dtype(dtype))
@@ -37,7 +39,7 @@ fn tensor(shape: &[usize], data: &[f64], dtype: DType, kind: DeviceKind) -> Resu
 
 /// `(size, outputs)` matrix `Mᵀ` of a row-major `(outputs, size)` matrix, in `dtype` on `kind`.
 fn transposed(m: &[f64], outputs: usize, dtype: DType, kind: DeviceKind) -> Result<Tensor, String> {
-    let size = m.len() / outputs;
+    let size = row_length(m.len(), outputs)?;
     let device = device(kind)?;
     Tensor::from_slice(m, (outputs, size), &Device::Cpu)
         .and_then(|t| t.t()?.contiguous()?.to_dtype(dtype)?.to_device(&device))

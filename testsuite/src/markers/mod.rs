@@ -47,6 +47,48 @@ mod tests {
         assert_eq!(ran, T::skip_reason().is_none(), "{}", T::NAME);
     }
 
+    /// A marker refuses a shape whose product overflows, a dimension past `i64` (which tch
+    /// once turned into `-1` and inferred), and data that does not fill the shape.
+    fn refuses_impossible_shapes<T: TestBackend>() {
+        let error = |shape: &[usize], data: &[f64]| match T::tensor(shape, data) {
+            Err(e) => e,
+            Ok(_) => panic!("{}: a tensor of shape {shape:?} from {} values", T::NAME, data.len()),
+        };
+        assert_eq!(
+            error(&[1 << 32, 1 << 32, 2], &[1.0]),
+            "shape [4294967296, 4294967296, 2]: the number of elements overflows",
+            "{}",
+            T::NAME
+        );
+        assert_eq!(
+            error(&[usize::MAX, 4], &[1.0; 4]),
+            format!("shape [{}, 4]: dimension {} does not fit a signed 64-bit size", usize::MAX, usize::MAX),
+            "{}",
+            T::NAME
+        );
+        assert_eq!(error(&[1, 4], &[1.0; 3]), "shape [1, 4] has 4 elements, but the data has 3 values", "{}", T::NAME);
+        assert!(T::tensor(&[2, 2], &[1.0; 4]).is_ok(), "{}", T::NAME);
+    }
+
+    #[test]
+    fn cpu_markers_refuse_impossible_shapes() {
+        #[cfg(feature = "ndarray")]
+        {
+            refuses_impossible_shapes::<super::NdarrayF64>();
+            refuses_impossible_shapes::<super::NdarrayF32>();
+        }
+        #[cfg(feature = "candle")]
+        {
+            refuses_impossible_shapes::<super::CandleF64>();
+            refuses_impossible_shapes::<super::CandleBf16>();
+        }
+        #[cfg(feature = "tch")]
+        {
+            refuses_impossible_shapes::<super::TchF64>();
+            refuses_impossible_shapes::<super::TchF16>();
+        }
+    }
+
     #[test]
     fn cpu_markers_always_run_and_cuda_markers_run_only_with_a_device() {
         #[cfg(feature = "ndarray")]

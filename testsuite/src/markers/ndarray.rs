@@ -4,9 +4,11 @@ use ndarray::{ArrayD, IxDyn};
 use tiled_occlusion_core::backend::Element;
 use tiled_occlusion_ndarray::Ndarray;
 
+use crate::test_backend::checked_elements;
 use crate::TestBackend;
 
 fn array<E: Element>(shape: &[usize], data: &[f64]) -> Result<ArrayD<E>, String> {
+    checked_elements(shape, data.len())?;
     ArrayD::from_shape_vec(IxDyn(shape), data.iter().map(|&v| E::from_f64_nearest(v)).collect())
         .map_err(|e| e.to_string())
 }

@@ -8,6 +8,7 @@ use tiled_occlusion_core::Forward;
 use tiled_occlusion_tch::Tch;
 
 use crate::markers::{Cpu, DeviceKind, TestDevice};
+use crate::test_backend::{checked_elements, row_length};
 use crate::{GradientTestBackend, TestBackend};
 
 /// The tch device of `kind`.
@@ -21,8 +22,10 @@ fn device(kind: DeviceKind) -> Result<Device, String> {
 }
 
 fn tensor(shape: &[usize], data: &[f64], kind: Kind, device_kind: DeviceKind) -> Result<Tensor, String> {
+    checked_elements(shape, data.len())?;
     let device = device(device_kind)?;
-    let dims: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+    // Every dimension fits `i64`: `checked_elements` says so.
+    let dims = shape.iter().map(|&d| i64::try_from(d).map_err(|e| e.to_string())).collect::<Result<Vec<_>, _>>()?;
     Tensor::f_from_slice(data)
         .and_then(|t| t.f_reshape(dims))
         .and_then(|t| t.f_to_kind(kind))
@@ -34,9 +37,13 @@ fn tensor(shape: &[usize], data: &[f64], kind: Kind, device_kind: DeviceKind) ->
 /// `device_kind`.
 fn transposed(m: &[f64], outputs: usize, kind: Kind, device_kind: DeviceKind) -> Result<Tensor, String> {
     let device = device(device_kind)?;
-    let size = (m.len() / outputs) as i64;
+    let size = row_length(m.len(), outputs)?;
+    let (outputs, size) = match (i64::try_from(outputs), i64::try_from(size)) {
+        (Ok(o), Ok(s)) => (o, s),
+        _ => return Err(format!("a ({outputs}, {size}) matrix does not fit signed 64-bit sizes")),
+    };
     Tensor::f_from_slice(m)
-        .and_then(|t| t.f_reshape([outputs as i64, size])?.f_transpose(0, 1)?.f_contiguous()?.f_to_kind(kind))
+        .and_then(|t| t.f_reshape([outputs, size])?.f_transpose(0, 1)?.f_contiguous()?.f_to_kind(kind))
         .and_then(|t| t.f_to_device(device))
         .map_err(|e| e.to_string())
 }
