@@ -47,8 +47,14 @@ pub fn read_fixture_file(path: &std::path::Path, cap: u64) -> Result<String, Str
     use std::io::Read;
     let shown = path.display();
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?.is_dir() {
+    let metadata = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if metadata.is_dir() {
         return Err(format!("cannot read {shown}: it is a directory, not a fixture file"));
+    }
+    // A regular file's length is known: refused before a byte is read (a stream is read one
+    // byte past the cap).
+    if metadata.is_file() && metadata.len() > cap {
+        return Err(format!("cannot read {shown}: it is longer than {cap} bytes, the most a fixture file may hold"));
     }
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| format!("cannot read {shown}: {e}"))?;
@@ -321,9 +327,23 @@ fn check_tensors(case: &FixtureCase) -> Result<(), String> {
     }
 }
 
-/// Refuses a case that asks for more than [`MAX_CASE_MODEL_CALLS`] model calls, or a
-/// NoiseTunnel drawing more than [`MAX_CASE_NOISY_VALUES`] noisy values, before any call.
-fn check_work(case: &FixtureCase, calls: usize, input_values: usize) -> Result<(), String> {
+/// Refuses a case that asks for more than [`MAX_CASE_MODEL_CALLS`] model calls, a NoiseTunnel
+/// drawing more than [`MAX_CASE_NOISY_VALUES`] noisy values, or model values beyond
+/// [`MAX_CASE_MODEL_VALUES`] in all or in one call, before any call. `copies` is the most
+/// perturbed copies one call holds, `min(P, R)` for the method's `R` regions: the core builds a
+/// call's batch before the model sees it (`P = 30000` on 30000 values made 2 calls and a batch
+/// of 7 GB).
+fn check_work(case: &FixtureCase, calls: usize, input_values: usize, copies: usize) -> Result<(), String> {
+    let noisy_copies = case.noise_tunnel.as_ref().map_or(1, |t| t.batch_size.min(t.samples).max(1));
+    match copies.checked_mul(noisy_copies).and_then(|c| c.checked_mul(input_values)) {
+        Some(v) if v <= MAX_CASE_MODEL_VALUES => {}
+        _ => {
+            return Err(format!(
+                "one model call of the case holds {copies} perturbed copies of {noisy_copies} noisy copies of an input \
+                 of {input_values} values, more than {MAX_CASE_MODEL_VALUES} values, the most a fixture case may"
+            ))
+        }
+    }
     if let Some(t) = &case.noise_tunnel {
         match t.samples.checked_mul(input_values) {
             Some(v) if v <= MAX_CASE_NOISY_VALUES => {}
@@ -472,18 +492,24 @@ fn attribute_case<T: TestBackend>(case: &FixtureCase) -> Result<f64, String> {
     let spec = &case.single;
     let (input, baseline_tensor) = input_tensors::<T>(spec, None)?;
     let inputs = Inputs::new(&input).with_baseline(baseline_of(spec, &baseline_tensor)).with_target(target(case));
-    let method: Box<dyn Attribution<T::B>> = match case.method.as_str() {
-        "occlusion" => Box::new(occlusion_of(spec, per_eval)),
-        "feature_ablation" => Box::new(ablation_of(spec, per_eval)?),
-        "tiled_occlusion" | "tiled_occlusion_reference" => Box::new(tiled_of(case, spec, per_eval)?),
-        other => return Err(format!("unknown method {other:?}")),
+    let build = |per_eval: usize| -> Result<Box<dyn Attribution<T::B>>, String> {
+        Ok(match case.method.as_str() {
+            "occlusion" => Box::new(occlusion_of(spec, per_eval)),
+            "feature_ablation" => Box::new(ablation_of(spec, per_eval)?),
+            "tiled_occlusion" | "tiled_occlusion_reference" => Box::new(tiled_of(case, spec, per_eval)?),
+            other => return Err(format!("unknown method {other:?}")),
+        })
     };
+    let shape = T::B::shape(&input);
+    // One copy per call: 1 + R calls (R for reference mode's phases, more than its copies).
+    let regions = build(1)?.model_calls(&shape).map_err(|e| e.to_string())?.saturating_sub(1);
+    let method = build(per_eval)?;
     let method = match &case.noise_tunnel {
         None => method,
         Some(t) => Box::new(noise_tunnel(t, method)?),
     };
-    let calls = method.model_calls(&T::B::shape(&input)).map_err(|e| e.to_string())?;
-    check_work(case, calls, input_values(spec))?;
+    let calls = method.model_calls(&shape).map_err(|e| e.to_string())?;
+    check_work(case, calls, input_values(spec), per_eval.min(regions))?;
     let out = method.attribute(model.as_mut(), &inputs).map_err(attribution_error)?;
     compare::<T::B>(&[out], &case.expected.tensors())
 }
@@ -525,22 +551,26 @@ fn attribute_several<T: TestBackend>(case: &FixtureCase, specs: &[InputSpec], pe
         .with_target(target(case));
     let calls = std::cell::Cell::new(0);
     let mut model = budgeted_multi_model::<T::B>(host, &calls, Some(MAX_CASE_MODEL_VALUES));
-    let method: Box<dyn MultiAttribution<T::B>> = match case.method.as_str() {
-        "occlusion" => Box::new(PerInput::new(specs.iter().map(|s| occlusion_of(s, per_eval)))),
-        "feature_ablation" => {
-            Box::new(PerInput::new(specs.iter().map(|s| ablation_of(s, per_eval)).collect::<Result<Vec<_>, _>>()?))
-        }
-        "tiled_occlusion" => {
-            Box::new(PerInput::new(specs.iter().map(|s| tiled_of(case, s, per_eval)).collect::<Result<Vec<_>, _>>()?))
-        }
-        other => return Err(format!("unknown method {other:?} for several inputs")),
+    let build = |per_eval: usize| -> Result<Box<dyn MultiAttribution<T::B>>, String> {
+        Ok(match case.method.as_str() {
+            "occlusion" => Box::new(PerInput::new(specs.iter().map(|s| occlusion_of(s, per_eval)))),
+            "feature_ablation" => {
+                Box::new(PerInput::new(specs.iter().map(|s| ablation_of(s, per_eval)).collect::<Result<Vec<_>, _>>()?))
+            }
+            "tiled_occlusion" => Box::new(PerInput::new(
+                specs.iter().map(|s| tiled_of(case, s, per_eval)).collect::<Result<Vec<_>, _>>()?,
+            )),
+            other => return Err(format!("unknown method {other:?} for several inputs")),
+        })
     };
+    let regions = build(1)?.model_calls(&shapes).map_err(|e| e.to_string())?.saturating_sub(1);
+    let method = build(per_eval)?;
     let method = match &case.noise_tunnel {
         None => method,
         Some(t) => Box::new(noise_tunnel(t, method)?),
     };
     let model_calls = method.model_calls(&shapes).map_err(|e| e.to_string())?;
-    check_work(case, model_calls, specs.iter().map(input_values).sum())?;
+    check_work(case, model_calls, specs.iter().map(input_values).sum(), per_eval.min(regions))?;
     let out = method.attribute(&mut model, &inputs).map_err(attribution_error)?;
     compare::<T::B>(&out, &case.expected.tensors())
 }
@@ -802,11 +832,12 @@ mod tests {
             "the case's 20001 model calls on an input of 20000 values evaluate more than 100000000 values, the most \
              a fixture case may"
         );
-        // 2 calls, the second of 20000² values: refused by the model before it reads the batch.
+        // 2 calls, the second of 20000² values: refused before the core builds that batch (it
+        // built 3.2 GB for the model to refuse).
         assert_eq!(
             failure(&wide(d)),
-            "the model failed: the host model's value budget is spent: the case evaluates more than 100000000 \
-             values, the most a fixture case may"
+            "one model call of the case holds 20000 perturbed copies of 1 noisy copies of an input of 20000 values, \
+             more than 100000000 values, the most a fixture case may"
         );
     }
 
@@ -832,7 +863,16 @@ mod tests {
                 Err("cannot read /dev/zero: it is longer than 1048576 bytes, the most a fixture file may hold".into())
             );
         }
+        // A sparse regular file over the cap: refused by its length, nothing read.
+        let big = dir.join("big.json");
+        std::fs::File::create(&big).and_then(|f| f.set_len(8 << 30)).expect("sparse file");
+        assert_eq!(
+            read_fixture_file(&big, MAX_FIXTURE_BYTES),
+            Err(format!(
+                "cannot read {}: it is longer than {MAX_FIXTURE_BYTES} bytes, the most a fixture file may hold",
+                big.display()
+            ))
+        );
         std::fs::remove_dir_all(&dir).expect("clean up");
-        assert_eq!(MAX_FIXTURE_BYTES, 1 << 30);
     }
 }

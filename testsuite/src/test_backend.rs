@@ -111,9 +111,11 @@ pub fn checked_elements(shape: &[usize], len: usize) -> Result<usize, String> {
     Ok(elements)
 }
 
-/// Whether `a` and `b` agree within `tolerance · max(1, max |b|)`.
+/// Whether `a` and `b` agree within `tolerance · max(1, max |b|)`, the scale taken over the
+/// finite values of `b` (an infinite expected value made the bound infinite, and anything, a
+/// NaN included, passed; infinities must match exactly, by [`abs_diff`]).
 pub fn close(a: &[f64], b: &[f64], tolerance: f64) -> bool {
-    let scale = b.iter().fold(1.0_f64, |m, v| m.max(v.abs()));
+    let scale = b.iter().filter(|v| v.is_finite()).fold(1.0_f64, |m, v| m.max(v.abs()));
     let diff = max_abs_diff(a, b);
     diff <= tolerance * scale
 }
@@ -148,6 +150,10 @@ mod tests {
         assert_eq!(max_abs_diff(&[1.0, 2.0], &[1.0]), f64::INFINITY);
         assert_eq!(max_abs_diff(&[1.0, -2.0], &[1.5, -2.0]), 0.5);
         assert_eq!(first_nan_mismatch(&[1.0, 2.0, nan], &[1.0, 2.0, 3.0]), Some(2));
+        // An infinite expected value does not widen the bound to infinity (anything passed).
+        assert!(!close(&[nan, 0.0], &[1.0, f64::INFINITY], 1e-4));
+        assert!(!close(&[2.0, f64::INFINITY], &[1.0, f64::INFINITY], 1e-4));
+        assert!(close(&[1.0, f64::INFINITY], &[1.0, f64::INFINITY], 1e-4));
         assert_eq!(first_nan_mismatch(&[nan, 2.0], &[nan, 3.0]), None);
         assert!(!close(&[nan], &[1.0], 1e-4));
         assert!(close(&[nan, 1.0], &[nan, 1.0], 1e-4));

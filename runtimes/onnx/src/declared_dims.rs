@@ -1,6 +1,7 @@
 //! The declared dimensions of a model's inputs and outputs read straight from the ONNX file:
-//! both runtimes report a negative `dim_value` as symbolic, which it is not (the file is
-//! invalid), so it is found here and named ([`OnnxError::NegativeDimension`]).
+//! both runtimes report a negative `dim_value` as symbolic, which below −1 it is not (the file
+//! is invalid), so it is found here and named ([`OnnxError::NegativeDimension`]); −1 is how
+//! older exporters wrote a dynamic axis, and is left symbolic.
 //!
 //! A minimal protobuf walk over `ModelProto.graph (7) → GraphProto.input (11) / output (12) →
 //! ValueInfoProto.name (1), type (2) → TypeProto.tensor_type (1) → shape (2) → dim (1) →
@@ -79,7 +80,9 @@ pub(crate) fn check_negative_dims(bytes: &[u8]) -> Result<(), OnnxError> {
                     for (f, v) in fields(dim).unwrap_or_default() {
                         if let (1, Value::Varint(v)) = (f, v) {
                             let value = v as i64;
-                            if value < 0 {
+                            // −1 is how older exporters (paddle2onnx before 1.0) wrote a
+                            // dynamic axis, which both runtimes read as symbolic.
+                            if value < -1 {
                                 let name = name.clone().unwrap_or_default();
                                 return Err(OnnxError::NegativeDimension { kind, name, axis, value });
                             }
@@ -123,6 +126,8 @@ mod tests {
     #[test]
     fn negative_dims_are_found_and_malformed_files_left_alone() {
         assert!(check_negative_dims(&model(&[1, 3])).is_ok());
+        // paddle2onnx before 1.0 wrote dynamic axes as −1: still a model.
+        assert!(check_negative_dims(&model(&[-1, 3])).is_ok());
         match check_negative_dims(&model(&[1, -5])) {
             Err(OnnxError::NegativeDimension { kind, name, axis, value }) => {
                 assert_eq!((kind, name.as_str(), axis, value), ("input", "x", 1, -5))

@@ -55,9 +55,10 @@ impl InputGeometry {
     ///
     /// The layout is `layout` when given; otherwise NCHW when dimension 1 is 1 or 3 and
     /// dimension 3 is not, NHWC the other way round, and an error when both or neither are.
-    /// Symbolic height and width take `size` (a square input). A `size` other than a declared
-    /// height or width is an [`OnnxError::InputSizeFixed`] (it would be ignored on that axis),
-    /// and a declared height or width of 0 an [`OnnxError::EmptyImage`].
+    /// Symbolic height and width take `size` (whichever the model leaves symbolic: a square
+    /// input when both are, `size × w` or `h × size` when one is declared). A `size` other than
+    /// a height and width both declared is an [`OnnxError::InputSizeFixed`] (nothing would take
+    /// it), and a declared height or width of 0 an [`OnnxError::EmptyImage`].
     ///
     /// ```
     /// use tiled_occlusion_onnx::{InputGeometry, Layout};
@@ -94,11 +95,10 @@ impl InputGeometry {
         if h == Some(0) || w == Some(0) {
             return Err(OnnxError::EmptyImage { declared: declared.to_vec() });
         }
-        let both = h.is_some() && w.is_some();
         let (height, width) = match (h, w, size) {
-            // A size applies to both axes: a declared axis it differs from would ignore it.
-            (Some(d), _, Some(s)) | (_, Some(d), Some(s)) if s != d => {
-                return Err(OnnxError::InputSizeFixed { declared: declared.to_vec(), size: s, both })
+            // Both declared: a size no axis takes would be ignored.
+            (Some(h), Some(w), Some(s)) if s != h || s != w => {
+                return Err(OnnxError::InputSizeFixed { declared: declared.to_vec(), size: s })
             }
             (Some(h), Some(w), _) => (h, w),
             (_, _, Some(s)) if s > 0 => (h.unwrap_or(s), w.unwrap_or(s)),
@@ -149,26 +149,14 @@ mod tests {
     }
 
     #[test]
-    fn a_size_other_than_one_declared_axis_is_refused() {
-        // Width declared 5, height symbolic: size 7 was taken for the height and ignored for
-        // the width (a 7 × 5 input).
-        for declared in [[None, Some(3), None, Some(5)], [None, Some(3), Some(5), None]] {
-            match InputGeometry::detect(&declared, None, Some(7)) {
-                Err(e @ OnnxError::InputSizeFixed { size: 7, both: false, .. }) => assert_eq!(
-                    e.to_string(),
-                    format!(
-                        "the model's input {} declares its height or width as a number other than the input size 7 \
-                         (the size is the side of a square, and cannot change a declared axis): give the declared size",
-                        crate::declared_text(&declared)
-                    )
-                ),
-                other => panic!("{declared:?}: {other:?}"),
-            }
-            let g = InputGeometry::detect(&declared, None, Some(5)).ok();
-            assert_eq!(g.map(|g| (g.height, g.width)), Some((5, 5)));
-        }
+    fn a_size_sets_the_one_symbolic_side() {
+        // Width declared 5, height symbolic: the size is the height (docs/command.md, --size).
+        let g = InputGeometry::detect(&[None, Some(3), None, Some(5)], None, Some(7)).ok();
+        assert_eq!(g.map(|g| (g.height, g.width)), Some((7, 5)));
+        let g = InputGeometry::detect(&[None, Some(3), Some(5), None], None, Some(7)).ok();
+        assert_eq!(g.map(|g| (g.height, g.width)), Some((5, 7)));
         let nhwc = [None, None, Some(5), Some(1)];
-        assert!(matches!(InputGeometry::detect(&nhwc, None, Some(7)), Err(OnnxError::InputSizeFixed { size: 7, .. })));
+        assert_eq!(InputGeometry::detect(&nhwc, None, Some(7)).ok().map(|g| (g.height, g.width)), Some((7, 5)));
     }
 
     #[test]

@@ -191,20 +191,17 @@ pub enum OnnxError {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
     },
-    /// An input size was given for an image input that declares its height or width as a
-    /// number other than the size (the size, a square's side, would be ignored on that axis).
-    #[error("the model's input {} {}", declared_text(declared), if *both {
-        format!("fixes its height and width, so the input size {size} cannot apply: leave --size out")
-    } else {
-        format!("declares its height or width as a number other than the input size {size} (the size is the side of a square, and cannot change a declared axis): give the declared size")
-    })]
+    /// An input size was given for an image input that declares both its height and width,
+    /// one of them other than the size (nothing would take it).
+    #[error(
+        "the model's input {} fixes its height and width, so the input size {size} cannot apply: leave --size out",
+        declared_text(declared)
+    )]
     InputSizeFixed {
         /// The declared dimensions.
         declared: Vec<Option<usize>>,
         /// The size given.
         size: usize,
-        /// Whether both height and width are declared (else one of them).
-        both: bool,
     },
     /// The example shape asked for contradicts the declared input.
     #[error(
@@ -267,7 +264,7 @@ pub enum OnnxError {
     /// The system refused memory for a buffer of the size asked for.
     #[error("cannot allocate {what} of shape {shape:?} ({} bytes): the system refused the memory; give a smaller example shape or input size (--size), or fewer rows per call", bytes.map_or_else(|| "more than usize::MAX".to_string(), |b| b.to_string()))]
     OutOfMemory {
-        /// What the buffer is for (`"the probe example"`, `"a padded call"`).
+        /// What the buffer is for (`"the zero example that checks the model"`, `"a call padded to the model's fixed batch"`, `"tract's copy of the input"`).
         what: &'static str,
         /// Its shape.
         shape: Vec<usize>,

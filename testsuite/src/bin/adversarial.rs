@@ -100,14 +100,20 @@ fn run_child(exe: &str, child_args: &str, o: &Options) -> Result<(), String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start a child: {e}"))?;
+    // Drained while the child runs: a child writing more than the pipe holds (64 KiB, a long
+    // backtrace) blocked until the timeout and was reported as a hang.
+    let drain = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut stderr = String::new();
+            let _ = pipe.read_to_string(&mut stderr);
+            stderr
+        })
+    });
     let start = Instant::now();
     loop {
         match child.try_wait().map_err(|e| e.to_string())? {
             Some(status) => {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = child.stderr.take() {
-                    let _ = pipe.read_to_string(&mut stderr);
-                }
+                let stderr = drain.and_then(|d| d.join().ok()).unwrap_or_default();
                 return if status.success() {
                     Ok(())
                 } else {
@@ -214,6 +220,15 @@ mod tests {
         assert_eq!((o.seed, o.cases), (u64::MAX, 1));
         let o = options(&["--memory-mb", "64", "--timeout-s", "1"]);
         assert_eq!((o.memory_mb, o.timeout.as_secs()), (64, 1));
+    }
+
+    #[test]
+    fn a_child_writing_more_than_a_pipe_holds_is_not_a_hang() {
+        // 200 KB on stderr, then exit 3: the pipe (64 KiB) was read only after the exit, so the
+        // child blocked and was reported as a hang.
+        let o = options(&["--timeout-s", "10"]);
+        let outcome = run_child("/bin/sh", "-c 'yes line | head -c 200000 >&2; echo last >&2; exit 3'", &o);
+        assert_eq!(outcome, Err("exit status: 3: last".to_string()));
     }
 
     #[test]
