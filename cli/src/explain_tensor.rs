@@ -427,10 +427,9 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     let inputs = &all[range];
     // The first input is read before the model loads, so a bad file fails fast; its shape
     // gives the per-example shape of a model that leaves it symbolic (a sequence length).
-    let first_shape = match inputs.first() {
-        Some(first) => read_floats(first, "input")?.shape().to_vec(),
-        None => Vec::new(),
-    };
+    // Kept for the first turn of the loop, so the file is not read again.
+    let mut first = inputs.first().map(|first| read_floats(first, "input")).transpose()?;
+    let first_shape = first.as_ref().map_or_else(Vec::new, |f| f.shape().to_vec());
     let mut model: OnnxModel = match OnnxModel::load(&args.runtime.model, &options) {
         Err(OnnxError::UnknownInputSize { declared }) if !first_shape.is_empty() => {
             // A batch (N, d…) of the declared rank, or one example (d…).
@@ -453,7 +452,8 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
     );
     let (mut explained_count, mut skipped, started) = (0usize, 0usize, Instant::now());
     let mut manifest = Vec::with_capacity(inputs.len());
-    for path in inputs {
+    for (i, path) in inputs.iter().enumerate() {
+        let read_before = if i == 0 { first.take() } else { None };
         let stem = stem(path);
         let map_path = args.output.join(format!("{stem}.{name}.npy"));
         let summary_path = args.output.join(format!("{stem}.{name}.json"));
@@ -490,7 +490,11 @@ fn run_mode(args: &ExplainTensorArgs, mode: Mode<'_>) -> Result<(), CliError> {
                 )
             });
         }
-        let x = as_batch(read_floats(path, "input")?, &example, path)?;
+        let values = match read_before {
+            Some(values) => values,
+            None => read_floats(path, "input")?,
+        };
+        let x = as_batch(values, &example, path)?;
         let x = &x;
         let baseline = baseline_tensor.as_ref().map_or(Baseline::Scalar(scalar), Baseline::Tensor);
         let explained = Inputs::new(x).with_baseline(baseline).with_target(target.clone());

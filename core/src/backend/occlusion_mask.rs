@@ -72,7 +72,7 @@ impl RegionBatch<'_> {
                 shape.extend_from_slice(self.example_shape);
                 OcclusionMask::Dense(MaskTensor {
                     shape,
-                    values: self.dense_mask()?.into_iter().map(u8::from).collect(),
+                    values: self.dense_mask_of_checked()?.into_iter().map(u8::from).collect(),
                 })
             }
         })

@@ -206,6 +206,11 @@ impl RegionBatch<'_> {
     /// is checked first ([`RegionBatch::check`]) and the mask allocated fallibly.
     pub fn dense_mask(&self) -> Result<Vec<bool>> {
         self.check()?;
+        self.dense_mask_of_checked()
+    }
+
+    /// [`RegionBatch::dense_mask`] of a batch already checked.
+    pub(crate) fn dense_mask_of_checked(&self) -> Result<Vec<bool>> {
         let size: usize = self.example_shape.iter().product();
         let values = self.rows() * size;
         let mut mask = try_filled("the dense occlusion mask", values, false, PER_EVAL_HINT)?;

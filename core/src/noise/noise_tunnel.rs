@@ -269,6 +269,23 @@ impl<M> NoiseTunnel<M> {
         values.chunks(row.max(1)).flat_map(|r| std::iter::repeat_n(r, len).flatten().copied()).collect()
     }
 
+    /// `(count − 1) · calls(b) + calls(last)` for the `partitions = (b, count)` of the samples,
+    /// `calls(len)` the inner method's calls on `len` copies per example (asked once when the
+    /// last partition is full too), checked.
+    pub(crate) fn total_calls(
+        &self,
+        partitions: (usize, usize),
+        calls: impl Fn(usize) -> Result<usize>,
+    ) -> Result<usize> {
+        let full = calls(partitions.0)?;
+        let last_len = self.partition(partitions, partitions.1 - 1).len();
+        let last = if last_len == partitions.0 { full } else { calls(last_len)? };
+        full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last)).ok_or_else(|| Error::SizeOverflow {
+            what: "the number of NoiseTunnel model calls".into(),
+            detail: format!("{} partitions of the samples", partitions.1),
+        })
+    }
+
     /// Runs the inner method on every partition of noisy copies of `inputs` and hands each
     /// sample's attribution row to `each(n, s, row)`, for every example in increasing `s`; the
     /// first error `each` returns ends the run.
@@ -389,19 +406,11 @@ impl<B: Backend, M: Attribution<B>> Attribution<B> for NoiseTunnel<M> {
         check_input_shape(input_shape)?;
         // Every partition but the last has `b` samples: arithmetic, not one query per call.
         let partitions = self.partitions(input_shape)?;
-        let overflow = || Error::SizeOverflow {
-            what: "the number of NoiseTunnel model calls".into(),
-            detail: format!("{} partitions of the samples", partitions.1),
-        };
-        let calls = |len: usize| -> Result<usize> {
+        self.total_calls(partitions, |len| {
             let repeated = self.inner.for_repeated_examples(input_shape, len)?;
             let inner: &dyn Attribution<B> = repeated.as_deref().unwrap_or(&self.inner);
             inner.model_calls(&Self::noisy_shape(input_shape, len)?)
-        };
-        let full = calls(partitions.0)?;
-        let last_len = self.partition(partitions, partitions.1 - 1).len();
-        let last_calls = if last_len == partitions.0 { full } else { calls(last_len)? };
-        full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last_calls)).ok_or_else(overflow)
+        })
     }
 
     fn attribute_with_progress(

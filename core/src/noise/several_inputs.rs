@@ -28,18 +28,11 @@ impl<B: Backend, M: MultiAttribution<B>> MultiAttribution<B> for NoiseTunnel<M> 
         }
         let partitions = self.partitions(&packed_shape(input_shapes)?)?;
         self.noises(input_shapes.len())?;
-        let calls = |len: usize| -> Result<usize> {
+        self.total_calls(partitions, |len| {
             let shapes = input_shapes.iter().map(|s| Self::noisy_shape(s, len)).collect::<Result<Vec<_>>>()?;
             let repeated = self.inner.for_repeated_examples(input_shapes, len)?;
             let inner: &dyn MultiAttribution<B> = repeated.as_deref().unwrap_or(&self.inner);
             inner.model_calls(&shapes)
-        };
-        let full = calls(partitions.0)?;
-        let last_len = self.partition(partitions, partitions.1 - 1).len();
-        let last = if last_len == partitions.0 { full } else { calls(last_len)? };
-        full.checked_mul(partitions.1 - 1).and_then(|c| c.checked_add(last)).ok_or_else(|| Error::SizeOverflow {
-            what: "the number of NoiseTunnel model calls".into(),
-            detail: format!("{} partitions of the samples", partitions.1),
         })
     }
 
